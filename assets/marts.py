@@ -1,0 +1,105 @@
+"""Mart layer: the tables of the warehouse contract (docs/warehouse.md), then their publication.
+
+``mart.*`` assets are built in the working database; ``published_barometre`` copies them into
+``data/barometre.duckdb`` by atomic replace, so dashboards never read a half-written file.
+"""
+
+import time
+
+import dagster as dg
+import pandas as pd
+
+from assets._metadata import frame_metadata
+from assets.indicators import KEYS as INDICATOR_KEYS
+from assets.resources import PublishedWarehouse
+from barometre import marts, warehouse
+from barometre.catalogue import load_catalogue
+
+GROUP = "marts"
+_INDICATOR_INS = {key.path[-1]: dg.AssetIn(key=key) for key in INDICATOR_KEYS}
+
+def _out(context: dg.AssetExecutionContext, frame: pd.DataFrame, **extra) -> pd.DataFrame:
+    context.add_output_metadata(frame_metadata(frame, **extra))
+    return frame
+
+@dg.asset(key_prefix="mart", group_name=GROUP, kinds={"pandas", "duckdb"}, ins=_INDICATOR_INS)
+def indicator_values(context: dg.AssetExecutionContext, **indicator_frames: pd.DataFrame) -> pd.DataFrame:
+    """One row per published or derived value: indicator × level × territory × period × source,
+    exactly one ``is_reference`` row per (indicator, level, code, geography_vintage, period)."""
+    frame = marts.indicator_values(load_catalogue(), list(indicator_frames.values()))
+    summary = frame[frame["is_reference"]].groupby("indicator_id").agg(
+        levels=("level", lambda s: ", ".join(sorted(s.unique()))), periods=("period", "nunique"), rows=("code", "size"))
+    return _out(context, frame, by_indicator=dg.MetadataValue.md(summary.reset_index().to_markdown(index=False)))
+
+@dg.asset(key_prefix="mart", group_name=GROUP, kinds={"pandas", "duckdb"},
+          ins={**_INDICATOR_INS,
+               "indicator_values": dg.AssetIn(key=["mart", "indicator_values"]),
+               "cog_reference_years": dg.AssetIn(key=["core", "cog_reference_years"]),
+               "epci_comparability": dg.AssetIn(key=["core", "epci_comparability"]),
+               "rejected_rows": dg.AssetIn(key=["mart", "rejected_rows"]),
+               "presidentielle_t1_departement": dg.AssetIn(key=["raw", "presidentielle_t1_departement"])})
+def quality_report(context: dg.AssetExecutionContext, indicator_values: pd.DataFrame, cog_reference_years: pd.DataFrame,
+                   epci_comparability: pd.DataFrame, rejected_rows: pd.DataFrame,
+                   presidentielle_t1_departement: pd.DataFrame, **indicator_frames: pd.DataFrame) -> pd.DataFrame:
+    """What is not in ``indicator_values`` and why: missing source values, source disagreements,
+    repeated COG releases, EPCI without a comparable perimeter, values that cannot be computed,
+    rejected rows. One row per finding."""
+    frame = marts.quality_report(load_catalogue(), indicator_values, list(indicator_frames.values()),
+                                 cog_reference_years, epci_comparability, rejected_rows, presidentielle_t1_departement)
+    return _out(context, frame, by_kind=dg.MetadataValue.json(frame["kind"].value_counts().to_dict()))
+
+@dg.asset(key_prefix="mart", group_name=GROUP, kinds={"pandas", "duckdb"},
+          ins={"filosofi_rejections": dg.AssetIn(key=["core", "filosofi_rejections"])})
+def rejected_rows(context: dg.AssetExecutionContext, filosofi_rejections: pd.DataFrame) -> pd.DataFrame:
+    """Source cells set aside by a rule, never published: source_id, rule, code, period, column, value."""
+    return _out(context, filosofi_rejections[marts.REJECTED_COLUMNS])
+
+@dg.asset(key_prefix="mart", group_name=GROUP, kinds={"pandas", "duckdb"},
+          ins={"cog_regions": dg.AssetIn(key=["raw", "cog_regions"]),
+               "cog_departements": dg.AssetIn(key=["raw", "cog_departements"]),
+               "cog_communes": dg.AssetIn(key=["raw", "cog_communes"]),
+               "cog_epci_membres": dg.AssetIn(key=["raw", "cog_epci_membres"]),
+               "cget_territoires": dg.AssetIn(key=["raw", "cget_territoires"]),
+               "indicator_values": dg.AssetIn(key=["mart", "indicator_values"])})
+def territories(context: dg.AssetExecutionContext, cog_regions: pd.DataFrame, cog_departements: pd.DataFrame,
+                cog_communes: pd.DataFrame, cog_epci_membres: pd.DataFrame, cget_territoires: pd.DataFrame,
+                indicator_values: pd.DataFrame) -> pd.DataFrame:
+    """One row per territory (level, code, geography_vintage) with its name and parents."""
+    frame = marts.territories(cog_regions, cog_departements, cog_communes, cog_epci_membres, cget_territoires,
+                              indicator_values)
+    return _out(context, frame, unnamed=int(frame["name"].isna().sum()))
+
+@dg.asset(key_prefix="mart", group_name=GROUP, kinds={"pandas", "duckdb"})
+def dimensions(context: dg.AssetExecutionContext) -> pd.DataFrame:
+    """The six cohesion dimensions, from the catalogue."""
+    return _out(context, marts.dimensions_table(load_catalogue()))
+
+@dg.asset(key_prefix="mart", group_name=GROUP, kinds={"pandas", "duckdb"})
+def indicators(context: dg.AssetExecutionContext) -> pd.DataFrame:
+    """The sixteen indicators (name, dimension, unit, polarity, definition, sources), from the catalogue."""
+    return _out(context, marts.indicators_table(load_catalogue()))
+
+@dg.asset(key_prefix="mart", group_name=GROUP, kinds={"pandas", "duckdb"},
+          ins={"source_files_manifest": dg.AssetIn(key=["raw", "source_files_manifest"])})
+def sources(context: dg.AssetExecutionContext, source_files_manifest: pd.DataFrame) -> pd.DataFrame:
+    """One row per source file read: producer, title, URL, licence, retrieval date, SHA-256."""
+    return _out(context, marts.sources_table(load_catalogue(), source_files_manifest))
+
+MART_NAMES = ["dimensions", "indicators", "sources", "territories", "indicator_values", "quality_report", "rejected_rows"]
+
+@dg.asset(group_name="publication", kinds={"duckdb"},
+          ins={name: dg.AssetIn(key=["mart", name]) for name in MART_NAMES})
+def published_barometre(context: dg.AssetExecutionContext, published_warehouse: PublishedWarehouse,
+                        **tables: pd.DataFrame) -> dg.MaterializeResult:
+    """The published DuckDB file (``data/barometre.duckdb`` or ``$BAROMETRE_DB``) with schema
+    ``mart``: written to a staging file, checkpointed, closed, then atomically replaced."""
+    start = time.perf_counter()
+    counts = warehouse.publish({name: tables[name] for name in MART_NAMES}, published_warehouse.path)
+    return dg.MaterializeResult(metadata={
+        "path": dg.MetadataValue.path(published_warehouse.path),
+        "row_counts": dg.MetadataValue.json(counts),
+        "publish_seconds": round(time.perf_counter() - start, 3),
+    })
+
+ASSETS = [indicator_values, quality_report, rejected_rows, territories, dimensions, indicators, sources,
+          published_barometre]

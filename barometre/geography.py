@@ -1,0 +1,106 @@
+"""Territories: code formats per level, the département → région key, and France perimeters.
+
+Codes are strings everywhere: départements ``01``…``95`` with Corsica ``2A``/``2B`` (never
+``20``) and the DROM ``971``…``976``; régions ``01``…``06`` (DROM) and ``11``…``94``; EPCI are
+9-digit SIREN; zones d'emploi 2010 are 4 digits (``0050``). Codes of an old mesh (EPCI 2017,
+ZE 2010) keep their own ``geography_vintage`` and are never mapped to today's.
+
+France has three perimeters, kept as distinct territories of level ``france``:
+
+- ``FR``   France entière: everything the producer counts for France (for the presidential
+           election: départements, collectivités d'outre-mer and French voters abroad);
+- ``FRMD`` France métropolitaine et DROM (the 101 départements, INSEE's usual "France");
+- ``FRM``  France métropolitaine (96 départements).
+"""
+
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+
+METRO_DEPARTEMENTS = tuple(
+    [f"{n:02d}" for n in range(1, 20)] + ["2A", "2B"] + [f"{n:02d}" for n in range(21, 96)]
+)
+DROM_DEPARTEMENTS = ("971", "972", "973", "974", "976")
+DEPARTEMENTS = METRO_DEPARTEMENTS + DROM_DEPARTEMENTS
+DROM_REGION_OF = {"971": "01", "972": "02", "973": "03", "974": "04", "976": "06"}
+
+FRANCE_TERRITORIES = {
+    "FR": "France entière",
+    "FRMD": "France métropolitaine et DROM",
+    "FRM": "France métropolitaine",
+}
+
+CODE_PATTERNS = {
+    "france": re.compile(r"^(FR|FRM|FRMD)$"),
+    "region": re.compile(r"^(0[1-6]|[1-9][0-9])$"),
+    "departement": re.compile(r"^(0[1-9]|1[0-9]|2[1-9]|2A|2B|[3-8][0-9]|9[0-5]|97[1-6])$"),
+    "epci": re.compile(r"^[0-9]{9}$"),
+    "zone_emploi": re.compile(r"^[0-9]{4}$"),
+    "commune": re.compile(r"^([0-9]{2}|2A|2B)[0-9]{3}$|^97[0-9]{3}$"),
+}
+
+GEOGRAPHY_VINTAGE_CURRENT = "cog_2026"
+
+
+def invalid_codes(codes: pd.Series, level: str) -> pd.Series:
+    """Return the codes that do not have the format of ``level`` (e.g. ``1`` for ``01``, ``20``)."""
+    pattern = CODE_PATTERNS[level]
+    text = codes.astype("string")
+    return codes[~text.fillna("").str.match(pattern)]
+
+
+def is_metropolitan(departement: pd.Series) -> pd.Series:
+    return departement.isin(METRO_DEPARTEMENTS)
+
+
+def region_of_departement(departements: pd.DataFrame) -> dict[str, str]:
+    """Map département code → région code from a COG ``departements`` table (columns
+    ``code_departement``, ``code_region``), restricted to the 101 départements."""
+    rows = departements[departements["code_departement"].isin(DEPARTEMENTS)]
+    mapping = dict(zip(rows["code_departement"], rows["code_region"]))
+    missing = sorted(set(DEPARTEMENTS) - set(mapping))
+    if missing:
+        raise ValueError(f"COG départements table lacks {missing}")
+    return mapping
+
+
+def france_codes_of(departement: str) -> tuple[str, ...]:
+    """France perimeters a département belongs to (besides FR)."""
+    return ("FRM", "FRMD") if departement in METRO_DEPARTEMENTS else ("FRMD",)
+
+
+def epci_comparability(communes: pd.DataFrame, members: pd.DataFrame, pairs: list[tuple[int, int, int, int]]) -> pd.DataFrame:
+    """Whether each EPCI of a later COG release can be compared with an earlier release.
+
+    An EPCI (on the later release's perimeter) is comparable when every member commune exists in
+    the earlier release, has a population in both, and absorbed no commune of the earlier release
+    (a commune nouvelle keeps one former code: its population jump is a merger, not growth).
+    ``pairs`` are ``(vintage_from, vintage_to, year_from, year_to)``. Returns one row per EPCI and
+    pair with ``comparable`` and, when not, the reason naming the communes.
+    """
+    rows = []
+    for v0, v1, y0, y1 in pairs:
+        c0 = communes[communes["cog_vintage"] == v0]
+        c1 = communes[communes["cog_vintage"] == v1]
+        codes0 = set(c0["code_commune"])
+        pop0 = c0.set_index("code_commune")["population"]
+        pop1 = c1.set_index("code_commune")["population"]
+        absorbed = {code: sorted((set(old.split()) & codes0) - {code})
+                    for code, old in zip(c1["code_commune"], c1["anciens_codes"]) if old}
+        for epci, group in members[members["cog_vintage"] == v1].groupby("code_epci", sort=True):
+            member_codes = group["code_commune"].tolist()
+            reasons = []
+            missing = [c for c in member_codes if c not in codes0]
+            if missing:
+                reasons.append(f"member communes absent from COG {v0}: {', '.join(missing)}")
+            merged = [f"{c} absorbed {', '.join(absorbed[c])}" for c in member_codes if absorbed.get(c)]
+            if merged:
+                reasons.append(f"communes merged since COG {v0}: {'; '.join(merged)}")
+            no_pop = [c for c in member_codes if c in codes0 and (pd.isna(pop0.get(c)) or pd.isna(pop1.get(c)))]
+            if no_pop:
+                reasons.append(f"member communes without population: {', '.join(no_pop)}")
+            rows.append({"code_epci": epci, "cog_vintage_from": v0, "cog_vintage_to": v1,
+                         "period": f"{y0}-{y1}", "comparable": not reasons, "detail": " / ".join(reasons) or None})
+    return pd.DataFrame(rows, columns=["code_epci", "cog_vintage_from", "cog_vintage_to", "period", "comparable", "detail"])

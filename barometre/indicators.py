@@ -1,0 +1,301 @@
+"""The sixteen indicators: from tidy source tables to rows of ``mart.indicator_values``.
+
+Each indicator has one function here, registered in :data:`COMPUTE` with the names of the
+input tables it reads (see :data:`INPUTS`). A function returns rows with the columns
+:data:`VALUE_COLUMNS`; rows whose source cell is empty keep ``value`` missing (they are
+reported by :mod:`barometre.marts`, never filled).
+
+Aggregations to région and France are always Σ numerator / Σ denominator over départements,
+never a mean of rates, and are flagged ``derived``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import pandas as pd
+
+from barometre.catalogue import Catalogue, Indicator
+from barometre.geography import DEPARTEMENTS, METRO_DEPARTEMENTS, GEOGRAPHY_VINTAGE_CURRENT
+from barometre.periods import span_label
+from barometre.sources.cog import cog_pairs
+
+VALUE_COLUMNS = ["indicator_id", "level", "code", "geography_vintage", "period", "period_start", "period_end",
+                 "value", "numerator", "denominator", "source_id", "derived"]
+
+CGET = "cget_barometre_2018"
+FILOSOFI = "insee_filosofi_departement"
+POPULATION = "insee_estimations_population"
+COG = "etalab_decoupage_administratif"
+ELECTIONS = "interieur_presidentielle_t1"
+
+
+def _frame(indicator_id: str, rows: pd.DataFrame, *, level: str, source_id: str, derived: bool,
+           vintage: str = GEOGRAPHY_VINTAGE_CURRENT) -> pd.DataFrame:
+    """Complete ``rows`` (code, period, period_start, period_end, value[, numerator, denominator])."""
+    out = rows.copy()
+    out["indicator_id"] = indicator_id
+    out["level"] = level
+    out["geography_vintage"] = vintage
+    out["source_id"] = source_id
+    out["derived"] = derived
+    for col in ("numerator", "denominator"):
+        if col not in out:
+            out[col] = np.nan
+    return out[VALUE_COLUMNS]
+
+
+def _yearly(panel: pd.DataFrame, value: str, indicator_id: str, source_id: str,
+            numerator: str | None = None) -> pd.DataFrame:
+    """Département rows of a yearly panel column, as published."""
+    rows = pd.DataFrame({
+        "code": panel["code_departement"], "period": panel["year"].astype(str),
+        "period_start": panel["year"], "period_end": panel["year"], "value": panel[value],
+        "numerator": panel[numerator] if numerator else np.nan,
+    })
+    return _frame(indicator_id, rows, level="departement", source_id=source_id, derived=False)
+
+
+def aggregate_counts(counts: pd.DataFrame, region_of: dict[str, str], value: Callable[[pd.Series, pd.Series], pd.Series],
+                     indicator_id: str, source_id: str, france: tuple[str, ...] = ("FRM",)) -> pd.DataFrame:
+    """Sum ``numerator`` and ``denominator`` of départements into régions and France perimeters.
+
+    ``counts`` has ``code`` (département), ``period``, ``period_start``, ``period_end``,
+    ``numerator``, ``denominator``. A région is published only when all its départements
+    present in the 101 have a count for the period (a partial sum would be a false total).
+    """
+    keys = ["period", "period_start", "period_end"]
+    counts = counts.dropna(subset=["numerator", "denominator"])
+    counts = counts.assign(region=counts["code"].map(region_of))
+    expected = pd.Series(region_of).loc[lambda s: s.index.isin(counts["code"].unique())]
+    n_expected = expected.value_counts()
+    parts = []
+    reg = counts.groupby(["region", *keys], as_index=False).agg(
+        numerator=("numerator", "sum"), denominator=("denominator", "sum"), n=("code", "nunique"))
+    reg = reg[reg["n"] == reg["region"].map(n_expected)]
+    parts.append(_frame(indicator_id, reg.rename(columns={"region": "code"}).assign(
+        value=lambda d: value(d["numerator"], d["denominator"])), level="region", source_id=source_id, derived=True))
+    members = {"FRM": METRO_DEPARTEMENTS, "FRMD": DEPARTEMENTS}
+    for code in france:
+        sub = counts[counts["code"].isin(members[code])]
+        agg = sub.groupby(keys, as_index=False).agg(
+            numerator=("numerator", "sum"), denominator=("denominator", "sum"), n=("code", "nunique"))
+        agg = agg[agg["n"] == len(members[code])]
+        parts.append(_frame(indicator_id, agg.assign(code=code, value=lambda d: value(d["numerator"], d["denominator"])),
+                            level="france", source_id=source_id, derived=True))
+    return pd.concat(parts, ignore_index=True)
+
+
+def _rate(scale: float) -> Callable[[pd.Series, pd.Series], pd.Series]:
+    return lambda num, den: num / den * scale
+
+
+# ---------------------------------------------------------------------------------------------
+# Indicator functions. Signature: (indicator, inputs) -> frame of VALUE_COLUMNS.
+
+
+def from_cget(ind: Indicator, inputs: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """Values published by the CGET in 2018 (map level, régions, France) for ``ind.cget_id``."""
+    rows = inputs["cget"]
+    rows = rows[rows["cget_id"] == ind.cget_id]
+    parts = [
+        _frame(ind.id, group[["code", "period", "period_start", "period_end", "value"]], level=level,
+               source_id=CGET, derived=False, vintage=vintage)
+        for (level, vintage), group in rows.groupby(["level", "geography_vintage"], sort=False)
+    ]
+    return pd.concat(parts, ignore_index=True)
+
+
+def revenu_median_uc(ind, inputs):
+    fil = inputs["filosofi"]
+    rejected = inputs["filosofi_rejections"]
+    out_keys = set(zip(rejected.loc[rejected["column"] == "q2_disp", "code"], rejected["period"]))
+    keep = [(c, str(y)) not in out_keys for c, y in zip(fil["code_departement"], fil["year"])]
+    return pd.concat([from_cget(ind, inputs), _yearly(fil[keep], "q2_disp", ind.id, FILOSOFI)], ignore_index=True)
+
+
+def taux_pauvrete(ind, inputs):
+    return _yearly(inputs["filosofi"], "poverty_rate_disp", ind.id, FILOSOFI)
+
+
+def taux_chomage(ind, inputs):
+    return _yearly(inputs["chomage"], "unemployment_rate", ind.id, "insee_chomage_localise")
+
+
+def part_diplomes_superieur(ind, inputs):
+    return _yearly(inputs["diplomes"], "edu_share_sup", ind.id, "insee_diplomes_rp")
+
+
+def medecins_pour_100k(ind, inputs):
+    """Published département densities; région and France métropolitaine from Σ doctors / Σ
+    population at 1 January × 100 000."""
+    med = inputs["medecins"]
+    published = _yearly(med, "doctor_density_per_100k", ind.id, "drees_medecins", numerator="n_doctors")
+    counts = med.merge(inputs["population"], on=["code_departement", "year"], how="inner")
+    counts = pd.DataFrame({
+        "code": counts["code_departement"], "period": counts["year"].astype(str), "period_start": counts["year"],
+        "period_end": counts["year"], "numerator": counts["n_doctors"].astype(float),
+        "denominator": counts["pop_jan1"].astype(float)})
+    derived = aggregate_counts(counts, inputs["region_of"], _rate(100_000), ind.id, "drees_medecins")
+    return pd.concat([published, derived], ignore_index=True)
+
+
+def _population_changes(inputs) -> pd.DataFrame:
+    """Per département and year t: P(t), P(t+1), births(t), deaths(t) for consecutive years."""
+    pop = inputs["population"][["code_departement", "year", "pop_jan1"]]
+    nxt = pop.assign(year=pop["year"] - 1).rename(columns={"pop_jan1": "pop_next"})
+    df = pop.merge(nxt, on=["code_departement", "year"], how="inner")
+    df = df.merge(inputs["naissances"], on=["code_departement", "year"], how="left")
+    df = df.merge(inputs["deces"], on=["code_departement", "year"], how="left")
+    df["period"] = [span_label(y, y + 1) for y in df["year"]]
+    df["period_start"] = df["year"]
+    df["period_end"] = df["year"] + 1
+    return df.rename(columns={"code_departement": "code"})
+
+
+def solde_migratoire_annuel(ind, inputs):
+    """((P(t+1) − P(t)) − (births(t) − deaths(t))) / P(t) × 100, counts summed before the ratio."""
+    df = _population_changes(inputs)
+    num = (df["pop_next"] - df["pop_jan1"]) - (df["live_births"] - df["deaths"])
+    counts = df.assign(numerator=num.astype(float), denominator=df["pop_jan1"].astype(float))
+    keys = ["code", "period", "period_start", "period_end"]
+    dep = _frame(ind.id, counts[keys + ["numerator", "denominator"]].assign(
+        value=counts["numerator"] / counts["denominator"] * 100), level="departement", source_id=POPULATION, derived=True)
+    agg = aggregate_counts(counts[keys + ["numerator", "denominator"]], inputs["region_of"], _rate(100), ind.id, POPULATION)
+    return pd.concat([from_cget(ind, inputs), dep, agg], ignore_index=True)
+
+
+def _annual_growth(end: pd.Series, start: pd.Series, years: pd.Series | int) -> pd.Series:
+    return ((end / start) ** (1.0 / years) - 1.0) * 100.0
+
+
+def croissance_population_annuelle(ind, inputs):
+    """Yearly growth from the population estimates (département, région, FRM), and annualised
+    growth between the distinct reference years of the COG releases (EPCI, département, région,
+    FRM, FRMD). numerator = population at the end, denominator = population at the start."""
+    df = _population_changes(inputs)
+    keys = ["code", "period", "period_start", "period_end"]
+    counts = df.assign(numerator=df["pop_next"].astype(float), denominator=df["pop_jan1"].astype(float))[
+        keys + ["numerator", "denominator"]]
+    growth = lambda num, den: _annual_growth(num, den, 1)  # noqa: E731
+    parts = [
+        _frame(ind.id, counts.assign(value=growth(counts["numerator"], counts["denominator"])),
+               level="departement", source_id=POPULATION, derived=True),
+        aggregate_counts(counts, inputs["region_of"], growth, ind.id, POPULATION),
+    ]
+    parts.extend(cog_growth(ind.id, inputs["cog_communes"], inputs["cog_epci_members"], inputs["cog_references"],
+                            inputs["epci_comparability"]))
+    return pd.concat(parts, ignore_index=True)
+
+
+def cog_growth(indicator_id: str, communes: pd.DataFrame, members: pd.DataFrame,
+               references: pd.DataFrame, epci_comparability: pd.DataFrame) -> list[pd.DataFrame]:
+    """Annualised growth between the distinct reference years of the COG releases.
+
+    Départements, régions, FRM and FRMD sum their communes of each release. EPCI growth is
+    computed on the later release's perimeter from its member communes, for the EPCI that
+    :func:`barometre.geography.epci_comparability` found comparable.
+    """
+    parts = []
+    communes = communes[communes["code_departement"].isin(DEPARTEMENTS)]
+    for v0, v1, y0, y1 in cog_pairs(references):
+        c0 = communes[communes["cog_vintage"] == v0]
+        c1 = communes[communes["cog_vintage"] == v1]
+        period = dict(period=span_label(y0, y1), period_start=y0, period_end=y1)
+        gap = y1 - y0
+
+        def frame(rows: pd.DataFrame, level: str, vintage: str = GEOGRAPHY_VINTAGE_CURRENT) -> pd.DataFrame:
+            rows = rows.assign(**period)
+            rows["value"] = _annual_growth(rows["numerator"], rows["denominator"], gap)
+            return _frame(indicator_id, rows, level=level, source_id=COG, derived=True, vintage=vintage)
+
+        for level, col in (("departement", "code_departement"), ("region", "code_region")):
+            p0 = c0.groupby(col)["population"].sum()
+            p1 = c1.groupby(col)["population"].sum()
+            both = p0.index.intersection(p1.index)
+            parts.append(frame(pd.DataFrame({"code": both, "numerator": p1[both].astype(float).values,
+                                             "denominator": p0[both].astype(float).values}), level))
+        for code, member_deps in (("FRM", METRO_DEPARTEMENTS), ("FRMD", DEPARTEMENTS)):
+            a = float(c0.loc[c0["code_departement"].isin(member_deps), "population"].sum())
+            b = float(c1.loc[c1["code_departement"].isin(member_deps), "population"].sum())
+            parts.append(frame(pd.DataFrame([{"code": code, "numerator": b, "denominator": a}]), "france"))
+        ok = epci_comparability[(epci_comparability["cog_vintage_to"] == v1) & epci_comparability["comparable"]]
+        m1 = members[(members["cog_vintage"] == v1) & members["code_epci"].isin(ok["code_epci"])]
+        m1 = m1.assign(p0=m1["code_commune"].map(c0.set_index("code_commune")["population"]).astype(float),
+                       p1=m1["code_commune"].map(c1.set_index("code_commune")["population"]).astype(float))
+        epci = m1.groupby("code_epci", as_index=False).agg(numerator=("p1", "sum"), denominator=("p0", "sum"))
+        parts.append(frame(epci.rename(columns={"code_epci": "code"}), "epci", vintage=f"cog_{v1}"))
+    return parts
+
+
+def participation_presidentielle_t1(ind, inputs):
+    """Votants / inscrits × 100: départements from their own counts; régions, FRM and FRMD from
+    summed département counts; FR (France entière) adds the COM and voters abroad, and exists
+    only for elections whose file has the abroad row (not the provisional 2022 file)."""
+    el = inputs["elections"]
+    el = el.assign(period=el["year"].astype(str), period_start=el["year"], period_end=el["year"],
+                   numerator=el["votants"].astype(float), denominator=el["inscrits"].astype(float))
+    keys = ["period", "period_start", "period_end"]
+    dep = el[el["kind"] == "departement"].rename(columns={"code_departement": "code"})
+    dep = dep.assign(value=dep["numerator"] / dep["denominator"] * 100)
+    parts = [
+        from_cget(ind, inputs),
+        _frame(ind.id, dep[["code", *keys, "numerator", "denominator", "value"]], level="departement",
+               source_id=ELECTIONS, derived=False),
+        aggregate_counts(dep[["code", *keys, "numerator", "denominator"]], inputs["region_of"], _rate(100), ind.id,
+                         ELECTIONS, france=("FRM", "FRMD")),
+    ]
+    with_abroad = el.groupby("year")["kind"].transform(lambda k: (k == "etranger").any())
+    fr = el[with_abroad].groupby(keys, as_index=False)[["numerator", "denominator"]].sum()
+    fr = fr.assign(code="FR", value=fr["numerator"] / fr["denominator"] * 100)
+    parts.append(_frame(ind.id, fr, level="france", source_id=ELECTIONS, derived=True))
+    return pd.concat(parts, ignore_index=True)
+
+
+COMPUTE: dict[str, Callable[[Indicator, dict], pd.DataFrame]] = {
+    "revenu_median_uc": revenu_median_uc,
+    "part_neet_15_24": from_cget,
+    "medecins_pour_100k": medecins_pour_100k,
+    "part_65_ans_plus": from_cget,
+    "part_chomage_longue_duree": from_cget,
+    "taux_pauvrete": taux_pauvrete,
+    "solde_migratoire_annuel": solde_migratoire_annuel,
+    "croissance_population_annuelle": croissance_population_annuelle,
+    "part_fonctions_productives": from_cget,
+    "part_locaux_thd": from_cget,
+    "taux_chomage": taux_chomage,
+    "part_diplomes_superieur": part_diplomes_superieur,
+    "benevoles_pour_100_hab": from_cget,
+    "participation_presidentielle_t1": participation_presidentielle_t1,
+    "coefficient_integration_fiscale": from_cget,
+    "part_revenus_sociaux": from_cget,
+}
+
+# Input tables each indicator reads (names of the core/raw assets, see assets/indicators.py).
+_DEP = ["region_of"]
+INPUTS: dict[str, list[str]] = {
+    "revenu_median_uc": ["cget", "filosofi", "filosofi_rejections"],
+    "medecins_pour_100k": ["medecins", "population", *_DEP],
+    "taux_pauvrete": ["filosofi"],
+    "solde_migratoire_annuel": ["cget", "population", "naissances", "deces", *_DEP],
+    "croissance_population_annuelle": ["population", "naissances", "deces", "cog_communes", "cog_epci_members",
+                                       "cog_references", "epci_comparability", *_DEP],
+    "taux_chomage": ["chomage"],
+    "part_diplomes_superieur": ["diplomes"],
+    "participation_presidentielle_t1": ["cget", "elections", *_DEP],
+}
+
+
+def inputs_of(indicator_id: str) -> list[str]:
+    return INPUTS.get(indicator_id, ["cget"])
+
+
+def compute(catalogue: Catalogue, indicator_id: str, inputs: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """Rows of one indicator, sorted, with the catalogue's id."""
+    ind = catalogue.indicator(indicator_id)
+    out = COMPUTE[indicator_id](ind, inputs)
+    out = out.astype({"period_start": "int64", "period_end": "int64", "value": "float64",
+                      "numerator": "float64", "denominator": "float64", "derived": "bool"})
+    return out.sort_values(["level", "geography_vintage", "code", "period_start", "period_end", "source_id"],
+                           ignore_index=True)

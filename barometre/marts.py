@@ -1,0 +1,183 @@
+"""Build the published tables of schema ``mart`` (the warehouse contract, docs/warehouse.md).
+
+Pure functions from tidy frames to mart frames: which row is the reference when two sources
+give the same value, what is reported in the quality report, the territory list, and the
+catalogue tables.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from barometre.catalogue import Catalogue
+from barometre.geography import DEPARTEMENTS, DROM_REGION_OF, FRANCE_TERRITORIES, GEOGRAPHY_VINTAGE_CURRENT
+
+INDICATOR_VALUE_COLUMNS = ["indicator_id", "level", "code", "geography_vintage", "period", "period_start",
+                           "period_end", "value", "numerator", "denominator", "source_id", "derived", "is_reference"]
+QUALITY_COLUMNS = ["kind", "indicator_id", "source_id", "level", "code", "geography_vintage", "period", "detail"]
+REJECTED_COLUMNS = ["source_id", "rule", "code", "period", "column", "value"]
+TERRITORY_COLUMNS = ["level", "code", "name", "parent_region", "parent_departement", "geography_vintage"]
+_KEY = ["indicator_id", "level", "code", "geography_vintage", "period"]
+
+
+def indicator_values(catalogue: Catalogue, frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """Concatenate the indicators' rows that have a value and mark one reference row per key.
+
+    Within an (indicator, level, code, geography vintage, period), the reference is a published
+    value before a derived one, then the source listed first in the catalogue.
+    """
+    values = pd.concat(frames, ignore_index=True)
+    values = values[values["value"].notna()].copy()
+    order = {(i.id, s): n for i in catalogue.indicators for n, s in enumerate(i.sources)}
+    values["_source_rank"] = [order.get(k, 99) for k in zip(values["indicator_id"], values["source_id"])]
+    values = values.sort_values([*_KEY, "derived", "_source_rank"], kind="stable")
+    values["is_reference"] = ~values.duplicated(_KEY, keep="first")
+    values = values.drop(columns="_source_rank")
+    position = {i.id: n for n, i in enumerate(catalogue.indicators)}
+    values["_pos"] = values["indicator_id"].map(position)
+    values = values.sort_values(["_pos", "level", "geography_vintage", "code", "period_start", "period_end",
+                                 "is_reference"], ascending=[True] * 6 + [False], kind="stable")
+    return values.drop(columns="_pos")[INDICATOR_VALUE_COLUMNS].reset_index(drop=True)
+
+
+def _tolerance(unit: str) -> float:
+    """Half a unit of the coarser published rounding: CGET values have one decimal, € none."""
+    return 0.5 if unit == "€" else 0.05
+
+
+def disagreements(catalogue: Catalogue, values: pd.DataFrame) -> pd.DataFrame:
+    """Non-reference rows that differ from the reference row beyond rounding."""
+    ref = values[values["is_reference"]].set_index(_KEY)[["value", "source_id", "derived"]]
+    other = values[~values["is_reference"]].join(ref, on=_KEY, rsuffix="_ref")
+    unit = other["indicator_id"].map({i.id: i.unit for i in catalogue.indicators})
+    tol = unit.map(_tolerance)
+    diff = (other["value"] - other["value_ref"]).abs()
+    bad = other[diff > tol + 1e-9]
+
+    def describe(r: pd.Series) -> str:
+        kind = "derived" if r["derived"] else "published"
+        ref_kind = "derived" if r["derived_ref"] else "published"
+        return (f"{kind} {r['source_id']} value {r['value']:.4g} differs from the reference "
+                f"({ref_kind} {r['source_id_ref']}) {r['value_ref']:.4g} by {abs(r['value'] - r['value_ref']):.3g}")
+
+    return pd.DataFrame({
+        "kind": "source_disagreement", "indicator_id": bad["indicator_id"], "source_id": bad["source_id"],
+        "level": bad["level"], "code": bad["code"], "geography_vintage": bad["geography_vintage"],
+        "period": bad["period"], "detail": [describe(r) for _, r in bad.iterrows()],
+    }, columns=QUALITY_COLUMNS)
+
+
+def missing_values(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """Rows whose source cell was empty: reported, never filled."""
+    rows = pd.concat(frames, ignore_index=True)
+    rows = rows[rows["value"].isna()]
+    return pd.DataFrame({
+        "kind": "missing_value", "indicator_id": rows["indicator_id"], "source_id": rows["source_id"],
+        "level": rows["level"], "code": rows["code"], "geography_vintage": rows["geography_vintage"],
+        "period": rows["period"], "detail": "empty cell in the source: no value published",
+    }, columns=QUALITY_COLUMNS)
+
+
+def quality_report(catalogue: Catalogue, values: pd.DataFrame, frames: list[pd.DataFrame],
+                   cog_references: pd.DataFrame, epci_comparability: pd.DataFrame,
+                   rejected: pd.DataFrame, elections: pd.DataFrame) -> pd.DataFrame:
+    """Everything a user should know about what is *not* in ``indicator_values`` and why."""
+    parts = [missing_values(frames), disagreements(catalogue, values)]
+    growth = "croissance_population_annuelle"
+    cog = "etalab_decoupage_administratif"
+    repeated = cog_references[cog_references["repeats_vintage"].notna()]
+    parts.append(pd.DataFrame({
+        "kind": "repeated_vintage", "indicator_id": growth, "source_id": cog, "level": None, "code": None,
+        "geography_vintage": [f"cog_{v}" for v in repeated["cog_vintage"]], "period": None,
+        "detail": [f"COG {v} repeats the populations of COG {r} (reference year {y}, witness population {w}): "
+                   f"left out of the growth series, a 0 % growth would be false"
+                   for v, r, y, w in zip(repeated["cog_vintage"], repeated["repeats_vintage"],
+                                         repeated["reference_year"], repeated["witness_population"])],
+    }, columns=QUALITY_COLUMNS))
+    out = epci_comparability[~epci_comparability["comparable"]]
+    parts.append(pd.DataFrame({
+        "kind": "incomplete_perimeter", "indicator_id": growth, "source_id": cog, "level": "epci",
+        "code": out["code_epci"], "geography_vintage": [f"cog_{v}" for v in out["cog_vintage_to"]],
+        "period": out["period"], "detail": out["detail"],
+    }, columns=QUALITY_COLUMNS))
+    no_abroad = sorted(set(elections["year"]) - set(elections.loc[elections["kind"] == "etranger", "year"]))
+    parts.append(pd.DataFrame({
+        "kind": "not_computable", "indicator_id": "participation_presidentielle_t1",
+        "source_id": "interieur_presidentielle_t1", "level": "france", "code": "FR", "geography_vintage": None,
+        "period": [str(y) for y in no_abroad],
+        "detail": "the file has no row for French voters abroad (provisional results): no France entière turnout",
+    }, columns=QUALITY_COLUMNS))
+    for source_id, rule in rejected[["source_id", "rule"]].drop_duplicates().itertuples(index=False):
+        n = int(((rejected["source_id"] == source_id) & (rejected["rule"] == rule)).sum())
+        parts.append(pd.DataFrame([{
+            "kind": "rejected_rows", "indicator_id": None, "source_id": source_id, "level": None, "code": None,
+            "geography_vintage": None, "period": None,
+            "detail": f"{n} rows rejected by rule {rule} (see mart.rejected_rows)"}], columns=QUALITY_COLUMNS))
+    parts = [p for p in parts if not p.empty]
+    return pd.concat(parts, ignore_index=True)[QUALITY_COLUMNS]
+
+
+def territories(cog_regions: pd.DataFrame, cog_departements: pd.DataFrame, cog_communes: pd.DataFrame,
+                cog_epci_members: pd.DataFrame, cget_names: pd.DataFrame, values: pd.DataFrame) -> pd.DataFrame:
+    """One row per (level, code, geography_vintage) appearing in ``values``, with its name and
+    parents where they are known for that vintage (never borrowed from another vintage)."""
+    latest = cog_departements["cog_vintage"].max()
+    deps = cog_departements[(cog_departements["cog_vintage"] == latest)
+                            & cog_departements["code_departement"].isin(DEPARTEMENTS)]
+    regions_18 = set(deps["code_region"]) | set(DROM_REGION_OF.values())
+    regs = cog_regions[(cog_regions["cog_vintage"] == latest) & cog_regions["code_region"].isin(regions_18)]
+    parts = [
+        pd.DataFrame({"level": "france", "code": list(FRANCE_TERRITORIES), "name": list(FRANCE_TERRITORIES.values()),
+                      "geography_vintage": GEOGRAPHY_VINTAGE_CURRENT}),
+        pd.DataFrame({"level": "region", "code": regs["code_region"], "name": regs["nom"],
+                      "geography_vintage": f"cog_{latest}"}),
+        pd.DataFrame({"level": "departement", "code": deps["code_departement"], "name": deps["nom"],
+                      "parent_region": deps["code_region"], "geography_vintage": f"cog_{latest}"}),
+        cget_names[["level", "code", "name", "geography_vintage"]],
+    ]
+    # EPCI of each COG release, with parents when all member communes share one.
+    members = cog_epci_members.merge(cog_communes[["cog_vintage", "code_commune", "code_departement", "code_region"]],
+                                     on=["cog_vintage", "code_commune"], how="left")
+    epci = members.groupby(["cog_vintage", "code_epci"], as_index=False).agg(
+        name=("nom_epci", "first"), n_dep=("code_departement", "nunique"), dep=("code_departement", "first"),
+        n_reg=("code_region", "nunique"), reg=("code_region", "first"))
+    parts.append(pd.DataFrame({
+        "level": "epci", "code": epci["code_epci"], "name": epci["name"],
+        "parent_region": np.where(epci["n_reg"] == 1, epci["reg"], None),
+        "parent_departement": np.where(epci["n_dep"] == 1, epci["dep"], None),
+        "geography_vintage": [f"cog_{v}" for v in epci["cog_vintage"]],
+    }))
+    terr = pd.concat(parts, ignore_index=True).reindex(columns=TERRITORY_COLUMNS)
+    terr = terr.drop_duplicates(["level", "code", "geography_vintage"])
+    used = values[["level", "code", "geography_vintage"]].drop_duplicates()
+    # Keep every territory that carries a value (named or not) and every France, région and
+    # département of today's geography.
+    terr = terr.merge(used.assign(_used=True), on=["level", "code", "geography_vintage"], how="outer")
+    keep = terr["_used"].notna() | terr["level"].isin(["france", "region", "departement"])
+    terr = terr[keep].drop(columns="_used")
+    levels = {lvl: n for n, lvl in enumerate(["france", "region", "departement", "epci", "zone_emploi", "commune"])}
+    terr = terr.assign(_l=terr["level"].map(levels)).sort_values(["_l", "geography_vintage", "code"]).drop(columns="_l")
+    return terr[TERRITORY_COLUMNS].reset_index(drop=True)
+
+
+def dimensions_table(catalogue: Catalogue) -> pd.DataFrame:
+    return pd.DataFrame([{"dimension_id": d.id, "name": d.name, "description": d.description, "position": d.position}
+                         for d in catalogue.dimensions])
+
+
+def indicators_table(catalogue: Catalogue) -> pd.DataFrame:
+    return pd.DataFrame([{
+        "indicator_id": i.id, "name": i.name, "dimension_id": i.dimension, "unit": i.unit, "polarity": i.polarity,
+        "definition": i.definition, "source_ids": ",".join(i.sources),
+        "levels": ",".join(i.levels), "position": n,
+    } for n, i in enumerate(catalogue.indicators, start=1)])
+
+
+def sources_table(catalogue: Catalogue, files: pd.DataFrame) -> pd.DataFrame:
+    """One row per source file read: ``files`` has ``source_id``, ``path``, ``sha256``,
+    ``retrieved_at``."""
+    meta = pd.DataFrame([{"source_id": s.id, "producer": s.producer, "title": s.title, "url": s.url,
+                          "licence": s.licence, "notes": s.notes} for s in catalogue.sources])
+    out = meta.merge(files, on="source_id", how="right")
+    return out[["source_id", "producer", "title", "url", "licence", "retrieved_at", "sha256", "path", "notes"]]

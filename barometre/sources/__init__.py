@@ -1,0 +1,1 @@
+"""One module per source: pure ``parse(raw: bytes, …) -> DataFrame`` functions, no I/O."""

@@ -1,0 +1,122 @@
+"""CGET baromètre de la cohésion des territoires, July 2018 (``anct-carto/ba-coh-terr``).
+
+Three kinds of comma-separated UTF-8 files, one value per (territory, period):
+
+- ``carte_<id>.csv``: ``codgeo, year0, value0, year1, value1`` at the map's level (ZE 2010,
+  EPCI, département); ``carte_5_1`` and ``carte_6_1`` only have ``year1, value1``;
+- ``histo_<id>.csv``: ``codreg, libreg, year0, value0, year1, value1`` by région;
+- ``baro.csv``: ``id, year0, value0, year1, value1``, one national row per indicator (``id`` is
+  the file id without its underscore: ``11`` for ``1_1``).
+
+Years may be integers, quoted strings, or periods (``"1999-2009"`` for 3_1). Empty cells mean
+no value and stay missing. The parse functions return tidy frames with columns
+:data:`TIDY_COLUMNS`; they do no I/O.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+
+from barometre.geography import invalid_codes
+from barometre.periods import PeriodError, parse_period
+from barometre.sources._csv import SourceFormatError, read_delimited, to_number
+
+TIDY_COLUMNS = ["source_file", "cget_id", "level", "geography_vintage", "code", "name", "period",
+                "period_start", "period_end", "value"]
+
+
+def _tidy(frame: pd.DataFrame, file: str, code_col: str, pairs: list[tuple[str, str]], *,
+          cget_id: str, level: str, vintage: str, name_col: str | None = None) -> pd.DataFrame:
+    parts = []
+    for year_col, value_col in pairs:
+        values = to_number(frame, value_col, file, key=[code_col])
+        years = frame[year_col].fillna("").str.strip()
+        keep = (years != "") | values.notna()
+        for idx in frame.index[keep & (years == "")]:
+            raise SourceFormatError(file, year_col, "value without a period", [frame.loc[idx].tolist()])
+        try:
+            periods = [parse_period(y) for y in years[keep]]
+        except PeriodError as exc:
+            bad = frame.loc[keep, [code_col, year_col]].head(3).values.tolist()
+            raise SourceFormatError(file, year_col, str(exc), bad) from None
+        parts.append(pd.DataFrame({
+            "code": frame.loc[keep, code_col].values,
+            "name": frame.loc[keep, name_col].values if name_col else None,
+            "period": [p[0] for p in periods],
+            "period_start": [p[1] for p in periods],
+            "period_end": [p[2] for p in periods],
+            "value": values[keep].values,
+        }))
+    out = pd.concat(parts, ignore_index=True)
+    if level != "france":
+        bad = invalid_codes(out["code"], level)
+        if len(bad):
+            raise SourceFormatError(file, code_col, f"invalid {level} code", bad.head(5).tolist())
+    dup = out.duplicated(["code", "period"], keep=False)
+    if dup.any():
+        raise SourceFormatError(file, code_col, "duplicated (code, period)", out.loc[dup, ["code", "period"]].head(5).values.tolist())
+    out.insert(0, "source_file", file)
+    out.insert(1, "cget_id", cget_id)
+    out.insert(2, "level", level)
+    out.insert(3, "geography_vintage", vintage)
+    return out[TIDY_COLUMNS]
+
+
+def _pairs(columns: list[str]) -> list[tuple[str, str]]:
+    return [(f"year{i}", f"value{i}") for i in (0, 1) if f"year{i}" in columns]
+
+
+def parse_carte(raw: bytes, file: str, cget_id: str, level: str, vintage: str) -> pd.DataFrame:
+    """Map file of indicator ``cget_id`` at ``level`` (see the catalogue's ``carte`` table)."""
+    header = raw.decode("utf-8", errors="replace").lstrip("\ufeff").split("\n", 1)[0]
+    columns = ["codgeo", "year0", "value0", "year1", "value1"]
+    if '"year0"' not in header and "year0" not in header:
+        columns = ["codgeo", "year1", "value1"]
+    frame = read_delimited(raw, file, sep=",", columns=columns)
+    return _tidy(frame, file, "codgeo", _pairs(columns), cget_id=cget_id, level=level, vintage=vintage)
+
+
+def parse_histo(raw: bytes, file: str, cget_id: str) -> pd.DataFrame:
+    """Région file of indicator ``cget_id``. The doubled apostrophe of some files
+    (``Côte d''Azur``) is an escaping artefact and is undone."""
+    columns = ["codreg", "libreg", "year0", "value0", "year1", "value1"]
+    frame = read_delimited(raw, file, sep=",", columns=columns)
+    frame["libreg"] = frame["libreg"].str.replace("''", "'", regex=False)
+    return _tidy(frame, file, "codreg", _pairs(columns), cget_id=cget_id, level="region",
+                 vintage="cog_2026", name_col="libreg")
+
+
+def parse_baro(raw: bytes, file: str, france_code_of: dict[str, str]) -> pd.DataFrame:
+    """National values. ``france_code_of`` maps a cget id (``1_1``) to the France perimeter the
+    CGET's figure covers (catalogue ``cget_france_code``)."""
+    columns = ["id", "year0", "value0", "year1", "value1"]
+    frame = read_delimited(raw, file, sep=",", columns=columns)
+    frame["cget_id"] = frame["id"].str.strip().map(lambda s: f"{s[0]}_{s[1:]}" if len(s) >= 2 else s)
+    unknown = frame.loc[~frame["cget_id"].isin(france_code_of), "id"]
+    if len(unknown):
+        raise SourceFormatError(file, "id", "unknown indicator id", unknown.tolist())
+    parts = []
+    for cget_id, rows in frame.groupby("cget_id", sort=False):
+        rows = rows.assign(code=france_code_of[cget_id])
+        parts.append(_tidy(rows, file, "code", _pairs(columns), cget_id=cget_id, level="france",
+                           vintage="cog_2026"))
+    return pd.concat(parts, ignore_index=True)
+
+
+def parse_topojson_names(raw: bytes, file: str, level: str, vintage: str) -> pd.DataFrame:
+    """Territory names of a TopoJSON mesh (properties ``codgeo``, ``libgeo``)."""
+    try:
+        doc = json.loads(raw.decode("utf-8"))
+        geoms = doc["objects"]["fr_wgs84_utf8"]["geometries"]
+        rows = [(g["properties"]["codgeo"], g["properties"]["libgeo"]) for g in geoms]
+    except (UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError) as exc:
+        raise SourceFormatError(file, None, f"not a TopoJSON mesh with object 'fr_wgs84_utf8' ({exc})") from None
+    out = pd.DataFrame(rows, columns=["code", "name"], dtype="object")
+    bad = invalid_codes(out["code"], level)
+    if len(bad):
+        raise SourceFormatError(file, "codgeo", f"invalid {level} code", bad.head(5).tolist())
+    out.insert(0, "level", level)
+    out.insert(1, "geography_vintage", vintage)
+    return out

@@ -1,0 +1,134 @@
+"""Official geography (COG) 2021–2026 from ``@etalab/decoupage-administratif`` (gzip JSON).
+
+One package version per COG year (see the catalogue's ``vintages``). ``communes.json`` mixes four
+record types: only ``commune-actuelle`` records are communes of the year (municipal
+arrondissements also carry a population and would double count Paris, Lyon and Marseille).
+``epci.json`` lists each EPCI à fiscalité propre with its member communes.
+
+The package does not state the reference year of its populations; :func:`reference_years`
+dates each release with a witness commune against INSEE's populations légales.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+
+import pandas as pd
+
+from barometre.sources._csv import SourceFormatError
+
+FILE_NAMES = ("communes", "departements", "regions", "epci")
+
+
+def path(vintage: int, name: str) -> str:
+    return f"cog/{vintage}/{name}.json.gz"
+
+
+def _load(raw: bytes, file: str) -> list[dict]:
+    try:
+        data = gzip.decompress(raw) if raw[:2] == b"\x1f\x8b" else raw
+        doc = json.loads(data.decode("utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise SourceFormatError(file, None, f"not a (gzipped) UTF-8 JSON document: {exc}") from None
+    if not isinstance(doc, list) or not doc:
+        raise SourceFormatError(file, None, "expected a non-empty JSON array of records")
+    return doc
+
+
+def _require(records: list[dict], keys: tuple[str, ...], file: str) -> None:
+    for key in keys:
+        missing = [r for r in records if key not in r]
+        if missing:
+            raise SourceFormatError(file, key, "field missing from records", missing[:3])
+
+
+def parse_communes(raw: bytes, vintage: int, file: str | None = None) -> pd.DataFrame:
+    """Communes of the year: code, name, département, région, population (may be missing)."""
+    file = file or path(vintage, "communes")
+    records = [r for r in _load(raw, file) if r.get("type") == "commune-actuelle"]
+    _require(records, ("code", "nom"), file)
+    out = pd.DataFrame({
+        "cog_vintage": vintage,
+        "code_commune": [r["code"] for r in records],
+        "nom": [r["nom"] for r in records],
+        "code_departement": [r.get("departement") for r in records],
+        "code_region": [r.get("region") for r in records],
+        "population": pd.array([r.get("population") for r in records], dtype="Int64"),
+        # Former codes merged into this commune (communes nouvelles), space-separated.
+        "anciens_codes": [" ".join(r.get("anciensCodes") or []) for r in records],
+    })
+    dup = out["code_commune"].duplicated(keep=False)
+    if dup.any():
+        raise SourceFormatError(file, "code", "duplicated commune code", out.loc[dup, "code_commune"].head(5).tolist())
+    return out
+
+
+def parse_epci_members(raw: bytes, vintage: int, file: str | None = None) -> pd.DataFrame:
+    """One row per (EPCI, member commune)."""
+    file = file or path(vintage, "epci")
+    records = _load(raw, file)
+    _require(records, ("code", "nom", "membres"), file)
+    rows = [(r["code"], r["nom"], r.get("type"), m["code"]) for r in records for m in r["membres"]]
+    out = pd.DataFrame(rows, columns=["code_epci", "nom_epci", "type_epci", "code_commune"], dtype="object")
+    out.insert(0, "cog_vintage", vintage)
+    bad = out.loc[~out["code_epci"].str.fullmatch(r"\d{9}"), "code_epci"]
+    if len(bad):
+        raise SourceFormatError(file, "code", "EPCI code is not a 9-digit SIREN", bad.head(5).tolist())
+    return out
+
+
+def parse_departements(raw: bytes, vintage: int, file: str | None = None) -> pd.DataFrame:
+    file = file or path(vintage, "departements")
+    records = _load(raw, file)
+    _require(records, ("code", "nom", "region"), file)
+    return pd.DataFrame({
+        "cog_vintage": vintage,
+        "code_departement": [r["code"] for r in records],
+        "nom": [r["nom"] for r in records],
+        "code_region": [r["region"] for r in records],
+    })
+
+
+def parse_regions(raw: bytes, vintage: int, file: str | None = None) -> pd.DataFrame:
+    file = file or path(vintage, "regions")
+    records = _load(raw, file)
+    _require(records, ("code", "nom"), file)
+    return pd.DataFrame({"cog_vintage": vintage, "code_region": [r["code"] for r in records],
+                         "nom": [r["nom"] for r in records]})
+
+
+def reference_years(communes: pd.DataFrame, witness: str, populations_legales: dict[int, int]) -> pd.DataFrame:
+    """Date each COG release's populations by its reference year.
+
+    The witness commune's population in each release is looked up among INSEE's populations
+    légales. A release whose reference year equals the previous release's repeats it
+    (``repeats`` = that earlier vintage) and must be left out of growth series. Raises if the
+    witness population matches no known reference year: a new release needs a new entry in the
+    catalogue, not a guess.
+    """
+    year_of = {int(v): int(y) for y, v in populations_legales.items()}
+    rows = []
+    previous: tuple[int, int] | None = None
+    for vintage, group in communes.groupby("cog_vintage", sort=True):
+        pop = group.loc[group["code_commune"] == witness, "population"]
+        if pop.empty or pd.isna(pop.iloc[0]):
+            raise ValueError(f"COG {vintage}: witness commune {witness} has no population")
+        ref = year_of.get(int(pop.iloc[0]))
+        if ref is None:
+            raise ValueError(
+                f"COG {vintage}: population {int(pop.iloc[0])} of witness commune {witness} matches no "
+                f"populations légales year in the catalogue ({sorted(populations_legales)})")
+        repeats = previous[0] if previous and previous[1] == ref else None
+        rows.append({"cog_vintage": int(vintage), "reference_year": ref, "witness_population": int(pop.iloc[0]),
+                     "total_population": int(group["population"].sum()), "repeats_vintage": repeats})
+        if repeats is None:
+            previous = (int(vintage), ref)
+    return pd.DataFrame(rows).astype({"repeats_vintage": "Int64"})
+
+
+def cog_pairs(references: pd.DataFrame) -> list[tuple[int, int, int, int]]:
+    """Consecutive non-repeated releases: ``(vintage_from, vintage_to, year_from, year_to)``."""
+    kept = references[references["repeats_vintage"].isna()].sort_values("cog_vintage")
+    v, y = kept["cog_vintage"].tolist(), kept["reference_year"].tolist()
+    return [(v[i], v[i + 1], y[i], y[i + 1]) for i in range(len(v) - 1)]

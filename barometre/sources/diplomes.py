@@ -1,0 +1,18 @@
+"""INSEE census, share of higher-education graduates among non-schooled people aged 15+, by
+département, for the observed census years 2011, 2016 and 2022 only.
+
+The upstream ``education_panel_insee.csv`` is linearly interpolated between these years and is
+deliberately not used.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from barometre.sources._csv import read_departement_panel
+
+FILE = "departements_2012_2021/education_snapshots_insee.csv"
+
+
+def parse(raw: bytes, file: str = FILE) -> pd.DataFrame:
+    return read_departement_panel(raw, file, {"edu_share_sup": "float"})

@@ -1,0 +1,104 @@
+"""Presidential election, first round, results by département (Ministère de l'Intérieur).
+
+The four files are a sample of real-world mess, each handled explicitly by its year's format:
+
+- 2007 and 2022 use a decimal comma, 2012 and 2017 a decimal point;
+- 2017 has a title line above the header;
+- 2022 (provisional results) names one candidate block in its header but has twelve per row,
+  and has an ``Etat saisie`` column; only the leading turnout columns are read;
+- codes are the Ministry's: ``1``…``9`` without a leading zero (until 2017), ``ZA``…``ZM`` for the
+  DROM (mapped to ``971``…``976``), ``ZN``…``ZX`` for the collectivités d'outre-mer and ``ZZ``
+  for French voters abroad (both kept only for France entière).
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from barometre.geography import DEPARTEMENTS
+from barometre.sources._csv import SourceFormatError, read_delimited, to_number
+
+FILES = {
+    2007: "elections/2007-t1-definitifs-departements.csv",
+    2012: "elections/2012-t1-definitifs-departements.csv",
+    2017: "elections/2017-t1-definitifs-departements.csv",
+    2022: "elections/2022-t1-provisoires-departements.csv",
+}
+
+_HEAD = ["Code du département", "Libellé du département"]
+_BLANCS_NULS = ["Blancs et nuls", "% BlNuls/Ins", "% BlNuls/Vot"]
+_BLANCS_NULS_SPLIT = ["Blancs", "% Blancs/Ins", "% Blancs/Vot", "Nuls", "% Nuls/Ins", "% Nuls/Vot"]
+_TURNOUT = ["Inscrits", "Abstentions", "% Abs/Ins", "Votants", "% Vot/Ins"]
+_EXPRIMES = ["Exprimés", "% Exp/Ins", "% Exp/Vot"]
+
+# Per election: lines above the header, decimal separator, leading columns read.
+FORMATS = {
+    2007: dict(skiprows=0, decimal=",", columns=_HEAD + _TURNOUT + _BLANCS_NULS + _EXPRIMES, provisional=False),
+    2012: dict(skiprows=0, decimal=".", columns=_HEAD + _TURNOUT + _BLANCS_NULS + _EXPRIMES, provisional=False),
+    2017: dict(skiprows=1, decimal=".", columns=_HEAD + _TURNOUT + _BLANCS_NULS_SPLIT + _EXPRIMES, provisional=False),
+    2022: dict(skiprows=0, decimal=",", columns=_HEAD + ["Etat saisie"] + _TURNOUT + _BLANCS_NULS_SPLIT + _EXPRIMES,
+               provisional=True),
+}
+
+DROM_CODES = {"ZA": "971", "ZB": "972", "ZC": "973", "ZD": "974", "ZM": "976"}
+COM_CODES = {"ZN", "ZP", "ZS", "ZW", "ZX"}
+ABROAD_CODE = "ZZ"
+
+COLUMNS = ["year", "code_ministere", "kind", "code_departement", "libelle", "inscrits", "abstentions",
+           "votants", "exprimes", "pct_votants_inscrits", "provisional"]
+
+
+def insee_code(code: str) -> tuple[str, str | None]:
+    """Ministry code → (kind, INSEE département code or None).
+
+    >>> insee_code("1"), insee_code("ZA"), insee_code("ZZ")
+    (('departement', '01'), ('departement', '971'), ('etranger', None))
+    """
+    code = code.strip()
+    if code in DROM_CODES:
+        return "departement", DROM_CODES[code]
+    if code in COM_CODES:
+        return "com", None
+    if code == ABROAD_CODE:
+        return "etranger", None
+    padded = code.zfill(2) if code.isdigit() else code
+    if padded in DEPARTEMENTS:
+        return "departement", padded
+    return "unknown", None
+
+
+def parse(raw: bytes, year: int, file: str | None = None) -> pd.DataFrame:
+    """One row per Ministry territory (département, COM, abroad) with the turnout counts."""
+    if year not in FORMATS:
+        raise ValueError(f"no declared format for the {year} presidential election (known: {sorted(FORMATS)})")
+    fmt = FORMATS[year]
+    file = file or FILES[year]
+    frame = read_delimited(raw, file, sep=";", columns=fmt["columns"], skiprows=fmt["skiprows"],
+                           usecols=len(fmt["columns"]), header_prefix_only=True)
+    code_col = "Code du département"
+    mapped = frame[code_col].map(insee_code)
+    unknown = frame.loc[mapped.map(lambda t: t[0] == "unknown"), code_col]
+    if len(unknown):
+        raise SourceFormatError(file, code_col, "unknown territory code", unknown.head(5).tolist())
+    key = [code_col]
+    out = pd.DataFrame({
+        "year": year,
+        "code_ministere": frame[code_col].str.strip(),
+        "kind": mapped.map(lambda t: t[0]),
+        "code_departement": mapped.map(lambda t: t[1]),
+        "libelle": frame["Libellé du département"],
+        "inscrits": to_number(frame, "Inscrits", file, integer=True, key=key),
+        "abstentions": to_number(frame, "Abstentions", file, integer=True, key=key),
+        "votants": to_number(frame, "Votants", file, integer=True, key=key),
+        "exprimes": to_number(frame, "Exprimés", file, integer=True, key=key),
+        "pct_votants_inscrits": to_number(frame, "% Vot/Ins", file, decimal=fmt["decimal"], key=key),
+        "provisional": fmt["provisional"],
+    })
+    broken = out["inscrits"] != out["abstentions"] + out["votants"]
+    if broken.any():
+        raise SourceFormatError(file, "Inscrits", "Inscrits must equal Abstentions + Votants",
+                                out.loc[broken, ["code_ministere", "inscrits", "abstentions", "votants"]].head(5).values.tolist())
+    dup = out["code_ministere"].duplicated(keep=False)
+    if dup.any():
+        raise SourceFormatError(file, code_col, "duplicated territory", out.loc[dup, "code_ministere"].tolist())
+    return out[COLUMNS]

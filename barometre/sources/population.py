@@ -1,0 +1,13 @@
+"""INSEE population estimates at 1 January by département, 2012–2021 (``pop_jan1``)."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from barometre.sources._csv import read_departement_panel
+
+FILE = "departements_2012_2021/population_insee.csv"
+
+
+def parse(raw: bytes, file: str = FILE) -> pd.DataFrame:
+    return read_departement_panel(raw, file, {"pop_jan1": "int"})

@@ -1,0 +1,1 @@
+"""Schedules, sensors and alerts of the barometer pipeline."""
