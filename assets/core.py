@@ -39,7 +39,8 @@ def epci_comparability(context: dg.AssetExecutionContext, cog_communes: pd.DataF
                        cog_reference_years: pd.DataFrame) -> pd.DataFrame:
     """Whether each EPCI can be compared between two consecutive distinct COG population years
     (on the later perimeter), with the communes that prevent it. One row per EPCI × pair."""
-    frame = geography.epci_comparability(cog_communes, cog_epci_membres, cog.cog_pairs(cog_reference_years))
+    static = load_catalogue().source("etalab_decoupage_administratif").extra.get("static_population_departements", {})
+    frame = geography.epci_comparability(cog_communes, cog_epci_membres, cog.cog_pairs(cog_reference_years), static)
     context.add_output_metadata(frame_metadata(frame, n_not_comparable=int((~frame["comparable"]).sum())))
     return frame
 

@@ -71,15 +71,18 @@ def france_codes_of(departement: str) -> tuple[str, ...]:
     return ("FRM", "FRMD") if departement in METRO_DEPARTEMENTS else ("FRMD",)
 
 
-def epci_comparability(communes: pd.DataFrame, members: pd.DataFrame, pairs: list[tuple[int, int, int, int]]) -> pd.DataFrame:
+def epci_comparability(communes: pd.DataFrame, members: pd.DataFrame, pairs: list[tuple[int, int, int, int]],
+                       static_departements: dict[str, str] | None = None) -> pd.DataFrame:
     """Whether each EPCI of a later COG release can be compared with an earlier release.
 
     An EPCI (on the later release's perimeter) is comparable when every member commune exists in
     the earlier release, has a population in both, and absorbed no commune of the earlier release
     (a commune nouvelle keeps one former code: its population jump is a merger, not growth).
     ``pairs`` are ``(vintage_from, vintage_to, year_from, year_to)``. Returns one row per EPCI and
-    pair with ``comparable`` and, when not, the reason naming the communes.
+    pair with ``comparable`` and, when not, the reason naming the communes. EPCI with a commune in
+    a département of ``static_departements`` (code → reason) are not comparable either.
     """
+    static_departements = static_departements or {}
     rows = []
     for v0, v1, y0, y1 in pairs:
         c0 = communes[communes["cog_vintage"] == v0]
@@ -87,6 +90,7 @@ def epci_comparability(communes: pd.DataFrame, members: pd.DataFrame, pairs: lis
         codes0 = set(c0["code_commune"])
         pop0 = c0.set_index("code_commune")["population"]
         pop1 = c1.set_index("code_commune")["population"]
+        dep1 = c1.set_index("code_commune")["code_departement"]
         absorbed = {code: sorted((set(old.split()) & codes0) - {code})
                     for code, old in zip(c1["code_commune"], c1["anciens_codes"]) if old}
         for epci, group in members[members["cog_vintage"] == v1].groupby("code_epci", sort=True):
@@ -101,6 +105,8 @@ def epci_comparability(communes: pd.DataFrame, members: pd.DataFrame, pairs: lis
             no_pop = [c for c in member_codes if c in codes0 and (pd.isna(pop0.get(c)) or pd.isna(pop1.get(c)))]
             if no_pop:
                 reasons.append(f"member communes without population: {', '.join(no_pop)}")
+            static = sorted({dep1.get(c) for c in member_codes} & set(static_departements))
+            reasons += [static_departements[d] for d in static]
             rows.append({"code_epci": epci, "cog_vintage_from": v0, "cog_vintage_to": v1,
                          "period": f"{y0}-{y1}", "comparable": not reasons, "detail": " / ".join(reasons) or None})
     return pd.DataFrame(rows, columns=["code_epci", "cog_vintage_from", "cog_vintage_to", "period", "comparable", "detail"])

@@ -68,8 +68,7 @@ def aggregate_counts(counts: pd.DataFrame, region_of: dict[str, str], value: Cal
     keys = ["period", "period_start", "period_end"]
     counts = counts.dropna(subset=["numerator", "denominator"])
     counts = counts.assign(region=counts["code"].map(region_of))
-    expected = pd.Series(region_of).loc[lambda s: s.index.isin(counts["code"].unique())]
-    n_expected = expected.value_counts()
+    n_expected = pd.Series(region_of).value_counts()  # départements per région
     parts = []
     reg = counts.groupby(["region", *keys], as_index=False).agg(
         numerator=("numerator", "sum"), denominator=("denominator", "sum"), n=("code", "nunique"))
@@ -84,7 +83,13 @@ def aggregate_counts(counts: pd.DataFrame, region_of: dict[str, str], value: Cal
         agg = agg[agg["n"] == len(members[code])]
         parts.append(_frame(indicator_id, agg.assign(code=code, value=lambda d: value(d["numerator"], d["denominator"])),
                             level="france", source_id=source_id, derived=True))
-    return pd.concat(parts, ignore_index=True)
+    return _concat(parts)
+
+
+def _concat(parts: list[pd.DataFrame]) -> pd.DataFrame:
+    """Concatenate value frames, skipping empty ones (an indicator may have no row at a level)."""
+    parts = [p for p in parts if not p.empty]
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=VALUE_COLUMNS)
 
 
 def _rate(scale: float) -> Callable[[pd.Series, pd.Series], pd.Series]:
@@ -104,7 +109,7 @@ def from_cget(ind: Indicator, inputs: dict[str, pd.DataFrame]) -> pd.DataFrame:
                source_id=CGET, derived=False, vintage=vintage)
         for (level, vintage), group in rows.groupby(["level", "geography_vintage"], sort=False)
     ]
-    return pd.concat(parts, ignore_index=True)
+    return _concat(parts)
 
 
 def revenu_median_uc(ind, inputs):
@@ -112,7 +117,7 @@ def revenu_median_uc(ind, inputs):
     rejected = inputs["filosofi_rejections"]
     out_keys = set(zip(rejected.loc[rejected["column"] == "q2_disp", "code"], rejected["period"]))
     keep = [(c, str(y)) not in out_keys for c, y in zip(fil["code_departement"], fil["year"])]
-    return pd.concat([from_cget(ind, inputs), _yearly(fil[keep], "q2_disp", ind.id, FILOSOFI)], ignore_index=True)
+    return _concat([from_cget(ind, inputs), _yearly(fil[keep], "q2_disp", ind.id, FILOSOFI)])
 
 
 def taux_pauvrete(ind, inputs):
@@ -138,7 +143,7 @@ def medecins_pour_100k(ind, inputs):
         "period_end": counts["year"], "numerator": counts["n_doctors"].astype(float),
         "denominator": counts["pop_jan1"].astype(float)})
     derived = aggregate_counts(counts, inputs["region_of"], _rate(100_000), ind.id, "drees_medecins")
-    return pd.concat([published, derived], ignore_index=True)
+    return _concat([published, derived])
 
 
 def _population_changes(inputs) -> pd.DataFrame:
@@ -163,7 +168,7 @@ def solde_migratoire_annuel(ind, inputs):
     dep = _frame(ind.id, counts[keys + ["numerator", "denominator"]].assign(
         value=counts["numerator"] / counts["denominator"] * 100), level="departement", source_id=POPULATION, derived=True)
     agg = aggregate_counts(counts[keys + ["numerator", "denominator"]], inputs["region_of"], _rate(100), ind.id, POPULATION)
-    return pd.concat([from_cget(ind, inputs), dep, agg], ignore_index=True)
+    return _concat([from_cget(ind, inputs), dep, agg])
 
 
 def _annual_growth(end: pd.Series, start: pd.Series, years: pd.Series | int) -> pd.Series:
@@ -185,20 +190,33 @@ def croissance_population_annuelle(ind, inputs):
         aggregate_counts(counts, inputs["region_of"], growth, ind.id, POPULATION),
     ]
     parts.extend(cog_growth(ind.id, inputs["cog_communes"], inputs["cog_epci_members"], inputs["cog_references"],
-                            inputs["epci_comparability"]))
-    return pd.concat(parts, ignore_index=True)
+                            inputs["epci_comparability"], tuple(static_population_departements())))
+    return _concat(parts)
+
+
+def static_population_departements() -> dict[str, str]:
+    """Départements whose COG populations are not updated (catalogue), code → reason."""
+    from barometre.catalogue import load_catalogue
+
+    return load_catalogue().source(COG).extra.get("static_population_departements", {})
 
 
 def cog_growth(indicator_id: str, communes: pd.DataFrame, members: pd.DataFrame,
-               references: pd.DataFrame, epci_comparability: pd.DataFrame) -> list[pd.DataFrame]:
+               references: pd.DataFrame, epci_comparability: pd.DataFrame,
+               static_departements: tuple[str, ...] = ()) -> list[pd.DataFrame]:
     """Annualised growth between the distinct reference years of the COG releases.
 
     Départements, régions, FRM and FRMD sum their communes of each release. EPCI growth is
     computed on the later release's perimeter from its member communes, for the EPCI that
-    :func:`barometre.geography.epci_comparability` found comparable.
+    :func:`barometre.geography.epci_comparability` found comparable. Départements whose
+    populations are not updated (``static_departements``, e.g. Mayotte) and régions made only of
+    them are left out; France perimeters keep them, as INSEE's totals do.
     """
     parts = []
     communes = communes[communes["code_departement"].isin(DEPARTEMENTS)]
+    static_regions = set(communes.loc[communes["code_departement"].isin(static_departements), "code_region"]) - set(
+        communes.loc[~communes["code_departement"].isin(static_departements), "code_region"])
+    left_out = {"departement": set(static_departements), "region": static_regions}
     for v0, v1, y0, y1 in cog_pairs(references):
         c0 = communes[communes["cog_vintage"] == v0]
         c1 = communes[communes["cog_vintage"] == v1]
@@ -213,7 +231,7 @@ def cog_growth(indicator_id: str, communes: pd.DataFrame, members: pd.DataFrame,
         for level, col in (("departement", "code_departement"), ("region", "code_region")):
             p0 = c0.groupby(col)["population"].sum()
             p1 = c1.groupby(col)["population"].sum()
-            both = p0.index.intersection(p1.index)
+            both = p0.index.intersection(p1.index).difference(sorted(left_out[level]))
             parts.append(frame(pd.DataFrame({"code": both, "numerator": p1[both].astype(float).values,
                                              "denominator": p0[both].astype(float).values}), level))
         for code, member_deps in (("FRM", METRO_DEPARTEMENTS), ("FRMD", DEPARTEMENTS)):
@@ -250,7 +268,7 @@ def participation_presidentielle_t1(ind, inputs):
     fr = el[with_abroad].groupby(keys, as_index=False)[["numerator", "denominator"]].sum()
     fr = fr.assign(code="FR", value=fr["numerator"] / fr["denominator"] * 100)
     parts.append(_frame(ind.id, fr, level="france", source_id=ELECTIONS, derived=True))
-    return pd.concat(parts, ignore_index=True)
+    return _concat(parts)
 
 
 COMPUTE: dict[str, Callable[[Indicator, dict], pd.DataFrame]] = {

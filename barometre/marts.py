@@ -95,6 +95,13 @@ def quality_report(catalogue: Catalogue, values: pd.DataFrame, frames: list[pd.D
                    for v, r, y, w in zip(repeated["cog_vintage"], repeated["repeats_vintage"],
                                          repeated["reference_year"], repeated["witness_population"])],
     }, columns=QUALITY_COLUMNS))
+    static = catalogue.source(cog).extra.get("static_population_departements", {})
+    parts.append(pd.DataFrame({
+        "kind": "static_population", "indicator_id": growth, "source_id": cog, "level": "departement",
+        "code": list(static), "geography_vintage": None, "period": None,
+        "detail": [f"{reason}: left out of COG-based growth (département, its région, its EPCI)"
+                   for reason in static.values()],
+    }, columns=QUALITY_COLUMNS))
     out = epci_comparability[~epci_comparability["comparable"]]
     parts.append(pd.DataFrame({
         "kind": "incomplete_perimeter", "indicator_id": growth, "source_id": cog, "level": "epci",
