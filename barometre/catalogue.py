@@ -198,3 +198,38 @@ def load_catalogue(path: Path = CATALOGUE_PATH) -> Catalogue:
     """Read and validate the catalogue file (cached: the file is read once per process)."""
     with open(path, encoding="utf-8") as fh:
         return parse_catalogue(yaml.safe_load(fh))
+
+
+def to_markdown(catalogue: Catalogue) -> str:
+    """docs/indicators.md, generated from the catalogue (``python -m barometre.catalogue``)."""
+    polarity = {"+": "+ (higher is better)", "-": "− (lower is better)", "0": "0 (contextual)"}
+    lines = [
+        "# Indicators",
+        "",
+        "Generated from `barometre/catalogue.yaml` by `python -m barometre.catalogue > docs/indicators.md`;",
+        "a test fails when this page and the catalogue disagree. Edit the catalogue, not this page.",
+        "",
+    ]
+    for dim in catalogue.dimensions:
+        lines += [f"## {dim.position}. {dim.name} (`{dim.id}`)", "", dim.description, ""]
+        for ind in catalogue.indicators_of(dim.id):
+            lines += [
+                f"### {ind.name} (`{ind.id}`)",
+                "",
+                ind.definition,
+                "",
+                f"- Unit: {ind.unit}; polarity {polarity[ind.polarity]}; plausible range {ind.plausible[0]:g}–{ind.plausible[1]:g}",
+                "- Sources: " + ", ".join(f"`{s}`" for s in ind.sources)
+                + (f" (CGET 2018 id `{ind.cget_id}`, national value attributed to `{ind.cget_france_code}`)"
+                   if ind.cget_id else ""),
+                "- Levels and periods:",
+            ]
+            lines += [f"  - {level}: {', '.join(periods)}" for level, periods in ind.periods.items()]
+            lines.append("")
+    lines += ["## Sources", "", "| id | producer | title | licence | cadence |", "|---|---|---|---|---|"]
+    lines += [f"| `{s.id}` | {s.producer} | {s.title} | {s.licence} | {s.cadence} |" for s in catalogue.sources]
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    print(to_markdown(load_catalogue()), end="")

@@ -117,3 +117,12 @@ def test_definitions_load():
     graph = defs.resolve_asset_graph()
     groups = {i: graph.get(dg.AssetKey(["indicators", i])).group_name for i in ("revenu_median_uc", "taux_chomage")}
     assert groups == {"revenu_median_uc": "qualite_de_vie", "taux_chomage": "empowerment"}
+
+
+def test_levels_and_periods_are_exactly_those_of_the_catalogue(published, catalogue):
+    con, _ = published
+    got: dict[tuple[str, str], set[str]] = {}
+    for ind, level, period in _q(con, "SELECT DISTINCT indicator_id, level, period FROM mart.indicator_values"):
+        got.setdefault((ind, level), set()).add(period)
+    expected = {(i.id, level): set(periods) for i in catalogue.indicators for level, periods in i.periods.items()}
+    assert got == expected

@@ -50,3 +50,11 @@ def test_inconsistent_catalogue_is_refused_with_the_entry_named():
     doc["indicators"][3]["sources"] = ["nowhere"]
     with pytest.raises(CatalogueError, match=r"indicator 'part_65_ans_plus': unknown source 'nowhere'"):
         parse_catalogue(doc)
+
+
+def test_indicator_docs_are_generated_from_the_catalogue(catalogue):
+    from barometre.catalogue import to_markdown
+
+    page = Path(__file__).resolve().parents[2] / "docs" / "indicators.md"
+    assert page.read_text(encoding="utf-8") == to_markdown(catalogue), \
+        "docs/indicators.md is stale: run `python -m barometre.catalogue > docs/indicators.md`"
