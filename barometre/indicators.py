@@ -146,13 +146,11 @@ def medecins_pour_100k(ind, inputs):
     return _concat([published, derived])
 
 
-def _population_changes(inputs) -> pd.DataFrame:
-    """Per département and year t: P(t), P(t+1), births(t), deaths(t) for consecutive years."""
-    pop = inputs["population"][["code_departement", "year", "pop_jan1"]]
+def _population_pairs(population: pd.DataFrame) -> pd.DataFrame:
+    """Per département and year t with a next year: P(t) (``pop_jan1``) and P(t+1) (``pop_next``)."""
+    pop = population[["code_departement", "year", "pop_jan1"]]
     nxt = pop.assign(year=pop["year"] - 1).rename(columns={"pop_jan1": "pop_next"})
     df = pop.merge(nxt, on=["code_departement", "year"], how="inner")
-    df = df.merge(inputs["naissances"], on=["code_departement", "year"], how="left")
-    df = df.merge(inputs["deces"], on=["code_departement", "year"], how="left")
     df["period"] = [span_label(y, y + 1) for y in df["year"]]
     df["period_start"] = df["year"]
     df["period_end"] = df["year"] + 1
@@ -161,7 +159,9 @@ def _population_changes(inputs) -> pd.DataFrame:
 
 def solde_migratoire_annuel(ind, inputs):
     """((P(t+1) − P(t)) − (births(t) − deaths(t))) / P(t) × 100, counts summed before the ratio."""
-    df = _population_changes(inputs)
+    df = _population_pairs(inputs["population"]).merge(
+        inputs["naissances"].rename(columns={"code_departement": "code"}), on=["code", "year"], how="left").merge(
+        inputs["deces"].rename(columns={"code_departement": "code"}), on=["code", "year"], how="left")
     num = (df["pop_next"] - df["pop_jan1"]) - (df["live_births"] - df["deaths"])
     counts = df.assign(numerator=num.astype(float), denominator=df["pop_jan1"].astype(float))
     keys = ["code", "period", "period_start", "period_end"]
@@ -179,7 +179,7 @@ def croissance_population_annuelle(ind, inputs):
     """Yearly growth from the population estimates (département, région, FRM), and annualised
     growth between the distinct reference years of the COG releases (EPCI, département, région,
     FRM, FRMD). numerator = population at the end, denominator = population at the start."""
-    df = _population_changes(inputs)
+    df = _population_pairs(inputs["population"])
     keys = ["code", "period", "period_start", "period_end"]
     counts = df.assign(numerator=df["pop_next"].astype(float), denominator=df["pop_jan1"].astype(float))[
         keys + ["numerator", "denominator"]]
@@ -190,15 +190,13 @@ def croissance_population_annuelle(ind, inputs):
         aggregate_counts(counts, inputs["region_of"], growth, ind.id, POPULATION),
     ]
     parts.extend(cog_growth(ind.id, inputs["cog_communes"], inputs["cog_epci_members"], inputs["cog_references"],
-                            inputs["epci_comparability"], tuple(static_population_departements())))
+                            inputs["epci_comparability"], tuple(_static_population_departements(inputs["catalogue"]))))
     return _concat(parts)
 
 
-def static_population_departements() -> dict[str, str]:
+def _static_population_departements(catalogue: Catalogue) -> dict[str, str]:
     """Départements whose COG populations are not updated (catalogue), code → reason."""
-    from barometre.catalogue import load_catalogue
-
-    return load_catalogue().source(COG).extra.get("static_population_departements", {})
+    return catalogue.source(COG).extra.get("static_population_departements", {})
 
 
 def cog_growth(indicator_id: str, communes: pd.DataFrame, members: pd.DataFrame,
@@ -297,7 +295,7 @@ INPUTS: dict[str, list[str]] = {
     "medecins_pour_100k": ["medecins", "population", *_DEP],
     "taux_pauvrete": ["filosofi"],
     "solde_migratoire_annuel": ["cget", "population", "naissances", "deces", *_DEP],
-    "croissance_population_annuelle": ["population", "naissances", "deces", "cog_communes", "cog_epci_members",
+    "croissance_population_annuelle": ["population", "cog_communes", "cog_epci_members",
                                        "cog_references", "epci_comparability", *_DEP],
     "taux_chomage": ["chomage"],
     "part_diplomes_superieur": ["diplomes"],
@@ -312,7 +310,7 @@ def inputs_of(indicator_id: str) -> list[str]:
 def compute(catalogue: Catalogue, indicator_id: str, inputs: dict[str, pd.DataFrame]) -> pd.DataFrame:
     """Rows of one indicator, sorted, with the catalogue's id."""
     ind = catalogue.indicator(indicator_id)
-    out = COMPUTE[indicator_id](ind, inputs)
+    out = COMPUTE[indicator_id](ind, {**inputs, "catalogue": catalogue})
     out = out.astype({"period_start": "int64", "period_end": "int64", "value": "float64",
                       "numerator": "float64", "denominator": "float64", "derived": "bool"})
     return out.sort_values(["level", "geography_vintage", "code", "period_start", "period_end", "source_id"],

@@ -15,13 +15,14 @@ no value and stay missing. The parse functions return tidy frames with columns
 
 from __future__ import annotations
 
+import csv
 import json
 
 import pandas as pd
 
 from barometre.geography import invalid_codes
 from barometre.periods import PeriodError, parse_period
-from barometre.sources._csv import SourceFormatError, read_delimited, to_number
+from barometre.sources._csv import SourceFormatError, decode, read_delimited, to_number
 
 TIDY_COLUMNS = ["source_file", "cget_id", "level", "geography_vintage", "code", "name", "period",
                 "period_start", "period_end", "value"]
@@ -70,10 +71,9 @@ def _pairs(columns: list[str]) -> list[tuple[str, str]]:
 
 def parse_carte(raw: bytes, file: str, cget_id: str, level: str, vintage: str) -> pd.DataFrame:
     """Map file of indicator ``cget_id`` at ``level`` (see the catalogue's ``carte`` table)."""
-    header = raw.decode("utf-8", errors="replace").lstrip("\ufeff").split("\n", 1)[0]
-    columns = ["codgeo", "year0", "value0", "year1", "value1"]
-    if '"year0"' not in header and "year0" not in header:
-        columns = ["codgeo", "year1", "value1"]
+    header = next(csv.reader([decode(raw, file).split("\n", 1)[0]]))
+    # carte_5_1 and carte_6_1 have a single year: their header has no year0/value0.
+    columns = ["codgeo", "year0", "value0", "year1", "value1"] if "year0" in header else ["codgeo", "year1", "value1"]
     frame = read_delimited(raw, file, sep=",", columns=columns)
     return _tidy(frame, file, "codgeo", _pairs(columns), cget_id=cget_id, level=level, vintage=vintage)
 
