@@ -26,7 +26,7 @@ def cog_reference_years(context: dg.AssetExecutionContext, cog_communes: pd.Data
     """Reference year of the populations of each COG release, dated by a witness commune against
     INSEE's populations légales; ``repeats_vintage`` marks a release that repeats the previous
     one's populations (left out of growth series). One row per release."""
-    witness = load_catalogue().source("etalab_decoupage_administratif").extra["population_witness"]
+    witness = load_catalogue().source(cog.SOURCE_ID).extra["population_witness"]
     frame = cog.reference_years(cog_communes, witness["commune"], witness["populations_legales"])
     context.add_output_metadata(frame_metadata(frame))
     return frame
@@ -39,8 +39,8 @@ def epci_comparability(context: dg.AssetExecutionContext, cog_communes: pd.DataF
                        cog_reference_years: pd.DataFrame) -> pd.DataFrame:
     """Whether each EPCI can be compared between two consecutive distinct COG population years
     (on the later perimeter), with the communes that prevent it. One row per EPCI × pair."""
-    static = load_catalogue().source("etalab_decoupage_administratif").extra.get("static_population_departements", {})
-    frame = geography.epci_comparability(cog_communes, cog_epci_membres, cog.cog_pairs(cog_reference_years), static)
+    frame = geography.epci_comparability(cog_communes, cog_epci_membres, cog.cog_pairs(cog_reference_years),
+                                         cog.static_population_departements(load_catalogue()))
     context.add_output_metadata(frame_metadata(frame, n_not_comparable=int((~frame["comparable"]).sum())))
     return frame
 

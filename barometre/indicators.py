@@ -17,9 +17,9 @@ import numpy as np
 import pandas as pd
 
 from barometre.catalogue import Catalogue, Indicator
-from barometre.geography import DEPARTEMENTS, METRO_DEPARTEMENTS, GEOGRAPHY_VINTAGE_CURRENT
+from barometre.geography import DEPARTEMENTS, GEOGRAPHY_VINTAGE_CURRENT, METRO_DEPARTEMENTS
 from barometre.periods import span_label
-from barometre.sources.cog import cog_pairs
+from barometre.sources.cog import cog_pairs, static_population_departements
 
 VALUE_COLUMNS = ["indicator_id", "level", "code", "geography_vintage", "period", "period_start", "period_end",
                  "value", "numerator", "denominator", "source_id", "derived"]
@@ -190,13 +190,8 @@ def croissance_population_annuelle(ind, inputs):
         aggregate_counts(counts, inputs["region_of"], growth, ind.id, POPULATION),
     ]
     parts.extend(cog_growth(ind.id, inputs["cog_communes"], inputs["cog_epci_members"], inputs["cog_references"],
-                            inputs["epci_comparability"], tuple(_static_population_departements(inputs["catalogue"]))))
+                            inputs["epci_comparability"], tuple(static_population_departements(inputs["catalogue"]))))
     return _concat(parts)
-
-
-def _static_population_departements(catalogue: Catalogue) -> dict[str, str]:
-    """Départements whose COG populations are not updated (catalogue), code → reason."""
-    return catalogue.source(COG).extra.get("static_population_departements", {})
 
 
 def cog_growth(indicator_id: str, communes: pd.DataFrame, members: pd.DataFrame,

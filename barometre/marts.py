@@ -12,6 +12,7 @@ import pandas as pd
 
 from barometre.catalogue import Catalogue
 from barometre.geography import DEPARTEMENTS, DROM_REGION_OF, FRANCE_TERRITORIES, GEOGRAPHY_VINTAGE_CURRENT
+from barometre.sources.cog import static_population_departements
 
 INDICATOR_VALUE_COLUMNS = ["indicator_id", "level", "code", "geography_vintage", "period", "period_start",
                            "period_end", "value", "numerator", "denominator", "source_id", "derived", "is_reference"]
@@ -95,7 +96,7 @@ def quality_report(catalogue: Catalogue, values: pd.DataFrame, frames: list[pd.D
                    for v, r, y, w in zip(repeated["cog_vintage"], repeated["repeats_vintage"],
                                          repeated["reference_year"], repeated["witness_population"])],
     }, columns=QUALITY_COLUMNS))
-    static = catalogue.source(cog).extra.get("static_population_departements", {})
+    static = static_population_departements(catalogue)
     parts.append(pd.DataFrame({
         "kind": "static_population", "indicator_id": growth, "source_id": cog, "level": "departement",
         "code": list(static), "geography_vintage": None, "period": None,
@@ -129,7 +130,7 @@ def territories(cog_regions: pd.DataFrame, cog_departements: pd.DataFrame, cog_c
                 cog_epci_members: pd.DataFrame, cget_names: pd.DataFrame, values: pd.DataFrame) -> pd.DataFrame:
     """One row per (level, code, geography_vintage) appearing in ``values``, with its name and
     parents where they are known for that vintage (never borrowed from another vintage)."""
-    latest = cog_departements["cog_vintage"].max()
+    latest = int(GEOGRAPHY_VINTAGE_CURRENT.removeprefix("cog_"))  # today's régions and départements
     deps = cog_departements[(cog_departements["cog_vintage"] == latest)
                             & cog_departements["code_departement"].isin(DEPARTEMENTS)]
     regions_18 = set(deps["code_region"]) | set(DROM_REGION_OF.values())

@@ -12,6 +12,8 @@ import io
 
 import pandas as pd
 
+from barometre.geography import invalid_codes
+
 
 class SourceFormatError(ValueError):
     """A source file does not have the format its parser declares."""
@@ -138,8 +140,6 @@ def read_departement_panel(raw: bytes, file: str, value_columns: dict[str, str],
     ``value_columns`` maps each value column to ``"int"`` (a count), ``"float"`` or ``"bool"``.
     Returns ``code_departement`` (string, leading zeros kept), ``year`` and the typed values.
     """
-    from barometre.geography import invalid_codes
-
     columns = ["dep_code", "year", *extra_text_columns, *value_columns]
     frame = read_delimited(raw, file, sep=";", columns=columns)
     frame["dep_code"] = frame["dep_code"].str.strip()

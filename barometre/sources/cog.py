@@ -19,6 +19,7 @@ import pandas as pd
 from barometre.sources._csv import SourceFormatError
 
 FILE_NAMES = ("communes", "departements", "regions", "epci")
+SOURCE_ID = "etalab_decoupage_administratif"
 
 
 def path(vintage: int, name: str) -> str:
@@ -132,3 +133,8 @@ def cog_pairs(references: pd.DataFrame) -> list[tuple[int, int, int, int]]:
     kept = references[references["repeats_vintage"].isna()].sort_values("cog_vintage")
     v, y = kept["cog_vintage"].tolist(), kept["reference_year"].tolist()
     return [(v[i], v[i + 1], y[i], y[i + 1]) for i in range(len(v) - 1)]
+
+
+def static_population_departements(catalogue) -> dict[str, str]:
+    """Départements whose populations the releases do not update (catalogue), code → reason."""
+    return catalogue.source(SOURCE_ID).extra.get("static_population_departements", {})

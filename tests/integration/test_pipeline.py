@@ -126,3 +126,11 @@ def test_levels_and_periods_are_exactly_those_of_the_catalogue(published, catalo
         got.setdefault((ind, level), set()).add(period)
     expected = {(i.id, level): set(periods) for i in catalogue.indicators for level, periods in i.periods.items()}
     assert got == expected
+
+
+def test_every_value_has_its_territory(published):
+    con, _ = published
+    assert _q(con, """SELECT count(*) FROM (SELECT DISTINCT level, code, geography_vintage FROM mart.indicator_values)
+                      ANTI JOIN mart.territories USING (level, code, geography_vintage)""") == [(0,)]
+    assert _q(con, "SELECT name, parent_region FROM mart.territories WHERE level = 'departement' AND code = '2A'") == [
+        ("Corse-du-Sud", "94")]
