@@ -56,15 +56,19 @@ def build_defs(**paths) -> dg.Definitions:
 defs = build_defs()
 
 
-def materialize_all(instance: dg.DagsterInstance | None = None, **paths) -> dg.ExecuteInProcessResult:
-    """Materialise every asset in one in-process run."""
-    return dg.materialize(ALL_ASSETS, resources=build_resources(**paths), instance=instance)
+def materialize_all(instance: dg.DagsterInstance | None = None, log_level: str = "DEBUG",
+                    **paths) -> dg.ExecuteInProcessResult:
+    """Materialise every asset in one in-process run (console log at ``log_level``)."""
+    run_config = {"loggers": {"console": {"config": {"log_level": log_level}}}}
+    return dg.materialize(ALL_ASSETS, resources=build_resources(**paths), instance=instance, run_config=run_config)
 
 
 def main() -> int:
     instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
     start = time.perf_counter()
-    result = materialize_all(instance=instance)
+    # Step-by-step events stay in the run's event log (see them in `make ui`); the console only
+    # shows warnings and errors, then the summary.
+    result = materialize_all(instance=instance, log_level=os.environ.get("BAROMETRE_LOG_LEVEL", "WARNING"))
     wall = time.perf_counter() - start
     if not result.success:
         print("Materialisation failed; the published database was left as it was.", file=sys.stderr)
