@@ -104,11 +104,11 @@ def presidentielle_t1_departement(context: dg.AssetExecutionContext, source_file
     return frame
 
 def _cog_vintages() -> list[int]:
-    return sorted(int(v) for v in load_catalogue().source("etalab_decoupage_administratif").extra["vintages"])
+    return sorted(int(v) for v in load_catalogue().source(cog.SOURCE_ID).extra["vintages"])
 
 def _cog_asset(name: str, file_name: str, parse, grain: str):
     @dg.asset(name=name, key_prefix="raw", group_name=GROUP, kinds={"pandas", "duckdb"},
-              description=_describe("etalab_decoupage_administratif", grain))
+              description=_describe(cog.SOURCE_ID, grain))
     def _asset(context: dg.AssetExecutionContext, source_files: SourceFiles) -> pd.DataFrame:
         store = source_files.store()
         frame = pd.concat([parse(store.read(cog.path(v, file_name)), v) for v in _cog_vintages()], ignore_index=True)

@@ -107,9 +107,6 @@ class Catalogue:
     def indicators_of(self, dimension_id: str) -> tuple[Indicator, ...]:
         return tuple(i for i in self.indicators if i.dimension == dimension_id)
 
-    def by_cget_id(self) -> dict[str, Indicator]:
-        return {i.cget_id: i for i in self.indicators if i.cget_id}
-
 
 _SOURCE_KEYS = {"id", "producer", "title", "url", "publisher_url", "repository", "licence", "cadence", "files", "notes"}
 

@@ -51,10 +51,6 @@ def invalid_codes(codes: pd.Series, level: str) -> pd.Series:
     return codes[~text.fillna("").str.match(pattern)]
 
 
-def is_metropolitan(departement: pd.Series) -> pd.Series:
-    return departement.isin(METRO_DEPARTEMENTS)
-
-
 def region_of_departement(departements: pd.DataFrame) -> dict[str, str]:
     """Map département code → région code from a COG ``departements`` table (columns
     ``code_departement``, ``code_region``), restricted to the 101 départements."""
@@ -64,11 +60,6 @@ def region_of_departement(departements: pd.DataFrame) -> dict[str, str]:
     if missing:
         raise ValueError(f"COG départements table lacks {missing}")
     return mapping
-
-
-def france_codes_of(departement: str) -> tuple[str, ...]:
-    """France perimeters a département belongs to (besides FR)."""
-    return ("FRM", "FRMD") if departement in METRO_DEPARTEMENTS else ("FRMD",)
 
 
 def epci_comparability(communes: pd.DataFrame, members: pd.DataFrame, pairs: list[tuple[int, int, int, int]],

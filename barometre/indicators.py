@@ -19,6 +19,7 @@ import pandas as pd
 from barometre.catalogue import Catalogue, Indicator
 from barometre.geography import DEPARTEMENTS, GEOGRAPHY_VINTAGE_CURRENT, METRO_DEPARTEMENTS
 from barometre.periods import span_label
+from barometre.sources import cog as cog_source
 from barometre.sources.cog import cog_pairs, static_population_departements
 
 VALUE_COLUMNS = ["indicator_id", "level", "code", "geography_vintage", "period", "period_start", "period_end",
@@ -27,7 +28,7 @@ VALUE_COLUMNS = ["indicator_id", "level", "code", "geography_vintage", "period",
 CGET = "cget_barometre_2018"
 FILOSOFI = "insee_filosofi_departement"
 POPULATION = "insee_estimations_population"
-COG = "etalab_decoupage_administratif"
+COG = cog_source.SOURCE_ID
 ELECTIONS = "interieur_presidentielle_t1"
 
 

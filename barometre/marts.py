@@ -12,7 +12,7 @@ import pandas as pd
 
 from barometre.catalogue import Catalogue
 from barometre.geography import DEPARTEMENTS, DROM_REGION_OF, FRANCE_TERRITORIES, GEOGRAPHY_VINTAGE_CURRENT
-from barometre.sources.cog import static_population_departements
+from barometre.sources.cog import SOURCE_ID as COG_SOURCE_ID, static_population_departements
 
 INDICATOR_VALUE_COLUMNS = ["indicator_id", "level", "code", "geography_vintage", "period", "period_start",
                            "period_end", "value", "numerator", "denominator", "source_id", "derived", "is_reference"]
@@ -86,7 +86,7 @@ def quality_report(catalogue: Catalogue, values: pd.DataFrame, frames: list[pd.D
     """Everything a user should know about what is *not* in ``indicator_values`` and why."""
     parts = [missing_values(frames), disagreements(catalogue, values)]
     growth = "croissance_population_annuelle"
-    cog = "etalab_decoupage_administratif"
+    cog = COG_SOURCE_ID
     repeated = cog_references[cog_references["repeats_vintage"].notna()]
     parts.append(pd.DataFrame({
         "kind": "repeated_vintage", "indicator_id": growth, "source_id": cog, "level": None, "code": None,

@@ -52,7 +52,6 @@ def read_delimited(
     columns: list[str],
     skiprows: int = 0,
     encoding: str = "utf-8",
-    quoting_str: bool = True,
     usecols: int | None = None,
     header_prefix_only: bool = False,
 ) -> pd.DataFrame:

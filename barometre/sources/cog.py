@@ -18,7 +18,6 @@ import pandas as pd
 
 from barometre.sources._csv import SourceFormatError
 
-FILE_NAMES = ("communes", "departements", "regions", "epci")
 SOURCE_ID = "etalab_decoupage_administratif"
 
 
