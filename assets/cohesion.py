@@ -18,6 +18,9 @@ GROUP = "cohesion"
 _KINDS = {"pandas", "duckdb"}
 _VALUES = {"indicator_values": dg.AssetIn(key=["mart", "indicator_values"])}
 _SCOPE = {"territory_scope": dg.AssetIn(key=["core", "territory_scope"])}
+# Only the columns used (the DuckDB IO manager selects them): the communes of six COG releases.
+_COMMUNES = dg.AssetIn(key=["raw", "cog_communes"],
+                       metadata={"columns": ["cog_vintage", "code_commune", "code_departement", "population"]})
 
 def _md(frame: pd.DataFrame) -> dg.MetadataValue:
     shown = frame.astype(object).where(frame.notna(), "–")
@@ -29,8 +32,9 @@ def _out(context: dg.AssetExecutionContext, frame: pd.DataFrame, **extra) -> pd.
 
 @dg.asset(key_prefix="core", group_name=GROUP, kinds=_KINDS,
           ins={"territories": dg.AssetIn(key=["mart", "territories"]),
-               "cog_epci_membres": dg.AssetIn(key=["raw", "cog_epci_membres"]),
-               "cog_communes": dg.AssetIn(key=["raw", "cog_communes"])})
+               "cog_epci_membres": dg.AssetIn(key=["raw", "cog_epci_membres"],
+                                              metadata={"columns": ["cog_vintage", "code_epci", "code_commune"]}),
+               "cog_communes": _COMMUNES})
 def territory_scope(context: dg.AssetExecutionContext, territories: pd.DataFrame, cog_epci_membres: pd.DataFrame,
                     cog_communes: pd.DataFrame) -> pd.DataFrame:
     """Whether each territory of the analysed levels is metropolitan (scope ``metro`` of the
@@ -44,7 +48,7 @@ def territory_scope(context: dg.AssetExecutionContext, territories: pd.DataFrame
 
 @dg.asset(key_prefix="core", group_name=GROUP, kinds=_KINDS,
           ins={"population_departement": dg.AssetIn(key=["raw", "population_departement"]),
-               "cog_communes": dg.AssetIn(key=["raw", "cog_communes"]),
+               "cog_communes": _COMMUNES,
                "cog_reference_years": dg.AssetIn(key=["core", "cog_reference_years"]),
                "departement_region": dg.AssetIn(key=["core", "departement_region"])})
 def territory_population(context: dg.AssetExecutionContext, population_departement: pd.DataFrame,

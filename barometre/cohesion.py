@@ -667,7 +667,8 @@ def convergence_headlines(conv: pd.DataFrame) -> pd.DataFrame:
         "periods": alls["period_from"] + " → " + alls["period_to"],
         "n": alls["n_common"],
         "cv": alls["cv_from"].round(3).astype(str) + " → " + alls["cv_to"].round(3).astype(str),
-        "beta (p)": alls["beta"].round(4).astype(str) + " (" + alls["beta_pvalue"].round(3).astype(str) + ")",
+        "beta (p)": [f"{b:.4g} ({'<0.001' if p < 0.001 else f'{p:.3f}'})" if pd.notna(b) else "–"
+                     for b, p in zip(alls["beta"], alls["beta_pvalue"])],
         "converging": alls["converging"],
         "converging metro": metro.reindex(alls.index),
     }).reset_index()
@@ -684,7 +685,8 @@ def ranking_headlines(ranks: pd.DataFrame, territories: pd.DataFrame) -> pd.Data
     latest = periods.assign(_y=years).sort_values("_y").drop_duplicates(["indicator_id", "level"], keep="last")
     r = r.merge(latest[["indicator_id", "level", "period"]], on=["indicator_id", "level", "period"])
     best = r[r["rank"] == 1].groupby(["indicator_id", "level", "period"])["label"].agg(", ".join)
-    worst = r[r["rank"] == r["rank_of"]].groupby(["indicator_id", "level", "period"])["label"].agg(", ".join)
+    last = r.groupby(["indicator_id", "level", "period"])["rank"].transform("max")  # ties share the last rank
+    worst = r[r["rank"] == last].groupby(["indicator_id", "level", "period"])["label"].agg(", ".join)
     order = r.groupby(["indicator_id", "level", "period"])["rank_order"].first()
     return pd.DataFrame({"rank 1": best, "last": worst, "order": order}).reset_index()
 
