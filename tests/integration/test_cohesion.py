@@ -191,3 +191,17 @@ def test_headline_tables_in_the_asset_metadata(published):
     assert "2012 → 2021" in line and "β only (catch-up, cv up)" in line
     assert "capital_social" in metadata("dimension_scores")["coverage"].value
     assert "2,4\u00a0points entre 2009 et 2014" in metadata("france_summary")["headline"].value
+
+
+def test_cohesion_assets_are_grouped_and_published():
+    import dagster as dg
+
+    from assets.marts import MART_NAMES
+    from barometre.definitions import defs
+
+    graph = defs.resolve_asset_graph()
+    names = ["disparities", "convergence", "rankings", "dimension_scores", "france_summary"]
+    assert {graph.get(dg.AssetKey(["mart", n])).group_name for n in names} == {"cohesion"}
+    assert set(names) <= set(MART_NAMES)
+    publication = graph.get(dg.AssetKey("published_barometre"))
+    assert {dg.AssetKey(["mart", n]) for n in names} <= set(publication.parent_keys)
