@@ -2,7 +2,6 @@
 files and against the CGET's own 2018 commentary."""
 
 import csv
-import math
 import statistics
 from pathlib import Path
 
