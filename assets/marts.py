@@ -10,6 +10,7 @@ import dagster as dg
 import pandas as pd
 
 from assets._metadata import frame_metadata
+from assets.cohesion import MART_NAMES as COHESION_MART_NAMES
 from assets.indicators import KEYS as INDICATOR_KEYS
 from assets.resources import PublishedWarehouse
 from barometre import marts, warehouse
@@ -85,7 +86,8 @@ def sources(context: dg.AssetExecutionContext, source_files_manifest: pd.DataFra
     """One row per source file read: producer, title, URL, licence, retrieval date, SHA-256."""
     return _out(context, marts.sources_table(load_catalogue(), source_files_manifest))
 
-MART_NAMES = ["dimensions", "indicators", "sources", "territories", "indicator_values", "quality_report", "rejected_rows"]
+MART_NAMES = ["dimensions", "indicators", "sources", "territories", "indicator_values", "quality_report", "rejected_rows",
+              *COHESION_MART_NAMES]
 
 @dg.asset(group_name="publication", kinds={"duckdb"},
           ins={name: dg.AssetIn(key=["mart", name]) for name in MART_NAMES})

@@ -18,13 +18,13 @@ from pathlib import Path
 import dagster as dg
 from dagster_duckdb_pandas import DuckDBPandasIOManager
 
-from assets import core, indicators, ingest, marts
+from assets import cohesion, core, indicators, ingest, marts
 from assets.resources import PublishedWarehouse, SourceFiles
 from barometre import warehouse
 from barometre.landing import DEFAULT_SNAPSHOT_DIR
 from sensors import schedules
 
-ALL_ASSETS = [*ingest.ASSETS, *core.ASSETS, *indicators.ASSETS, *marts.ASSETS]
+ALL_ASSETS = [*ingest.ASSETS, *core.ASSETS, *indicators.ASSETS, *marts.ASSETS, *cohesion.ASSETS]
 
 
 def build_resources(*, snapshot_dir: str | os.PathLike | None = None, work_db: str | os.PathLike | None = None,

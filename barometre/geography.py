@@ -101,3 +101,43 @@ def epci_comparability(communes: pd.DataFrame, members: pd.DataFrame, pairs: lis
             rows.append({"code_epci": epci, "cog_vintage_from": v0, "cog_vintage_to": v1,
                          "period": f"{y0}-{y1}", "comparable": not reasons, "detail": " / ".join(reasons) or None})
     return pd.DataFrame(rows, columns=["code_epci", "cog_vintage_from", "cog_vintage_to", "period", "comparable", "detail"])
+
+
+# Metropolitan France vs the DROM, per level (the ``metro`` scope of the cohesion marts).
+DROM_REGIONS = tuple(DROM_REGION_OF.values())
+# Zones d'emploi 2010 are coded RRNN with RR the 2010 région (00 for a zone spanning régions):
+# 01 Guadeloupe, 02 Martinique, 03 Guyane, 04 La Réunion, 06 Mayotte.
+ZE2010_DROM_PREFIXES = ("01", "02", "03", "04", "06")
+# EPCI SIRENs allotted before the national series (200…) are "24" + département: 2497… is a DROM.
+EPCI_DROM_SIREN_PREFIX = "2497"
+
+
+def metropolitan(level: str, codes: pd.Series, drom_epci: set[str] | None = None,
+                 metro_epci: set[str] | None = None) -> pd.Series:
+    """Whether each territory of ``level`` is in metropolitan France: True, False, or missing
+    when the code does not tell.
+
+    Départements, régions and zones d'emploi 2010 are read from the code. An EPCI SIREN does not
+    always carry its département, so an EPCI is looked up in ``drom_epci`` / ``metro_epci`` (the
+    SIRENs whose member communes are all in the DROM / all in metropolitan France in a COG
+    release); an EPCI absent from both is a DROM when its SIREN starts with 2497, metropolitan
+    when it is an older "24" + département SIREN, and unknown otherwise (a 200… SIREN dissolved
+    before the first bundled COG release).
+    """
+    codes = codes.astype("string")
+    if level == "departement":
+        out = codes.isin(METRO_DEPARTEMENTS).astype("boolean")
+        return out.mask(~codes.isin(DEPARTEMENTS))
+    if level == "region":
+        return (~codes.isin(DROM_REGIONS)).astype("boolean")
+    if level == "zone_emploi":
+        return (~codes.str[:2].isin(ZE2010_DROM_PREFIXES)).astype("boolean")
+    if level == "epci":
+        drom_epci, metro_epci = drom_epci or set(), metro_epci or set()
+        out = pd.Series(pd.NA, index=codes.index, dtype="boolean")
+        old_style = codes.str.startswith("24")
+        out[old_style] = ~codes[old_style].str.startswith(EPCI_DROM_SIREN_PREFIX)
+        out[codes.isin(metro_epci)] = True
+        out[codes.isin(drom_epci)] = False
+        return out
+    raise ValueError(f"no metropolitan rule for level {level!r}")

@@ -20,6 +20,7 @@ from barometre.landing import PROJECT_ROOT
 SCHEMA = "mart"
 DEFAULT_PUBLISHED_DB = PROJECT_ROOT / "data" / "barometre.duckdb"
 DEFAULT_WORK_DB = PROJECT_ROOT / "data" / "work" / "barometre_work.duckdb"
+COHESION_TABLES = ("disparities", "convergence", "rankings", "dimension_scores", "france_summary")
 
 
 def publish(tables: dict[str, pd.DataFrame], path: str | os.PathLike) -> dict[str, int]:
@@ -69,6 +70,10 @@ def summary(path: str | os.PathLike) -> str:
         rejected = con.execute("SELECT source_id, rule, count(*) FROM mart.rejected_rows GROUP BY ALL ORDER BY ALL").fetchall()
         repeated = con.execute("SELECT detail FROM mart.quality_report WHERE kind = 'repeated_vintage' ORDER BY detail").fetchall()
         n_dims = con.execute("SELECT count(*) FROM mart.dimensions").fetchall()[0][0]
+        present = {r[0] for r in con.execute(
+            f"SELECT table_name FROM duckdb_tables() WHERE schema_name = '{SCHEMA}'").fetchall()}
+        cohesion = [(name, con.execute(f'SELECT count(*) FROM {SCHEMA}."{name}"').fetchall()[0][0])
+                    for name in COHESION_TABLES if name in present]
     finally:
         con.close()
     lines = [f"Published {path}",
@@ -83,4 +88,7 @@ def summary(path: str | os.PathLike) -> str:
     lines += ["  Rejected rows (mart.rejected_rows):"]
     lines += [f"    {src} / {rule}: {n}" for src, rule, n in rejected]
     lines += ["  Left out of the growth series:"] + [f"    {d}" for (d,) in repeated]
+    if cohesion:
+        lines += ["  Cohesion marts (docs/methodology.md): "
+                  + ", ".join(f"{name} {n} rows" for name, n in cohesion)]
     return "\n".join(lines)

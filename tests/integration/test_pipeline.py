@@ -1,23 +1,11 @@
 """End to end: materialise every asset on the bundled snapshot into a temporary directory and
 check the published mart against values read from the raw files."""
 
-import duckdb
 import pytest
 
 pytestmark = pytest.mark.integration
 
-
-@pytest.fixture(scope="module")
-def published(tmp_path_factory):
-    from barometre.definitions import materialize_all
-
-    tmp = tmp_path_factory.mktemp("barometre")
-    paths = dict(work_db=tmp / "work.duckdb", published_db=tmp / "barometre.duckdb")
-    result = materialize_all(**paths)
-    assert result.success
-    con = duckdb.connect(str(paths["published_db"]), read_only=True)
-    yield con, result
-    con.close()
+# The `published` fixture (one run for the whole session) is in tests/integration/conftest.py.
 
 
 def _q(con, sql):

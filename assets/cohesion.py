@@ -1,0 +1,117 @@
+"""Cohesion layer: disparities, convergence, rankings, dimension scores and France headlines.
+
+Thin assets over :mod:`barometre.cohesion`, grouped ``cohesion``. They read the reference rows
+of ``mart.indicator_values`` and are published with the other marts by ``published_barometre``.
+Each asset's metadata carries a markdown table of its headline figures. Methods:
+docs/methodology.md; columns: docs/warehouse.md.
+"""
+
+import dagster as dg
+import pandas as pd
+
+from assets._metadata import frame_metadata
+from barometre import cohesion
+from barometre.catalogue import load_catalogue
+from barometre.sources.cog import static_population_departements
+
+GROUP = "cohesion"
+_KINDS = {"pandas", "duckdb"}
+_VALUES = {"indicator_values": dg.AssetIn(key=["mart", "indicator_values"])}
+_SCOPE = {"territory_scope": dg.AssetIn(key=["core", "territory_scope"])}
+# Only the columns used (the DuckDB IO manager selects them): the communes of six COG releases.
+_COMMUNES = dg.AssetIn(key=["raw", "cog_communes"],
+                       metadata={"columns": ["cog_vintage", "code_commune", "code_departement", "population"]})
+
+def _md(frame: pd.DataFrame) -> dg.MetadataValue:
+    shown = frame.astype(object).where(frame.notna(), "–")
+    return dg.MetadataValue.md(shown.to_markdown(index=False))
+
+def _out(context: dg.AssetExecutionContext, frame: pd.DataFrame, **extra) -> pd.DataFrame:
+    context.add_output_metadata(frame_metadata(frame, **extra))
+    return frame
+
+@dg.asset(key_prefix="core", group_name=GROUP, kinds=_KINDS,
+          ins={"territories": dg.AssetIn(key=["mart", "territories"]),
+               "cog_epci_membres": dg.AssetIn(key=["raw", "cog_epci_membres"],
+                                              metadata={"columns": ["cog_vintage", "code_epci", "code_commune"]}),
+               "cog_communes": _COMMUNES})
+def territory_scope(context: dg.AssetExecutionContext, territories: pd.DataFrame, cog_epci_membres: pd.DataFrame,
+                    cog_communes: pd.DataFrame) -> pd.DataFrame:
+    """Whether each territory of the analysed levels is metropolitan (scope ``metro`` of the
+    cohesion marts) and on what basis: the code for départements, régions and zones d'emploi
+    2010; the member communes in a COG release (else the SIREN) for EPCI."""
+    frame = cohesion.territory_scope(territories, cog_epci_membres, cog_communes)
+    counts = frame.groupby(["level", "geography_vintage", "basis"], dropna=False)["is_metropolitan"].agg(
+        metro=lambda s: int((s == True).sum()), drom=lambda s: int((s == False).sum()),  # noqa: E712
+        unknown=lambda s: int(s.isna().sum())).reset_index()
+    return _out(context, frame, by_level=_md(counts))
+
+@dg.asset(key_prefix="core", group_name=GROUP, kinds=_KINDS,
+          ins={"population_departement": dg.AssetIn(key=["raw", "population_departement"]),
+               "cog_communes": _COMMUNES,
+               "cog_reference_years": dg.AssetIn(key=["core", "cog_reference_years"]),
+               "departement_region": dg.AssetIn(key=["core", "departement_region"])})
+def territory_population(context: dg.AssetExecutionContext, population_departement: pd.DataFrame,
+                         cog_communes: pd.DataFrame, cog_reference_years: pd.DataFrame,
+                         departement_region: pd.DataFrame) -> pd.DataFrame:
+    """Population at 1 January of départements and régions by year, the weights of
+    ``mart.disparities.weighted_mean``: INSEE estimates (2012–2021, metropolitan départements),
+    then the COG populations légales (reference years 2019, 2020, 2022, 2023; Mayotte left out)."""
+    region_of = dict(zip(departement_region["code_departement"], departement_region["code_region"]))
+    frame = cohesion.territory_population(population_departement, cog_communes, cog_reference_years, region_of,
+                                          static_population_departements(load_catalogue()))
+    counts = frame.groupby(["level", "source_id"])["year"].agg(
+        years=lambda s: ", ".join(str(y) for y in sorted(s.unique())), rows="size").reset_index()
+    return _out(context, frame, by_source=_md(counts))
+
+@dg.asset(key_prefix="mart", group_name=GROUP, kinds=_KINDS,
+          ins={**_VALUES, **_SCOPE, "territory_population": dg.AssetIn(key=["core", "territory_population"])})
+def disparities(context: dg.AssetExecutionContext, indicator_values: pd.DataFrame, territory_scope: pd.DataFrame,
+                territory_population: pd.DataFrame) -> pd.DataFrame:
+    """Dispersion between the territories of a level: one row per indicator × level × scope
+    (``all``, ``metro``) × geography vintage × period — n, min, max, max/min, range, deciles,
+    quartiles, d9/d1, mean, population-weighted mean, std, cv, Gini, Theil."""
+    ref = cohesion.reference_values(indicator_values, territory_scope)
+    frame = cohesion.disparities(ref, load_catalogue(), territory_population)
+    return _out(context, frame, headline=_md(cohesion.disparity_headlines(frame)))
+
+@dg.asset(key_prefix="mart", group_name=GROUP, kinds=_KINDS, ins={**_VALUES, **_SCOPE})
+def convergence(context: dg.AssetExecutionContext, indicator_values: pd.DataFrame,
+                territory_scope: pd.DataFrame) -> pd.DataFrame:
+    """Do territories converge? One row per indicator × level × scope × pair of periods (each
+    consecutive pair, and first → last): σ convergence (cv falls on the same territories) and β
+    convergence (annualised change regressed on the initial level)."""
+    ref = cohesion.reference_values(indicator_values, territory_scope)
+    frame = cohesion.convergence(ref, load_catalogue())
+    return _out(context, frame, headline=_md(cohesion.convergence_headlines(frame)))
+
+@dg.asset(key_prefix="mart", group_name=GROUP, kinds=_KINDS,
+          ins={**_VALUES, **_SCOPE, "territories": dg.AssetIn(key=["mart", "territories"])})
+def rankings(context: dg.AssetExecutionContext, indicator_values: pd.DataFrame, territory_scope: pd.DataFrame,
+             territories: pd.DataFrame) -> pd.DataFrame:
+    """Every territory ranked among those of its level and period (rank 1 = best by polarity;
+    polarity 0: by value descending), with its percentile, gap to France and change since the
+    previous period."""
+    ref = cohesion.reference_values(indicator_values, territory_scope)
+    frame = cohesion.rankings(ref, load_catalogue(), cohesion.france_values(indicator_values))
+    return _out(context, frame, headline=_md(cohesion.ranking_headlines(frame, territories)))
+
+@dg.asset(key_prefix="mart", group_name=GROUP, kinds=_KINDS, ins={**_VALUES, **_SCOPE})
+def dimension_scores(context: dg.AssetExecutionContext, indicator_values: pd.DataFrame,
+                     territory_scope: pd.DataFrame) -> pd.DataFrame:
+    """Per level, territory and period: the mean signed z-score of each cohesion dimension's
+    indicators (polarity 0 excluded), only at periods where all of them are observed."""
+    ref = cohesion.reference_values(indicator_values, territory_scope)
+    frame, coverage = cohesion.dimension_scores(ref, load_catalogue())
+    return _out(context, frame, coverage=_md(coverage))
+
+@dg.asset(key_prefix="mart", group_name=GROUP, kinds=_KINDS, ins=_VALUES)
+def france_summary(context: dg.AssetExecutionContext, indicator_values: pd.DataFrame) -> pd.DataFrame:
+    """Per indicator and France perimeter: the value at each period, the change since the
+    previous period and its headline sentence in French."""
+    frame = cohesion.france_summary(cohesion.france_values(indicator_values), load_catalogue())
+    return _out(context, frame, headline=_md(cohesion.france_headlines(frame)))
+
+MART_NAMES = ["disparities", "convergence", "rankings", "dimension_scores", "france_summary"]
+
+ASSETS = [territory_scope, territory_population, disparities, convergence, rankings, dimension_scores, france_summary]

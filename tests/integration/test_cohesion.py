@@ -1,0 +1,206 @@
+"""The cohesion marts of a full run, checked against figures computed here from the raw snapshot
+files and against the CGET's own 2018 commentary."""
+
+import csv
+import statistics
+from pathlib import Path
+
+import pytest
+
+from barometre.landing import DEFAULT_SNAPSHOT_DIR
+
+pytestmark = pytest.mark.integration
+
+SNAPSHOT = Path(DEFAULT_SNAPSHOT_DIR)
+DROM_ZE_PREFIXES = ("01", "02", "03", "04", "06")  # ZE 2010 codes RRNN, RR = 2010 région
+
+
+def _q(con, sql, params=None):
+    return con.execute(sql, params or []).fetchall()
+
+
+def _csv(path: Path, delimiter: str = ",") -> list[dict]:
+    with open(path, encoding="utf-8", newline="") as f:
+        return list(csv.DictReader(f, delimiter=delimiter))
+
+
+def _deciles(values: list[float]) -> tuple[float, float]:
+    """D1 and D9 with linear interpolation between order statistics (Python's statistics module,
+    method 'inclusive', the same definition as numpy's default), computed independently."""
+    cuts = statistics.quantiles(values, n=10, method="inclusive")
+    return cuts[0], cuts[8]
+
+
+def _disparity(con, indicator, level, period, scope="all", cols="n, d1, d9, d9_d1"):
+    rows = _q(con, f"SELECT {cols} FROM mart.disparities WHERE indicator_id = ? AND level = ? AND period = ? "
+                   "AND scope = ?", [indicator, level, period, scope])
+    assert len(rows) == 1, rows
+    return rows[0]
+
+
+def test_one_disparity_row_per_indicator_level_period_and_scope(published):
+    con, _ = published
+    missing = _q(con, """
+        SELECT indicator_id, level, geography_vintage, period, count(*) AS n
+        FROM mart.indicator_values WHERE is_reference AND level <> 'france'
+        GROUP BY ALL
+        EXCEPT
+        SELECT indicator_id, level, geography_vintage, period, n FROM mart.disparities WHERE scope = 'all'""")
+    assert missing == []
+    assert _q(con, "SELECT DISTINCT scope FROM mart.disparities ORDER BY 1") == [("all",), ("metro",)]
+    assert _q(con, "SELECT count(*) FROM mart.disparities WHERE level = 'france'") == [(0,)]
+    assert _q(con, "SELECT count(*) FROM mart.disparities WHERE isinf(max_min_ratio) OR isinf(d9_d1) OR isinf(cv)") == [(0,)]
+    # Every published mart is there.
+    tables = {r[0] for r in _q(con, "SELECT table_name FROM information_schema.tables WHERE table_schema = 'mart'")}
+    assert {"disparities", "convergence", "rankings", "dimension_scores", "france_summary"} <= tables
+
+
+def test_d9_d1_of_productive_functions_by_zone_emploi_from_the_raw_file(published):
+    con, _ = published
+    rows = _csv(SNAPSHOT / "barometre_2018" / "carte_4_4.csv")
+    values = {r["codgeo"]: float(r["value0"]) for r in rows if r["year0"] == "2009" and r["value0"] != ""}
+    assert len(values) == 321  # Mayotte (0601) has no 2009 value
+    d1, d9 = _deciles(list(values.values()))
+    assert _disparity(con, "part_fonctions_productives", "zone_emploi", "2009") == pytest.approx((321, d1, d9, d9 / d1))
+    metro = [v for code, v in values.items() if not code.startswith(DROM_ZE_PREFIXES)]
+    d1, d9 = _deciles(metro)
+    assert _disparity(con, "part_fonctions_productives", "zone_emploi", "2009", "metro") == pytest.approx(
+        (304, d1, d9, d9 / d1))
+
+
+def test_the_cget_2018_commentary_is_reproduced(published):
+    """Figures printed in the CGET's 2018 texts (anct-carto/ba-coh-terr, data/txt/texte_1_1.txt,
+    texte_1_5.txt, texte_4_4.txt), recomputed from the raw files and read from the marts."""
+    con, _ = published
+    # "Le revenu médian disponible par uc variait dans un rapport de 1 à 1,22 en 2012 ; et dans un
+    # rapport de 1 à 1,20 en 2014" (régions; the DROM have no value). 2012 is 22 180 / 18 106 =
+    # 1.2250, which the CGET printed 1,22: compared to the printed precision.
+    income = [r for r in _csv(SNAPSHOT / "barometre_2018" / "histo_1_1.csv") if r["value0"]]
+    for year, col, expected in (("2012", "value0", 1.22), ("2014", "value1", 1.20)):
+        raw = [float(r[col]) for r in income]
+        (ratio,) = _disparity(con, "revenu_median_uc", "region", year, cols="max_min_ratio")
+        assert ratio == pytest.approx(max(raw) / min(raw)) and abs(ratio - expected) <= 0.0051
+    # NEET: "22,9 points de pourcentage d'écart entre les deux régions extrêmes en 2009 ; et 23 points en 2014".
+    neet = _csv(SNAPSHOT / "barometre_2018" / "histo_1_5.csv")
+    for year, col, expected in (("2009", "value0", 22.9), ("2014", "value1", 23.0)):
+        raw = [float(r[col]) for r in neet if r[col]]
+        (spread,) = _disparity(con, "part_neet_15_24", "region", year, cols="range")
+        assert spread == pytest.approx(max(raw) - min(raw)) and round(spread, 1) == expected
+    # Productive functions by zone d'emploi: "Le rapport interdécile est passé de 1,8 à 1,9".
+    assert [round(_disparity(con, "part_fonctions_productives", "zone_emploi", p, cols="d9_d1")[0], 1)
+            for p in ("2009", "2014")] == [1.8, 1.9]
+    # Income by zone d'emploi: "Le rapport interdécile est passé de 1,19 à 1,18" — 1.18 is the
+    # 2014 ratio of the 304 zones observed in both years (metropolitan), not of all 314.
+    assert round(_disparity(con, "revenu_median_uc", "zone_emploi", "2012", cols="d9_d1")[0], 2) == 1.19
+    assert round(_disparity(con, "revenu_median_uc", "zone_emploi", "2014", "metro", cols="d9_d1")[0], 2) == 1.18
+    assert round(_disparity(con, "revenu_median_uc", "zone_emploi", "2014", cols="d9_d1")[0], 2) == 1.19
+
+
+def _unemployment() -> dict[tuple[str, str], float]:
+    rows = _csv(SNAPSHOT / "departements_2012_2021" / "unemployment_insee.csv", delimiter=";")
+    return {(r["dep_code"], r["year"]): float(r["unemployment_rate"]) for r in rows}
+
+
+def test_unemployment_convergence_of_departements_from_the_raw_file(published):
+    con, _ = published
+    rate = _unemployment()
+    codes = sorted({c for c, y in rate if y == "2012"} & {c for c, y in rate if y == "2021"})
+    x0 = [rate[(c, "2012")] for c in codes]
+    x1 = [rate[(c, "2021")] for c in codes]
+    change = [(b - a) / 9 for a, b in zip(x0, x1)]  # points per year
+    m0, mc = sum(x0) / len(x0), sum(change) / len(change)
+    slope = sum((a - m0) * (c - mc) for a, c in zip(x0, change)) / sum((a - m0) ** 2 for a in x0)
+    cv = [statistics.pstdev(x) / statistics.fmean(x) for x in (x0, x1)]
+    row = _q(con, """SELECT n_common, years, change_kind, cv_from, cv_to, sigma_convergence, beta, beta_pvalue,
+                            beta_convergence
+                     FROM mart.convergence WHERE indicator_id = 'taux_chomage' AND level = 'departement'
+                       AND scope = 'all' AND period_from = '2012' AND period_to = '2021'""")
+    assert row == [(96, 9.0, "points", pytest.approx(cv[0]), pytest.approx(cv[1]), False, pytest.approx(slope),
+                    pytest.approx(row[0][7]), True)]
+    # Absolute gaps narrowed (β < 0, significant) while the relative dispersion rose (cv up).
+    assert slope < 0 and row[0][7] < 0.001 and cv[1] > cv[0]
+    # One row per consecutive year, and the long-run comparison.
+    assert _q(con, "SELECT comparison, count(*) FROM mart.convergence WHERE indicator_id = 'taux_chomage' "
+                   "AND scope = 'all' GROUP BY 1 ORDER BY 1") == [("consecutive", 9), ("first_last", 1)]
+
+
+def test_population_weighted_mean_from_the_raw_files(published):
+    con, _ = published
+    rate = _unemployment()
+    pop = {r["dep_code"]: float(r["pop_jan1"])
+           for r in _csv(SNAPSHOT / "departements_2012_2021" / "population_insee.csv", delimiter=";")
+           if r["year"] == "2014"}
+    expected = sum(pop[c] * rate[(c, "2014")] for c in pop) / sum(pop.values())
+    assert _disparity(con, "taux_chomage", "departement", "2014", cols="weighted_mean, weight_source") == (
+        pytest.approx(expected), "population at 1 January 2014: insee_estimations_population")
+    # No population for 2009 in the pipeline: no weighted mean, and the reason.
+    assert _disparity(con, "part_neet_15_24", "region", "2009", cols="weighted_mean, weighted_mean_null_reason") == (
+        None, "17 of 17 territories without a population at 1 January 2009")
+
+
+def test_rankings_from_the_raw_file(published):
+    con, _ = published
+    rate = {c: v for (c, y), v in _unemployment().items() if y == "2021"}
+    best, worst = min(rate, key=rate.get), max(rate, key=rate.get)
+    rows = _q(con, "SELECT code, value, rank, rank_of, percentile, previous_period FROM mart.rankings "
+                   "WHERE indicator_id = 'taux_chomage' AND period = '2021' AND rank IN (1, 96) ORDER BY rank")
+    assert rows == [(best, rate[best], 1, 96, 100.0, "2020"), (worst, rate[worst], 96, 96, 0.0, "2020")]
+    assert (best, worst) == ("15", "66")
+    # Gap to the France value of the same period (FRMD for the CGET's turnout).
+    assert _q(con, "SELECT france_code, round(gap_to_france, 2), round(change_since_previous_period, 2) "
+                   "FROM mart.rankings WHERE indicator_id = 'participation_presidentielle_t1' AND level = 'region' "
+                   "AND code = '11' AND period = '2017'") == [("FRMD", 0.9, 1.7)]
+
+
+def test_dimension_scores_are_centred_and_only_on_common_periods(published):
+    con, _ = published
+    assert _q(con, "SELECT count(*) FROM (SELECT level, dimension_id, period_group FROM mart.dimension_scores "
+                   "GROUP BY ALL HAVING abs(avg(score)) > 1e-9)") == [(0,)]
+    # Qualité de vie by région: income, NEET and doctors share 2014 only, for the 13 metropolitan régions.
+    assert _q(con, "SELECT period_group, indicator_ids, n_indicators, count(*) FROM mart.dimension_scores "
+                   "WHERE level = 'region' AND dimension_id = 'qualite_de_vie' GROUP BY ALL") == [
+        ("2014", "revenu_median_uc,part_neet_15_24,medecins_pour_100k", 3, 13)]
+    # Volunteers (2015) and turnout (2007–2022) never share a period: capital social is not scored.
+    assert _q(con, "SELECT count(*) FROM mart.dimension_scores WHERE level IN ('departement', 'region') "
+                   "AND dimension_id = 'capital_social'") == [(0,)]
+
+
+def test_france_summary_headline(published):
+    con, _ = published
+    baro = {r["id"]: r for r in _csv(SNAPSHOT / "barometre_2018" / "baro.csv")}
+    v0, v1 = float(baro["15"]["value0"]), float(baro["15"]["value1"])
+    nbsp = "\u00a0"
+    assert _q(con, "SELECT previous_value, value, headline FROM mart.france_summary "
+                   "WHERE indicator_id = 'part_neet_15_24' AND is_latest") == [(v0, v1, (
+        "En France (métropole et DROM), la part des 15–24 ans ni en emploi ni en formation a augmenté de "
+        f"2,4{nbsp}points entre 2009 et 2014, de 15,0{nbsp}% à 17,4{nbsp}%."))]
+    assert _q(con, "SELECT count(*) FROM mart.france_summary WHERE is_latest AND headline IS NULL") == [(1,)]  # volunteers: one year
+
+
+def test_headline_tables_in_the_asset_metadata(published):
+    _, result = published
+    def metadata(name):
+        (event,) = result.asset_materializations_for_node(f"mart__{name}")
+        return event.metadata
+
+    disparity = metadata("disparities")["headline"].value
+    assert "| part_fonctions_productives" in disparity and "d9_d1" in disparity
+    convergence = metadata("convergence")["headline"].value
+    line = next(l for l in convergence.splitlines() if "taux_chomage" in l)
+    assert "2012 → 2021" in line and "β only (catch-up, cv up)" in line
+    assert "capital_social" in metadata("dimension_scores")["coverage"].value
+    assert "2,4\u00a0points entre 2009 et 2014" in metadata("france_summary")["headline"].value
+
+
+def test_cohesion_assets_are_grouped_and_published():
+    import dagster as dg
+
+    from assets.marts import MART_NAMES
+    from barometre.definitions import defs
+
+    graph = defs.resolve_asset_graph()
+    names = ["disparities", "convergence", "rankings", "dimension_scores", "france_summary"]
+    assert {graph.get(dg.AssetKey(["mart", n])).group_name for n in names} == {"cohesion"}
+    assert set(names) <= set(MART_NAMES)
+    publication = graph.get(dg.AssetKey("published_barometre"))
+    assert {dg.AssetKey(["mart", n]) for n in names} <= set(publication.parent_keys)
