@@ -38,6 +38,10 @@ def publish(tables: dict[str, pd.DataFrame], path: str | os.PathLike) -> dict[st
             # DuckDB 2.0 wants every result consumed before the next statement.
             con.execute(f"CREATE SCHEMA {SCHEMA}").fetchall()
             for name, frame in tables.items():
+                # A column of nothing but NULL (e.g. mart.sources.etag in snapshot mode) would get
+                # DuckDB's NULL type: publish it as VARCHAR.
+                frame = frame.astype({c: "string" for c in frame.columns
+                                      if frame[c].dtype == object and frame[c].isna().all()})
                 con.register("_frame", frame)
                 con.execute(f'CREATE TABLE {SCHEMA}."{name}" AS SELECT * FROM _frame').fetchall()
                 con.unregister("_frame")
