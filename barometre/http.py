@@ -26,6 +26,8 @@ from urllib.parse import urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
+from urllib3.exceptions import (ConnectTimeoutError, NameResolutionError, NewConnectionError, ProtocolError,
+                                ReadTimeoutError)
 from urllib3.util import Retry
 
 try:
@@ -153,35 +155,29 @@ class HttpClient:
         means); raises :class:`FetchError` when no response came back after the retries.
         """
         fetched = mirror_url(url, self.settings.mirror)
-        attempts = self.settings.retries + 1
         try:
             return self.session.get(fetched, headers=dict(headers or {}), stream=True,
                                     timeout=(self.settings.connect_timeout, self.settings.read_timeout))
-        except requests.exceptions.ConnectTimeout as exc:
-            raise FetchError(url, f"connection timed out after {attempts} attempts ({_cause(exc)})",
-                             fetched_url=fetched) from None
-        except requests.exceptions.ReadTimeout as exc:
-            raise FetchError(url, f"read timeout ({self.settings.read_timeout:g} s) after {attempts} attempts "
-                                  f"({_cause(exc)})", fetched_url=fetched) from None
-        except requests.exceptions.RetryError as exc:
-            raise FetchError(url, f"gave up after {attempts} attempts ({_cause(exc)})", fetched_url=fetched) from None
-        except requests.exceptions.ConnectionError as exc:
-            raise FetchError(url, f"cannot connect after {attempts} attempts ({_cause(exc)})",
-                             fetched_url=fetched) from None
         except requests.exceptions.RequestException as exc:
-            raise FetchError(url, f"request failed ({_cause(exc)})", fetched_url=fetched) from None
+            raise FetchError(url, self._explain(exc), fetched_url=fetched) from None
+
+    def _explain(self, exc: requests.exceptions.RequestException) -> str:
+        """One line saying what failed, after how many attempts."""
+        attempts = f"after {self.settings.retries + 1} attempts"
+        reason = exc.args[0] if exc.args else exc
+        inner = getattr(reason, "reason", None) or reason  # urllib3's MaxRetryError.reason
+        if isinstance(exc, requests.exceptions.ReadTimeout) or isinstance(inner, ReadTimeoutError):
+            return f"read timeout ({self.settings.read_timeout:g} s without data) {attempts}"
+        if isinstance(inner, NewConnectionError):  # (a subclass of ConnectTimeoutError in urllib3 2)
+            cause = "connection refused" if "refused" in str(inner).lower() else str(inner).split(": ", 1)[-1]
+            return f"cannot connect ({cause}) {attempts}"
+        if isinstance(exc, requests.exceptions.ConnectTimeout) or isinstance(inner, ConnectTimeoutError):
+            return f"connection timed out ({self.settings.connect_timeout:g} s) {attempts}"
+        if isinstance(inner, NameResolutionError):
+            return f"cannot resolve the host name {attempts}"
+        if isinstance(inner, ProtocolError):
+            return f"connection broken ({inner.args[0] if inner.args else inner}) {attempts}"
+        return f"request failed {attempts} ({type(inner).__name__}: {inner})"
 
     def close(self) -> None:
         self.session.close()
-
-
-def _cause(exc: BaseException) -> str:
-    """The innermost reason of a requests/urllib3 exception chain, in one line."""
-    inner: BaseException = exc
-    while True:
-        nxt = getattr(inner, "reason", None) or inner.__cause__ or inner.__context__
-        if not isinstance(nxt, BaseException) or nxt is inner:
-            break
-        inner = nxt
-    text = str(inner) or type(inner).__name__
-    return text.split(": ", 1)[-1] if text.startswith("<") else text

@@ -312,7 +312,7 @@ class Landing:
                     expected = response.headers.get("Content-Length")
                     size = f" of Content-Length {expected}" if expected else ""
                     raise FetchError(live.url, f"incomplete body: connection broken after {response.raw.tell()} "
-                                               f"bytes{size} ({type(exc).__name__})", fetched_url=fetched,
+                                               f"bytes{size}", fetched_url=fetched,
                                      status=200) from None
             expected = response.headers.get("Content-Length")
             if expected is not None and expected.isdigit() and int(expected) != response.raw.tell():
