@@ -114,4 +114,10 @@ def parse_ministry_txt(raw: bytes, file: str) -> pd.DataFrame:
     years = {path: year for year, path in FILES.items()}
     if file not in years:
         raise ValueError(f"{file} is not one of the election files {sorted(years)}")
+    try:  # accented Latin-1 bytes are never valid UTF-8: a UTF-8 file would turn into mojibake
+        if not raw.isascii() and raw.decode("utf-8"):
+            raise SourceFormatError(file, None, "declared Latin-1 but the bytes are UTF-8 (the publisher changed "
+                                                "the encoding?)", [raw.decode("utf-8").splitlines()[1][:60]])
+    except UnicodeDecodeError:
+        pass
     return parse(raw, years[file], file, encoding="latin-1")
