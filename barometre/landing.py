@@ -378,7 +378,12 @@ def _check_format(path: Path, live: LiveFile, fetched: str) -> None:
                          fetched_url=fetched, status=200)
     try:
         if live.format in ("json", "topojson"):
-            json.loads(raw.decode("utf-8"))
+            # Bracketed like a JSON document and UTF-8 (a full parse is the parser's job: a
+            # truncated body fails here, and on Content-Length, cheaply).
+            body = raw.strip()
+            if (body[:1], body[-1:]) not in ((b"[", b"]"), (b"{", b"}")):
+                raise ValueError(f"does not start and end like a JSON document ({_head(body)!r} … {body[-20:]!r})")
+            raw.decode("utf-8")
         elif live.format == "xml":
             ET.fromstring(raw)
         else:
