@@ -73,6 +73,9 @@ def summary(path: str | os.PathLike) -> str:
         rejected = con.execute("SELECT source_id, rule, count(*) FROM mart.rejected_rows GROUP BY ALL ORDER BY ALL").fetchall()
         repeated = con.execute("SELECT detail FROM mart.quality_report WHERE kind = 'repeated_vintage' ORDER BY detail").fetchall()
         n_dims = con.execute("SELECT count(*) FROM mart.dimensions").fetchall()[0][0]
+        origins = con.execute("""
+            SELECT origin, count(*), count(*) FILTER (WHERE http_status = 304), string_agg(DISTINCT source_id, ', ' ORDER BY source_id)
+            FROM mart.sources GROUP BY origin ORDER BY origin""").fetchall()
     finally:
         con.close()
     lines = [f"Published {path}",
@@ -87,4 +90,8 @@ def summary(path: str | os.PathLike) -> str:
     lines += ["  Rejected rows (mart.rejected_rows):"]
     lines += [f"    {src} / {rule}: {n}" for src, rule, n in rejected]
     lines += ["  Left out of the growth series:"] + [f"    {d}" for (d,) in repeated]
+    lines += ["  Source files (mart.sources):"]
+    for origin, n, not_modified, sources in origins:
+        detail = f" ({not_modified} not modified since the last download)" if not_modified else ""
+        lines.append(f"    {origin:<9}{n:>4} files{detail}" + (f": {sources}" if origin == "live" else ""))
     return "\n".join(lines)

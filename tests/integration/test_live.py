@@ -1,8 +1,9 @@
 """Live mode end to end, over real HTTP: ``BAROMETRE_SOURCES=live:…`` with ``BAROMETRE_MIRROR``
-pointing at a local server that serves a mirror tree (``HOST/PATH``) built from the snapshot files
-of the sources whose live format is the snapshot's. The raw tables are those of snapshot mode;
-a live run that meets a broken file fails and leaves the published database and the landed
-files as they were."""
+pointing at a local server that serves a mirror tree (``HOST/PATH``) rebuilt from the snapshot for
+the sources whose live bytes the snapshot holds: the CGET files (as is), the COG releases
+(gunzipped) and the Ministry's 2022 file (Latin-1, CRLF: byte for byte the published file, its
+SHA-1 is checked). The raw tables are those of snapshot mode; a live run that meets a broken file
+fails and leaves the published database and the landed files as they were."""
 
 import gzip
 import hashlib
@@ -21,7 +22,7 @@ from tests.support.http_server import FixtureServer, HtmlPage
 
 pytestmark = pytest.mark.integration
 
-SAME_FORMAT = ("cget_barometre_2018", "etalab_decoupage_administratif")
+SAME_FORMAT = ("cget_barometre_2018", "etalab_decoupage_administratif", "interieur_presidentielle_t1")
 SOURCES = "live:" + ",".join(SAME_FORMAT)
 QUIET = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
 
@@ -36,7 +37,11 @@ def mirror(tmp_path_factory, catalogue):
             raw = store.read(live.path)
             target = root / live.url.removeprefix("https://")
             target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(gzip.decompress(raw) if live.path.endswith(".gz") else raw)
+            if live.path.endswith(".gz"):
+                raw = gzip.decompress(raw)
+            elif live.encoding == "latin-1":
+                raw = raw.decode("utf-8").replace("\n", "\r\n").encode("latin-1")
+            target.write_bytes(raw)
     with FixtureServer(root) as server:
         yield server
 
@@ -46,7 +51,8 @@ def live_run(tmp_path_factory, mirror):
     tmp = tmp_path_factory.mktemp("live")
     paths = dict(work_db=tmp / "work.duckdb", published_db=tmp / "barometre.duckdb", landing_dir=tmp / "landing",
                  sources=SOURCES, mirror=mirror.url)
-    assets = [ingest.cget_barometre_2018, ingest.cget_territoires, *ingest.COG, ingest.source_files_manifest]
+    assets = [ingest.cget_barometre_2018, ingest.cget_territoires, *ingest.COG, ingest.presidentielle_t1_departement,
+              ingest.source_files_manifest]
     result = dg.materialize(assets, resources=build_resources(**paths), run_config=QUIET)
     assert result.success
     return paths
@@ -61,7 +67,7 @@ def _table(work_db, name) -> pd.DataFrame:
 
 
 @pytest.mark.parametrize("asset", ["cget_barometre_2018", "cget_territoires", "cog_communes", "cog_epci_membres",
-                                   "cog_departements", "cog_regions"])
+                                   "cog_departements", "cog_regions", "presidentielle_t1_departement"])
 def test_live_raw_tables_equal_snapshot_mode(live_run, asset):
     snapshot = getattr(ingest, asset, None) or next(a for a in ingest.COG if a.key.path[-1] == asset)
     frame = snapshot(context=dg.build_asset_context(), source_files=SourceFiles(snapshot_dir=str(SnapshotStore().root)))
@@ -73,14 +79,19 @@ def test_live_raw_tables_equal_snapshot_mode(live_run, asset):
 def test_live_manifest_says_where_each_file_came_from(live_run, mirror):
     manifest = _table(live_run["work_db"], "source_files_manifest").set_index("path")
     live = manifest[manifest["source_id"].isin(SAME_FORMAT)]
-    assert len(live) == 28 + 24 and (live["origin"] == "live").all() and (live["http_status"] == 200).all()
+    assert len(live) == 28 + 24 + 4 and (live["http_status"] == 200).sum() == 28 + 24 + 1
+    assert list(live.loc[live["origin"] == "snapshot"].index) == [  # the Ministry's XLS workbooks are not read
+        "elections/2007-t1-definitifs-departements.csv", "elections/2012-t1-definitifs-departements.csv",
+        "elections/2017-t1-definitifs-departements.csv"]
+    assert manifest.loc["elections/2022-t1-provisoires-departements.csv", "url"].startswith(
+        "https://static.data.gouv.fr/resources/election-presidentielle-des-10-avril-et-24-avril-2022-resultats-du-1er-tour/")
     row = manifest.loc["cog/2021/epci.json.gz"]
     assert row["url"] == "https://unpkg.com/@etalab/decoupage-administratif@1.1.1/data/epci.json"
     assert row["fetched_url"] == f"{mirror.url}/unpkg.com/@etalab/decoupage-administratif@1.1.1/data/epci.json"
     unpacked = gzip.decompress(SnapshotStore().read("cog/2021/epci.json.gz"))
     assert (row["bytes"], row["sha256"]) == (len(unpacked), hashlib.sha256(unpacked).hexdigest())
     assert row["etag"] and row["last_modified"].endswith("GMT")
-    others = manifest[~manifest["source_id"].isin(SAME_FORMAT)]
+    others = manifest[~manifest["source_id"].isin(SAME_FORMAT[:2]) & (manifest["origin"] != "live")]
     assert (others["origin"] == SNAPSHOT).all() and others["http_status"].isna().all()
     assert (live_run["landing_dir"] / "etalab_decoupage_administratif" / "1.1.1" / "epci.json").read_bytes() == unpacked
 

@@ -2,6 +2,7 @@
 rows as the snapshot parser (fixtures in tests/fixtures/live/, see its README)."""
 
 import gzip
+import hashlib
 import json
 from pathlib import Path
 
@@ -89,12 +90,21 @@ def test_snapshot_rates_are_the_rounded_means(store):
     assert (snap["unemployment_rate"] - snap["unemployment_rate_raw"]).abs().max() <= 0.05 + 1e-9
 
 
-def test_ministry_latin1_text_equals_the_snapshot_copy(store):
+def ministry_txt(utf8: bytes) -> bytes:
+    """The Ministry's 2022 file from its snapshot copy: Latin-1, CRLF line ends."""
+    return utf8.decode("utf-8").replace("\n", "\r\n").encode("latin-1")
+
+
+def test_ministry_latin1_text_equals_the_snapshot_copy(store, catalogue):
+    from barometre.landing import live_registry
+
     utf8 = store.read(elections.FILES[2022])
-    latin1 = utf8.decode("utf-8").encode("latin-1")  # the Ministry's own encoding (elections/SOURCES.md)
-    assert b"\xc9ric" in latin1  # "Éric" in Latin-1
-    pd.testing.assert_frame_equal(elections.parse_ministry_txt(latin1, elections.FILES[2022]),
-                                  elections.parse(utf8, 2022))
+    txt = ministry_txt(utf8)
+    # Byte for byte the file data.gouv.fr serves: its SHA-1 is the one published in elections/SOURCES.md.
+    (declared,) = live_registry(catalogue)["interieur_presidentielle_t1"].files
+    assert hashlib.sha1(txt).hexdigest() == declared.sha1 == "3f689976afe9149961941f59334649b935c44ef0"
+    assert b"\xc9ric" in txt  # "Éric" in Latin-1
+    pd.testing.assert_frame_equal(elections.parse_ministry_txt(txt, elections.FILES[2022]), elections.parse(utf8, 2022))
 
 
 def test_ministry_file_in_utf8_is_refused(store):
