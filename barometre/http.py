@@ -161,6 +161,17 @@ class HttpClient:
         except requests.exceptions.RequestException as exc:
             raise FetchError(url, self._explain(exc), fetched_url=fetched) from None
 
+    def head(self, url: str, headers: Mapping[str, str] | None = None) -> requests.Response:
+        """HEAD ``url`` (through the mirror if configured): the headers without the body, e.g. to
+        compare a source's ``ETag`` / ``Last-Modified`` with the landed copy's. Same retries,
+        timeouts, rate limit and errors as :meth:`get`."""
+        fetched = mirror_url(url, self.settings.mirror)
+        try:
+            return self.session.head(fetched, headers=dict(headers or {}), allow_redirects=True,
+                                     timeout=(self.settings.connect_timeout, self.settings.read_timeout))
+        except requests.exceptions.RequestException as exc:
+            raise FetchError(url, self._explain(exc), fetched_url=fetched) from None
+
     def _explain(self, exc: requests.exceptions.RequestException) -> str:
         """One line saying what failed, after how many attempts."""
         attempts = f"after {self.settings.retries + 1} attempts"

@@ -168,6 +168,8 @@ def live_registry(catalogue) -> dict[str, LiveSource]:
                 fmt = entry.get("format")
                 if fmt not in FORMATS:
                     raise LiveConfigError(f"{where}: format {fmt!r} not in {FORMATS}")
+                if entry.get("parser"):
+                    load_parser(entry["parser"])  # a typo fails here, not in the middle of a run
                 files.append(LiveFile(
                     source_id=src.id, path=fill("path"), url=fill("url"), format=fmt,
                     encoding=entry.get("encoding", "utf-8"), version=fill("version", "latest"),
@@ -467,7 +469,10 @@ def load_parser(dotted: str) -> Callable[[bytes, str], Any]:
     module, _, name = dotted.partition(":")
     if not module.startswith("barometre.sources.") or not name:
         raise LiveConfigError(f"parser {dotted!r}: expected 'barometre.sources.<module>:<function>'")
-    return getattr(importlib.import_module(module), name)
+    try:
+        return getattr(importlib.import_module(module), name)
+    except (ImportError, AttributeError) as exc:
+        raise LiveConfigError(f"parser {dotted!r}: {exc}") from None
 
 
 def open_store(snapshot_dir: str | os.PathLike = DEFAULT_SNAPSHOT_DIR, *, sources: str | None = SNAPSHOT,

@@ -121,6 +121,16 @@ def test_fault_304_reuses_the_landed_file_and_records_it(env, http_server, baro)
     assert after[0] == before[0] and after[2:] == before[2:] and '"http_status": 304' in after[1]  # meta records it
 
 
+def test_head_tells_whether_the_source_changed(env, http_server):
+    # What a sensor needs: the server's validators against the landed copy's, without the body.
+    landing, live, first, _ = env
+    client = HttpClient(FAST)
+    assert client.head(live.url, {"If-None-Match": first.etag}).status_code == 304
+    http_server.put("/ba-coh-terr/data/csv/baro.csv", BARO)
+    response = client.head(live.url, {"If-None-Match": first.etag})
+    assert response.status_code == 200 and response.headers["ETag"] != first.etag and response.content == b""
+
+
 def test_one_download_per_session(env, http_server):
     landing, live, first, _ = env
     n = len(http_server.requests)
