@@ -31,3 +31,16 @@ def http_server(tmp_path):
     root.mkdir()
     with FixtureServer(root) as server:
         yield server
+
+
+@pytest.fixture(scope="session")
+def snapshot_build(tmp_path_factory):
+    """Every asset materialised once on the bundled snapshot (work and published databases in a
+    temp dir), shared by the integration tests: ``(paths, result)``."""
+    from barometre.definitions import materialize_all
+
+    tmp = tmp_path_factory.mktemp("barometre")
+    paths = dict(work_db=tmp / "work.duckdb", published_db=tmp / "barometre.duckdb")
+    result = materialize_all(**paths)
+    assert result.success
+    return paths, result

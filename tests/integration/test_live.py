@@ -14,7 +14,6 @@ import pandas as pd
 import pytest
 
 from assets import ingest
-from assets.resources import SourceFiles
 from barometre import warehouse
 from barometre.definitions import ALL_ASSETS, build_resources
 from barometre.landing import SNAPSHOT, SnapshotStore, live_registry
@@ -68,12 +67,9 @@ def _table(work_db, name) -> pd.DataFrame:
 
 @pytest.mark.parametrize("asset", ["cget_barometre_2018", "cget_territoires", "cog_communes", "cog_epci_membres",
                                    "cog_departements", "cog_regions", "presidentielle_t1_departement"])
-def test_live_raw_tables_equal_snapshot_mode(live_run, asset):
-    snapshot = getattr(ingest, asset, None) or next(a for a in ingest.COG if a.key.path[-1] == asset)
-    frame = snapshot(context=dg.build_asset_context(), source_files=SourceFiles(snapshot_dir=str(SnapshotStore().root)))
-    con = duckdb.connect()
-    expected = con.execute("SELECT * FROM frame").df()  # the same DuckDB round trip as the working database
-    pd.testing.assert_frame_equal(_table(live_run["work_db"], asset), expected)
+def test_live_raw_tables_equal_snapshot_mode(live_run, snapshot_build, asset):
+    snapshot_paths, _ = snapshot_build
+    pd.testing.assert_frame_equal(_table(live_run["work_db"], asset), _table(snapshot_paths["work_db"], asset))
 
 
 def test_live_manifest_says_where_each_file_came_from(live_run, mirror):

@@ -8,13 +8,8 @@ pytestmark = pytest.mark.integration
 
 
 @pytest.fixture(scope="module")
-def published(tmp_path_factory):
-    from barometre.definitions import materialize_all
-
-    tmp = tmp_path_factory.mktemp("barometre")
-    paths = dict(work_db=tmp / "work.duckdb", published_db=tmp / "barometre.duckdb")
-    result = materialize_all(**paths)
-    assert result.success
+def published(snapshot_build):
+    paths, result = snapshot_build
     con = duckdb.connect(str(paths["published_db"]), read_only=True)
     yield con, result
     con.close()
