@@ -215,3 +215,13 @@ def test_store_reads_live_files_and_snapshot_files(tmp_path, http_server, store)
     assert (row["origin"], row["url"], row["http_status"], row["retrieved_at"]) == ("snapshot", "https://github.com/…", None,
                                                                                     "2026-11-22")
     assert len(http_server.requests) == 1  # carte_1_1.csv downloaded once for the session
+
+
+def test_docs_list_every_source_with_its_status(catalogue):
+    from pathlib import Path
+
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "sources.md").read_text(encoding="utf-8")
+    rows = {line.split("|")[1].strip(" `"): line for line in doc.splitlines() if line.startswith("| `")}
+    for source in live_registry(catalogue).values():
+        assert ("**live" in rows[source.source_id]) == (source.status == "live"), source.source_id
+        assert ("**snapshot-only**" in rows[source.source_id]) == (source.status == "snapshot-only")
