@@ -25,7 +25,6 @@ Usage::
 from __future__ import annotations
 
 import hashlib
-import mimetypes
 import socket
 import threading
 import time
