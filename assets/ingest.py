@@ -14,7 +14,6 @@ import pandas as pd
 from assets._metadata import frame_metadata
 from assets.resources import SourceFiles
 from barometre.catalogue import load_catalogue
-from barometre.landing import sha256
 from barometre.sources import (
     cget_2018,
     chomage,
@@ -70,7 +69,7 @@ def _panel_asset(name: str, source_id: str, file: str, parse: Callable[[bytes, s
     @dg.asset(name=name, key_prefix="raw", group_name=GROUP, kinds={"pandas", "duckdb"},
               description=_describe(source_id, grain) + f"\n\nFile: `{file}`.")
     def _asset(context: dg.AssetExecutionContext, source_files: SourceFiles) -> pd.DataFrame:
-        frame = parse(source_files.store().read(file), file)
+        frame = source_files.store().parse(file, parse)
         context.add_output_metadata(frame_metadata(frame))
         return frame
 
@@ -98,8 +97,8 @@ PANELS = [
                                                                "election × Ministry territory (département, COM, abroad)."))
 def presidentielle_t1_departement(context: dg.AssetExecutionContext, source_files: SourceFiles) -> pd.DataFrame:
     store = source_files.store()
-    frame = pd.concat([elections.parse(store.read(f), year, f) for year, f in elections.FILES.items()],
-                      ignore_index=True)
+    frame = pd.concat([store.parse(f, lambda raw, path, year=year: elections.parse(raw, year, path))
+                       for year, f in elections.FILES.items()], ignore_index=True)
     context.add_output_metadata(frame_metadata(frame))
     return frame
 
@@ -128,7 +127,8 @@ COG = [
 ]
 
 @dg.asset(key_prefix="raw", group_name=GROUP, kinds={"pandas", "duckdb"},
-          description="Every source file of the catalogue found in the snapshot, one row per file with its SHA-256.")
+          description="Every source file of the catalogue, one row per file: where it was read from (snapshot or "
+                      "live URL), when, the HTTP status, ETag and Last-Modified of a live download, bytes, SHA-256.")
 def source_files_manifest(context: dg.AssetExecutionContext, source_files: SourceFiles) -> pd.DataFrame:
     catalogue = load_catalogue()
     store = source_files.store()
@@ -138,11 +138,9 @@ def source_files_manifest(context: dg.AssetExecutionContext, source_files: Sourc
             paths = store.glob(pattern)
             if not paths:
                 raise FileNotFoundError(f"source {src.id}: no file matches {pattern!r} in {store.root}")
-            for path in paths:
-                raw = store.read(path)
-                rows.append({"source_id": src.id, "path": path, "bytes": len(raw), "sha256": sha256(raw),
-                             "retrieved_at": catalogue.snapshot_retrieved_at})
-    frame = pd.DataFrame(rows)
+            rows += [{"source_id": src.id, **store.describe(path, src.url)} for path in paths]
+    frame = pd.DataFrame(rows).astype({"http_status": "Int64", "bytes": "int64", "url": "string", "etag": "string",
+                                       "last_modified": "string", "fetched_url": "string"})
     context.add_output_metadata(frame_metadata(frame))
     return frame
 

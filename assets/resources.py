@@ -1,23 +1,72 @@
 """Resources: where the source files are read from and where the barometer is published.
 
 Paths default to the project's ``data/`` folder and can be overridden with the environment
-variables ``BAROMETRE_SNAPSHOT_DIR``, ``BAROMETRE_WORK_DB`` and ``BAROMETRE_DB`` (see
-``.env.example``); tests pass their own paths to :func:`barometre.definitions.build_defs`.
+variables ``BAROMETRE_SNAPSHOT_DIR``, ``BAROMETRE_WORK_DB``, ``BAROMETRE_DB`` and
+``BAROMETRE_LANDING_DIR``; ``BAROMETRE_SOURCES`` switches sources to their live endpoints and
+``BAROMETRE_MIRROR`` fetches them from a mirror (see ``.env.example`` and docs/sources.md); tests
+pass their own values to :func:`barometre.definitions.build_resources`.
 """
 
 import dagster as dg
+import pandas as pd
+from dagster_duckdb_pandas import DuckDBPandasIOManager, DuckDBPandasTypeHandler
+from pydantic import PrivateAttr
 
-from barometre.landing import SnapshotStore
+from barometre.http import HttpClient, HttpSettings
+from barometre.landing import SourceStore, open_store
 
 class SourceFiles(dg.ConfigurableResource):
-    """Reads the bundled snapshot of every source (``data/snapshot/``)."""
+    """Source files by their snapshot path: from the bundled snapshot (``data/snapshot/``), or,
+    for the sources switched to live, from their publisher (landed under ``data/landing/``).
+
+    One HTTP client per run (one rate limiter per host); within a run each live file is
+    downloaded once, whichever asset reads it first.
+    """
 
     snapshot_dir: str
+    sources: str = "snapshot"
+    mirror: str = ""
+    landing_dir: str = ""
 
-    def store(self) -> SnapshotStore:
-        return SnapshotStore(self.snapshot_dir)
+    _run_id: str | None = PrivateAttr(default=None)
+    _client: HttpClient | None = PrivateAttr(default=None)
+
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        self._run_id = context.run_id
+
+    def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+
+    def store(self) -> SourceStore:
+        if self.sources.strip() != "snapshot" and self._client is None:
+            self._client = HttpClient(HttpSettings(mirror=self.mirror or None))
+        return open_store(self.snapshot_dir, sources=self.sources, landing_dir=self.landing_dir or None,
+                          client=self._client, session=self._run_id)
 
 class PublishedWarehouse(dg.ConfigurableResource):
     """The DuckDB file dashboards read, replaced atomically at each publication."""
 
     path: str
+
+class _ReplacingPandasTypeHandler(DuckDBPandasTypeHandler):
+    """Writes an unpartitioned asset with ``CREATE OR REPLACE TABLE``.
+
+    The stock handler deletes the rows and inserts into the existing table, so a table whose
+    columns changed between two versions of the code (e.g. ``raw.source_files_manifest`` gaining
+    its HTTP columns) fails with a DuckDB binder error in an existing working database.
+    """
+
+    def handle_output(self, context, table_slice, obj: pd.DataFrame, connection):
+        if context.has_partition_key or obj.empty:
+            return super().handle_output(context, table_slice, obj, connection)
+        connection.execute(f"create or replace table {table_slice.schema}.{table_slice.table} as select * from obj")
+
+class WorkDatabase(DuckDBPandasIOManager):
+    """The working DuckDB database: one table per asset (``schema.table`` from the asset key),
+    replaced at each materialisation."""
+
+    @staticmethod
+    def type_handlers():
+        return [_ReplacingPandasTypeHandler()]

@@ -4,8 +4,9 @@ This is the only module of :mod:`barometre` that imports Dagster: it assembles t
 ``assets/`` and the schedules of ``sensors/`` into one :class:`dagster.Definitions` with the
 in-process executor (one process, hence a single DuckDB writer).
 
-``python -m barometre.definitions`` materialises every asset on the bundled snapshot and prints
-a summary of the published database.
+``python -m barometre.definitions`` materialises every asset on the bundled snapshot (or, with
+``BAROMETRE_SOURCES=live``, on the publishers' live files) and prints a summary of the published
+database.
 """
 
 from __future__ import annotations
@@ -16,28 +17,35 @@ import time
 from pathlib import Path
 
 import dagster as dg
-from dagster_duckdb_pandas import DuckDBPandasIOManager
 
 from assets import cohesion, core, indicators, ingest, marts
-from assets.resources import PublishedWarehouse, SourceFiles
+from assets.resources import PublishedWarehouse, SourceFiles, WorkDatabase
 from barometre import warehouse
-from barometre.landing import DEFAULT_SNAPSHOT_DIR
+from barometre.catalogue import load_catalogue
+from barometre.landing import DEFAULT_LANDING_DIR, DEFAULT_SNAPSHOT_DIR, live_registry, live_source_ids
 from sensors import schedules
 
 ALL_ASSETS = [*ingest.ASSETS, *core.ASSETS, *indicators.ASSETS, *marts.ASSETS, *cohesion.ASSETS]
 
 
 def build_resources(*, snapshot_dir: str | os.PathLike | None = None, work_db: str | os.PathLike | None = None,
-                    published_db: str | os.PathLike | None = None) -> dict:
-    """Resources with explicit paths, else ``$BAROMETRE_SNAPSHOT_DIR``, ``$BAROMETRE_WORK_DB``,
-    ``$BAROMETRE_DB``, else the project's ``data/`` folder."""
+                    published_db: str | os.PathLike | None = None, sources: str | None = None,
+                    mirror: str | None = None, landing_dir: str | os.PathLike | None = None) -> dict:
+    """Resources with explicit values, else ``$BAROMETRE_SNAPSHOT_DIR``, ``$BAROMETRE_WORK_DB``,
+    ``$BAROMETRE_DB``, ``$BAROMETRE_SOURCES`` (``snapshot``), ``$BAROMETRE_MIRROR``,
+    ``$BAROMETRE_LANDING_DIR``, else the project's ``data/`` folder."""
     snapshot_dir = snapshot_dir or os.environ.get("BAROMETRE_SNAPSHOT_DIR") or DEFAULT_SNAPSHOT_DIR
     work_db = Path(work_db or os.environ.get("BAROMETRE_WORK_DB") or warehouse.DEFAULT_WORK_DB)
     published_db = published_db or os.environ.get("BAROMETRE_DB") or warehouse.DEFAULT_PUBLISHED_DB
+    sources = sources or os.environ.get("BAROMETRE_SOURCES") or "snapshot"
+    live_source_ids(sources, live_registry(load_catalogue()))  # refuse a wrong value before any run
     work_db.parent.mkdir(parents=True, exist_ok=True)
     return {
-        "io_manager": DuckDBPandasIOManager(database=str(work_db)),
-        "source_files": SourceFiles(snapshot_dir=str(snapshot_dir)),
+        "io_manager": WorkDatabase(database=str(work_db)),
+        "source_files": SourceFiles(snapshot_dir=str(snapshot_dir), sources=sources,
+                                    mirror=mirror or os.environ.get("BAROMETRE_MIRROR", ""),
+                                    landing_dir=str(landing_dir or os.environ.get("BAROMETRE_LANDING_DIR")
+                                                    or DEFAULT_LANDING_DIR)),
         "published_warehouse": PublishedWarehouse(path=str(published_db)),
     }
 

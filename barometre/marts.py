@@ -182,10 +182,18 @@ def indicators_table(catalogue: Catalogue) -> pd.DataFrame:
     } for n, i in enumerate(catalogue.indicators, start=1)])
 
 
+SOURCE_COLUMNS = ["source_id", "producer", "title", "url", "licence", "retrieved_at", "sha256", "path", "notes",
+                  "origin", "http_status", "etag", "last_modified", "bytes", "fetched_url"]
+
+
 def sources_table(catalogue: Catalogue, files: pd.DataFrame) -> pd.DataFrame:
-    """One row per source file read: ``files`` has ``source_id``, ``path``, ``sha256``,
-    ``retrieved_at``."""
-    meta = pd.DataFrame([{"source_id": s.id, "producer": s.producer, "title": s.title, "url": s.url,
+    """One row per source file read, with its source's catalogue entry. ``files`` is the manifest
+    (``raw.source_files_manifest``): ``source_id``, ``path``, ``url`` (of that file; the source's
+    catalogue URL when missing), ``origin``, ``retrieved_at``, ``http_status``, ``etag``,
+    ``last_modified``, ``bytes``, ``sha256``, ``fetched_url``."""
+    meta = pd.DataFrame([{"source_id": s.id, "producer": s.producer, "title": s.title, "source_url": s.url,
                           "licence": s.licence, "notes": s.notes} for s in catalogue.sources])
     out = meta.merge(files, on="source_id", how="right")
-    return out[["source_id", "producer", "title", "url", "licence", "retrieved_at", "sha256", "path", "notes"]]
+    out["url"] = out["url"].fillna(out["source_url"]) if "url" in out else out["source_url"]
+    types = {c: "string" for c in SOURCE_COLUMNS} | {"http_status": "Int64", "bytes": "Int64"}
+    return out.reindex(columns=SOURCE_COLUMNS).astype(types)

@@ -39,6 +39,10 @@ def publish(tables: dict[str, pd.DataFrame], path: str | os.PathLike) -> dict[st
             # DuckDB 2.0 wants every result consumed before the next statement.
             con.execute(f"CREATE SCHEMA {SCHEMA}").fetchall()
             for name, frame in tables.items():
+                # A column of nothing but NULL (e.g. mart.sources.etag in snapshot mode) would get
+                # DuckDB's NULL type: publish it as VARCHAR.
+                frame = frame.astype({c: "string" for c in frame.columns
+                                      if frame[c].dtype == object and frame[c].isna().all()})
                 con.register("_frame", frame)
                 con.execute(f'CREATE TABLE {SCHEMA}."{name}" AS SELECT * FROM _frame').fetchall()
                 con.unregister("_frame")
@@ -74,6 +78,9 @@ def summary(path: str | os.PathLike) -> str:
             f"SELECT table_name FROM duckdb_tables() WHERE schema_name = '{SCHEMA}'").fetchall()}
         cohesion = [(name, con.execute(f'SELECT count(*) FROM {SCHEMA}."{name}"').fetchall()[0][0])
                     for name in COHESION_TABLES if name in present]
+        origins = con.execute("""
+            SELECT origin, count(*), count(*) FILTER (WHERE http_status = 304), string_agg(DISTINCT source_id, ', ' ORDER BY source_id)
+            FROM mart.sources GROUP BY origin ORDER BY origin""").fetchall()
     finally:
         con.close()
     lines = [f"Published {path}",
@@ -91,4 +98,8 @@ def summary(path: str | os.PathLike) -> str:
     if cohesion:
         lines += ["  Cohesion marts (docs/methodology.md): "
                   + ", ".join(f"{name} {n} rows" for name, n in cohesion)]
+    lines += ["  Source files (mart.sources):"]
+    for origin, n, not_modified, sources in origins:
+        detail = f" ({not_modified} not modified since the last download)" if not_modified else ""
+        lines.append(f"    {origin:<9}{n:>4} files{detail}" + (f": {sources}" if origin == "live" else ""))
     return "\n".join(lines)

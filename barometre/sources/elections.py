@@ -67,14 +67,17 @@ def insee_code(code: str) -> tuple[str, str | None]:
     return "unknown", None
 
 
-def parse(raw: bytes, year: int, file: str | None = None) -> pd.DataFrame:
-    """One row per Ministry territory (département, COM, abroad) with the turnout counts."""
+def parse(raw: bytes, year: int, file: str | None = None, *, encoding: str = "utf-8") -> pd.DataFrame:
+    """One row per Ministry territory (département, COM, abroad) with the turnout counts.
+
+    ``encoding`` is that of the bytes: UTF-8 for the snapshot's CSV copies, Latin-1 for the
+    Ministry's own 2022 text file (:func:`parse_ministry_txt`)."""
     if year not in FORMATS:
         raise ValueError(f"no declared format for the {year} presidential election (known: {sorted(FORMATS)})")
     fmt = FORMATS[year]
     file = file or FILES[year]
     frame = read_delimited(raw, file, sep=";", columns=fmt["columns"], skiprows=fmt["skiprows"],
-                           usecols=len(fmt["columns"]), header_prefix_only=True)
+                           usecols=len(fmt["columns"]), header_prefix_only=True, encoding=encoding)
     code_col = "Code du département"
     mapped = frame[code_col].map(insee_code)
     unknown = frame.loc[mapped.map(lambda t: t[0] == "unknown"), code_col]
@@ -102,3 +105,19 @@ def parse(raw: bytes, year: int, file: str | None = None) -> pd.DataFrame:
     if dup.any():
         raise SourceFormatError(file, code_col, "duplicated territory", out.loc[dup, "code_ministere"].tolist())
     return out[COLUMNS]
+
+
+def parse_ministry_txt(raw: bytes, file: str) -> pd.DataFrame:
+    """The Ministry's own département file as data.gouv.fr serves it (2022: ``;``-separated
+    Latin-1 text), for the election whose snapshot copy is ``file``: the same rows as
+    :func:`parse` on the snapshot's UTF-8 copy."""
+    years = {path: year for year, path in FILES.items()}
+    if file not in years:
+        raise ValueError(f"{file} is not one of the election files {sorted(years)}")
+    try:  # accented Latin-1 bytes are never valid UTF-8: a UTF-8 file would turn into mojibake
+        if not raw.isascii() and raw.decode("utf-8"):
+            raise SourceFormatError(file, None, "declared Latin-1 but the bytes are UTF-8 (the publisher changed "
+                                                "the encoding?)", [raw.decode("utf-8").splitlines()[1][:60]])
+    except UnicodeDecodeError:
+        pass
+    return parse(raw, years[file], file, encoding="latin-1")

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import pandas as pd
 
-from barometre.sources._csv import read_departement_panel
+from barometre.geography import invalid_codes
+from barometre.sources import _melodi
+from barometre.sources._csv import SourceFormatError, read_departement_panel
 
 FILE = "departements_2012_2021/income_poverty_filosofi.csv"
 
@@ -29,6 +31,49 @@ VALUE_COLUMNS: dict[str, str] = {
 def parse(raw: bytes, file: str = FILE) -> pd.DataFrame:
     """One row per département × year, every published column typed."""
     return read_departement_panel(raw, file, VALUE_COLUMNS, extra_text_columns=("dep_name",))
+
+
+# INSEE Melodi data set DS_FILOSOFI_CC: FILOSOFI_MEASURE → column of the tidy frame. Only measures
+# of the same concept as the compilation's column: the "_SL" (standard of living = disposable
+# income per consumption unit) quantiles are its ``*_disp`` columns, PR_MD60 its
+# ``poverty_rate_disp``. The compilation's ``*_dec`` (declared income) and ``pct_*`` (shares of
+# declared income) columns have no Melodi counterpart here (Melodi's S_*_DI shares are of
+# disposable income, another concept): they stay missing, never filled.
+MELODI_MEASURES = {
+    "NUM_HH": "n_households", "NUM_PER": "n_persons", "NUM_CU": "n_uc",
+    "Q1_SL": "q1_disp", "MED_SL": "q2_disp", "Q3_SL": "q3_disp", "D1_SL": "d1_disp", "D9_SL": "d9_disp",
+    "GI_SL": "gini_disp", "S80S20_SL": "s80s20_disp", "IR_D9_D1_SL": "d9_d1_disp",
+    "PR_MD60": "poverty_rate_disp",
+}
+
+
+def parse_melodi(raw: bytes, file: str = FILE) -> pd.DataFrame:
+    """The same tidy frame as :func:`parse`, from a Melodi ``DS_FILOSOFI_CC`` response.
+
+    Only département observations (``GEO`` ``…-DEP-<code>``) of the measures in
+    :data:`MELODI_MEASURES` are kept; ``dep_name`` is missing (Melodi data carry codes only).
+    """
+    obs = _melodi.observations(raw, file, "FILOSOFI_MEASURE")
+    obs = obs[(obs["level"] == "DEP") & obs["measure"].isin(MELODI_MEASURES)]
+    if obs.empty:
+        raise SourceFormatError(file, "GEO", f"no département observation of {sorted(MELODI_MEASURES)}")
+    bad = invalid_codes(obs["code"], "departement")
+    if len(bad):
+        raise SourceFormatError(file, "GEO", "invalid département code", bad.head(5).tolist())
+    years = pd.to_numeric(obs["time_period"], errors="coerce")
+    if years.isna().any() or (years % 1 != 0).any():
+        raise SourceFormatError(file, "TIME_PERIOD", "not a year", obs.loc[years.isna(), "time_period"].head(5).tolist())
+    obs = obs.assign(year=years.astype("int64"), column=obs["measure"].map(MELODI_MEASURES))
+    dup = obs.duplicated(["code", "year", "column"], keep=False)
+    if dup.any():
+        raise SourceFormatError(file, "FILOSOFI_MEASURE", "several values for one (département, year, measure) "
+                                "(another unit or breakdown?)", obs.loc[dup, ["code", "year", "measure"]].head(5).values.tolist())
+    wide = obs.pivot(index=["code", "year"], columns="column", values="value").reset_index()
+    out = pd.DataFrame({"code_departement": wide["code"].astype("object"), "year": wide["year"].astype("int64"),
+                        "dep_name": pd.Series([None] * len(wide), dtype="object")})
+    for col in VALUE_COLUMNS:
+        out[col] = (wide[col] if col in wide else pd.Series(float("nan"), index=wide.index)).astype("float64")
+    return out.sort_values(["code_departement", "year"], kind="stable").reset_index(drop=True)
 
 
 def median_rejections(filosofi: pd.DataFrame, source_id: str) -> pd.DataFrame:

@@ -1,19 +1,14 @@
-"""One materialisation of every asset on the bundled snapshot, shared by the integration test
-modules of the session (the run takes most of the suite's time)."""
+"""A read-only connection to the published database of the session's single full run
+(``snapshot_build`` in tests/conftest.py), shared by the integration test modules."""
 
 import duckdb
 import pytest
 
 
 @pytest.fixture(scope="session")
-def published(tmp_path_factory):
+def published(snapshot_build):
     """A read-only connection to the published database of a full run, and the run's result."""
-    from barometre.definitions import materialize_all
-
-    tmp = tmp_path_factory.mktemp("barometre")
-    paths = dict(work_db=tmp / "work.duckdb", published_db=tmp / "barometre.duckdb")
-    result = materialize_all(**paths)
-    assert result.success
+    paths, result = snapshot_build
     con = duckdb.connect(str(paths["published_db"]), read_only=True)
     yield con, result
     con.close()

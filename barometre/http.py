@@ -1,0 +1,194 @@
+"""The one HTTP client of the pipeline: a shared ``requests.Session`` that survives the network.
+
+Everything that leaves the machine goes through :class:`HttpClient`:
+
+- retries with exponential backoff and jitter (``urllib3.util.Retry``) on connection errors, read
+  timeouts, 429 and 5xx, honouring ``Retry-After`` (capped, so a server cannot park the run for
+  hours); no home-made retry loop;
+- connect and read timeouts, a descriptive User-Agent;
+- an optional per-host rate limit (INSEE's APIs allow 30 requests per minute);
+- ``BAROMETRE_MIRROR``: ``https://HOST/PATH`` is fetched from ``$BAROMETRE_MIRROR/HOST/PATH``
+  (mirrors, air-gapped installs, tests).
+
+What to do with a response (conditional GET, checksums, landing on disk) is
+:mod:`barometre.landing`'s job; this module only moves bytes and says clearly what failed, always
+naming the URL.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from importlib.metadata import PackageNotFoundError, version
+from urllib.parse import urlsplit
+
+import requests
+from requests.adapters import HTTPAdapter
+from urllib3.exceptions import (ConnectTimeoutError, NameResolutionError, NewConnectionError, ProtocolError,
+                                ReadTimeoutError)
+from urllib3.util import Retry
+
+try:
+    _VERSION = version("barometre-cohesion")
+except PackageNotFoundError:  # running from a source tree that was not installed
+    _VERSION = "0"
+
+DEFAULT_USER_AGENT = (f"barometre-cohesion/{_VERSION} (Barometre de la cohesion des territoires, open-data pipeline; "
+                      f"python-requests/{requests.__version__})")
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+# INSEE documents a quota of 30 requests per minute for Melodi and the BDM (a 429 beyond it).
+DEFAULT_RATE_LIMITS = {"api.insee.fr": 30.0, "bdm.insee.fr": 30.0}
+
+
+class FetchError(RuntimeError):
+    """A download failed; the message names the URL (and the mirror URL when one was used)."""
+
+    def __init__(self, url: str, reason: str, *, fetched_url: str | None = None, status: int | None = None):
+        self.url, self.reason, self.fetched_url, self.status = url, reason, fetched_url, status
+        where = url if not fetched_url or fetched_url == url else f"{url} (fetched from {fetched_url})"
+        super().__init__(f"{where}: {reason}")
+
+
+@dataclass(frozen=True)
+class HttpSettings:
+    """How patient the client is. Defaults suit the publishers; tests shrink every delay."""
+
+    user_agent: str = DEFAULT_USER_AGENT
+    connect_timeout: float = 10.0
+    read_timeout: float = 60.0
+    retries: int = 4
+    backoff_factor: float = 1.0     # sleeps 0, 2, 4, 8 … × factor / 2 between attempts (urllib3 2.x)
+    backoff_jitter: float = 1.0     # + uniform(0, jitter) seconds
+    backoff_max: float = 60.0
+    retry_after_max: float = 120.0  # a longer Retry-After is shortened to this
+    rate_limits: Mapping[str, float] = field(default_factory=lambda: dict(DEFAULT_RATE_LIMITS))
+    mirror: str | None = None
+
+
+def mirror_url(url: str, mirror: str | None) -> str:
+    """``https://HOST/PATH?QUERY`` → ``MIRROR/HOST/PATH?QUERY`` (unchanged without a mirror).
+
+    >>> mirror_url("https://unpkg.com/a@1/data/x.json", "http://127.0.0.1:8000/")
+    'http://127.0.0.1:8000/unpkg.com/a@1/data/x.json'
+    """
+    if not mirror:
+        return url
+    parts = urlsplit(url)
+    rest = parts.path + (f"?{parts.query}" if parts.query else "")
+    return f"{mirror.rstrip('/')}/{parts.netloc}{rest}"
+
+
+class _RateLimiter:
+    """At most ``per_minute`` requests to a host: each waits for its slot (thread-safe)."""
+
+    def __init__(self, per_minute: Mapping[str, float]):
+        self.interval = {host: 60.0 / rate for host, rate in per_minute.items() if rate}
+        self.next_slot: dict[str, float] = {}
+        self.lock = threading.Lock()
+
+    def wait(self, host: str) -> float:
+        interval = self.interval.get(host)
+        if not interval:
+            return 0.0
+        with self.lock:
+            now = time.monotonic()
+            slot = max(now, self.next_slot.get(host, now))
+            self.next_slot[host] = slot + interval
+        delay = slot - now
+        if delay > 0:
+            time.sleep(delay)
+        return delay
+
+
+class _RateLimitedAdapter(HTTPAdapter):
+    def __init__(self, limiter: _RateLimiter, **kwargs):
+        self.limiter = limiter
+        super().__init__(**kwargs)
+
+    def send(self, request, **kwargs):
+        self.limiter.wait(urlsplit(request.url).hostname or "")
+        return super().send(request, **kwargs)
+
+
+class _CappedRetry(Retry):
+    """``Retry`` whose ``Retry-After`` wait is capped (``retry_after_max``, set per client)."""
+
+    retry_after_max: float = 120.0
+
+    def get_retry_after(self, response):
+        seconds = super().get_retry_after(response)
+        return None if seconds is None else min(seconds, self.retry_after_max)
+
+
+def build_retry(settings: HttpSettings) -> Retry:
+    retry_class = type("CappedRetry", (_CappedRetry,), {"retry_after_max": settings.retry_after_max})
+    return retry_class(
+        total=settings.retries, connect=settings.retries, read=settings.retries, status=settings.retries,
+        other=0, backoff_factor=settings.backoff_factor, backoff_jitter=settings.backoff_jitter,
+        backoff_max=settings.backoff_max, status_forcelist=RETRY_STATUSES, allowed_methods={"GET", "HEAD"},
+        respect_retry_after_header=True, raise_on_status=False, raise_on_redirect=True,
+    )
+
+
+def build_session(settings: HttpSettings) -> requests.Session:
+    session = requests.Session()
+    adapter = _RateLimitedAdapter(_RateLimiter(settings.rate_limits), max_retries=build_retry(settings))
+    session.mount("https://", adapter)
+    session.mount("http://", adapter)
+    session.headers["User-Agent"] = settings.user_agent
+    return session
+
+
+class HttpClient:
+    """One session for the whole run (connection reuse, one rate limiter per host)."""
+
+    def __init__(self, settings: HttpSettings | None = None):
+        self.settings = settings or HttpSettings()
+        self.session = build_session(self.settings)
+
+    def get(self, url: str, headers: Mapping[str, str] | None = None) -> requests.Response:
+        """GET ``url`` (through the mirror if configured), streamed: the caller reads the body.
+
+        Returns the final response whatever its status (the caller decides what a 304 or a 404
+        means); raises :class:`FetchError` when no response came back after the retries.
+        """
+        fetched = mirror_url(url, self.settings.mirror)
+        try:
+            return self.session.get(fetched, headers=dict(headers or {}), stream=True,
+                                    timeout=(self.settings.connect_timeout, self.settings.read_timeout))
+        except requests.exceptions.RequestException as exc:
+            raise FetchError(url, self._explain(exc), fetched_url=fetched) from None
+
+    def head(self, url: str, headers: Mapping[str, str] | None = None) -> requests.Response:
+        """HEAD ``url`` (through the mirror if configured): the headers without the body, e.g. to
+        compare a source's ``ETag`` / ``Last-Modified`` with the landed copy's. Same retries,
+        timeouts, rate limit and errors as :meth:`get`."""
+        fetched = mirror_url(url, self.settings.mirror)
+        try:
+            return self.session.head(fetched, headers=dict(headers or {}), allow_redirects=True,
+                                     timeout=(self.settings.connect_timeout, self.settings.read_timeout))
+        except requests.exceptions.RequestException as exc:
+            raise FetchError(url, self._explain(exc), fetched_url=fetched) from None
+
+    def _explain(self, exc: requests.exceptions.RequestException) -> str:
+        """One line saying what failed, after how many attempts."""
+        attempts = f"after {self.settings.retries + 1} attempts"
+        reason = exc.args[0] if exc.args else exc
+        inner = getattr(reason, "reason", None) or reason  # urllib3's MaxRetryError.reason
+        if isinstance(exc, requests.exceptions.ReadTimeout) or isinstance(inner, ReadTimeoutError):
+            return f"read timeout ({self.settings.read_timeout:g} s without data) {attempts}"
+        if isinstance(inner, NewConnectionError):  # (a subclass of ConnectTimeoutError in urllib3 2)
+            cause = "connection refused" if "refused" in str(inner).lower() else str(inner).split(": ", 1)[-1]
+            return f"cannot connect ({cause}) {attempts}"
+        if isinstance(exc, requests.exceptions.ConnectTimeout) or isinstance(inner, ConnectTimeoutError):
+            return f"connection timed out ({self.settings.connect_timeout:g} s) {attempts}"
+        if isinstance(inner, NameResolutionError):
+            return f"cannot resolve the host name {attempts}"
+        if isinstance(inner, ProtocolError):
+            return f"connection broken ({inner.args[0] if inner.args else inner}) {attempts}"
+        return f"request failed {attempts} ({type(inner).__name__}: {inner})"
+
+    def close(self) -> None:
+        self.session.close()

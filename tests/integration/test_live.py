@@ -1,0 +1,116 @@
+"""Live mode end to end, over real HTTP: ``BAROMETRE_SOURCES=live:…`` with ``BAROMETRE_MIRROR``
+pointing at a local server that serves a mirror tree (``HOST/PATH``) rebuilt from the snapshot for
+the sources whose live bytes the snapshot holds: the CGET files (as is), the COG releases
+(gunzipped) and the Ministry's 2022 file (Latin-1, CRLF: byte for byte the published file, its
+SHA-1 is checked). The raw tables are those of snapshot mode; a live run that meets a broken file
+fails and leaves the published database and the landed files as they were."""
+
+import gzip
+import hashlib
+
+import dagster as dg
+import duckdb
+import pandas as pd
+import pytest
+
+from assets import ingest
+from barometre import warehouse
+from barometre.definitions import ALL_ASSETS, build_resources
+from barometre.landing import SNAPSHOT, SnapshotStore, live_registry
+from tests.support.http_server import FixtureServer, HtmlPage
+
+pytestmark = pytest.mark.integration
+
+SAME_FORMAT = ("cget_barometre_2018", "etalab_decoupage_administratif", "interieur_presidentielle_t1")
+SOURCES = "live:" + ",".join(SAME_FORMAT)
+QUIET = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
+
+
+@pytest.fixture(scope="module")
+def mirror(tmp_path_factory, catalogue):
+    """A mirror of the publishers' files for the same-format sources, built from the snapshot."""
+    root = tmp_path_factory.mktemp("mirror")
+    store = SnapshotStore()
+    for source in SAME_FORMAT:
+        for live in live_registry(catalogue)[source].files:
+            raw = store.read(live.path)
+            target = root / live.url.removeprefix("https://")
+            target.parent.mkdir(parents=True, exist_ok=True)
+            if live.path.endswith(".gz"):
+                raw = gzip.decompress(raw)
+            elif live.encoding == "latin-1":
+                raw = raw.decode("utf-8").replace("\n", "\r\n").encode("latin-1")
+            target.write_bytes(raw)
+    with FixtureServer(root) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def live_run(tmp_path_factory, mirror):
+    tmp = tmp_path_factory.mktemp("live")
+    paths = dict(work_db=tmp / "work.duckdb", published_db=tmp / "barometre.duckdb", landing_dir=tmp / "landing",
+                 sources=SOURCES, mirror=mirror.url)
+    assets = [ingest.cget_barometre_2018, ingest.cget_territoires, *ingest.COG, ingest.presidentielle_t1_departement,
+              ingest.source_files_manifest]
+    result = dg.materialize(assets, resources=build_resources(**paths), run_config=QUIET)
+    assert result.success
+    return paths
+
+
+def _table(work_db, name) -> pd.DataFrame:
+    con = duckdb.connect(str(work_db), read_only=True)
+    try:
+        return con.execute(f"SELECT * FROM raw.{name}").df()
+    finally:
+        con.close()
+
+
+@pytest.mark.parametrize("asset", ["cget_barometre_2018", "cget_territoires", "cog_communes", "cog_epci_membres",
+                                   "cog_departements", "cog_regions", "presidentielle_t1_departement"])
+def test_live_raw_tables_equal_snapshot_mode(live_run, snapshot_build, asset):
+    snapshot_paths, _ = snapshot_build
+    pd.testing.assert_frame_equal(_table(live_run["work_db"], asset), _table(snapshot_paths["work_db"], asset))
+
+
+def test_live_manifest_says_where_each_file_came_from(live_run, mirror):
+    manifest = _table(live_run["work_db"], "source_files_manifest").set_index("path")
+    live = manifest[manifest["source_id"].isin(SAME_FORMAT)]
+    assert len(live) == 28 + 24 + 4 and (live["http_status"] == 200).sum() == 28 + 24 + 1
+    assert list(live.loc[live["origin"] == "snapshot"].index) == [  # the Ministry's XLS workbooks are not read
+        "elections/2007-t1-definitifs-departements.csv", "elections/2012-t1-definitifs-departements.csv",
+        "elections/2017-t1-definitifs-departements.csv"]
+    assert manifest.loc["elections/2022-t1-provisoires-departements.csv", "url"].startswith(
+        "https://static.data.gouv.fr/resources/election-presidentielle-des-10-avril-et-24-avril-2022-resultats-du-1er-tour/")
+    row = manifest.loc["cog/2021/epci.json.gz"]
+    assert row["url"] == "https://unpkg.com/@etalab/decoupage-administratif@1.1.1/data/epci.json"
+    assert row["fetched_url"] == f"{mirror.url}/unpkg.com/@etalab/decoupage-administratif@1.1.1/data/epci.json"
+    unpacked = gzip.decompress(SnapshotStore().read("cog/2021/epci.json.gz"))
+    assert (row["bytes"], row["sha256"]) == (len(unpacked), hashlib.sha256(unpacked).hexdigest())
+    assert row["etag"] and row["last_modified"].endswith("GMT")
+    others = manifest[~manifest["source_id"].isin(SAME_FORMAT[:2]) & (manifest["origin"] != "live")]
+    assert (others["origin"] == SNAPSHOT).all() and others["http_status"].isna().all()
+    assert (live_run["landing_dir"] / "etalab_decoupage_administratif" / "1.1.1" / "epci.json").read_bytes() == unpacked
+
+
+def test_failed_live_run_keeps_the_published_database_and_the_landed_files(live_run, mirror):
+    published = live_run["published_db"]
+    warehouse.publish({"dimensions": pd.DataFrame({"dimension_id": ["qualite_de_vie"]})}, published)
+    before = hashlib.sha256(published.read_bytes()).hexdigest()
+    landed = live_run["landing_dir"] / "cget_barometre_2018" / "latest" / "carte_1_1.csv"
+    landed_before = landed.read_bytes()
+    mirror.script("/anct-carto.github.io/ba-coh-terr/data/csv/carte_1_1.csv", HtmlPage())
+
+    # The CGET files and everything downstream of them, down to the publication.
+    selection = dg.AssetSelection.assets(ingest.cget_barometre_2018).downstream()
+    result = dg.materialize(ALL_ASSETS, selection=selection, resources=build_resources(**live_run), run_config=QUIET,
+                            raise_on_error=False)
+
+    assert not result.success
+    failures = [e for e in result.all_events if e.event_type == dg.DagsterEventType.STEP_FAILURE]
+    assert any("https://anct-carto.github.io/ba-coh-terr/data/csv/carte_1_1.csv (fetched from "
+               f"{mirror.url}/anct-carto.github.io/ba-coh-terr/data/csv/carte_1_1.csv): expected csv, got an HTML page"
+               in (e.step_failure_data.error.cause or e.step_failure_data.error).message for e in failures)
+    assert dg.AssetKey("published_barometre") in selection.resolve(ALL_ASSETS)  # was in the run…
+    assert not result.get_asset_materialization_events()  # …and nothing was written
+    assert hashlib.sha256(published.read_bytes()).hexdigest() == before
+    assert landed.read_bytes() == landed_before
