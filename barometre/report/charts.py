@@ -89,7 +89,7 @@ def ranking(rows: list[dict], unit: str, periods: list[str], level_label: str) -
     y = alt.Y("name:N", title=None, sort=alt.EncodingSortField("rank", op="min", order="ascending"),
               axis=alt.Axis(labelLimit=220))
     bars = base.mark_bar(height={"band": 0.8}).encode(
-        y=y, x=alt.X("value:Q", title=UNIT_TITLE[unit], axis=alt.Axis(format=fmt)),
+        y=y, x=alt.X("value:Q", title=UNIT_TITLE[unit], axis=alt.Axis(format=fmt, tickCount=6, labelOverlap=True)),
         color=alt.Color("situation:N", title=None, legend=alt.Legend(orient="bottom", labelLimit=300),
                         scale=alt.Scale(domain=situations, range=[SITUATION_COLOURS[s] for s in situations])),
         description=alt.Description("description:N"),

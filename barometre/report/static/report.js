@@ -21,13 +21,17 @@
       .then(function (result) { views[el.id] = result.view; });
   }
 
-  /* The data items of the marks named `name` in chart `id` (for tests and the curious). */
+  /* The territories drawn by the marks named `name` in chart `id` — code, name, period, value —
+     for tests and the curious. */
   window.barometreMarks = function (id, name) {
     var out = [];
     (function walk(node) {
       if (!node) { return; }
-      if (node.marktype && node.name === name) {
-        node.items.forEach(function (item) { out.push(item.datum); });
+      if (node.marktype && (node.name === name || node.name === name + "_marks")) {
+        node.items.forEach(function (item) {
+          var d = item.datum;
+          out.push({code: d.code, name: d.name, period: d.period, value: d.value});
+        });
       }
       (node.items || []).forEach(walk);
     })(views[id].scenegraph().root);
