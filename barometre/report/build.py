@@ -257,9 +257,11 @@ def _map_sections(pub: Published, ind: pd.Series, charts_: _Charts, meshes_used:
             meshes_used.add(mesh_id)
             chart_id = charts_.add(_choropleth(frame, ind, periods, mesh_id, LEVEL_SINGULAR[level], snapshot_dir),
                                    f"carte-{level}", shapes=mesh_id)
+            latest = set(frame[frame["period"] == periods[-1]]["code"])
+            mapped = latest & set(geo.mesh_codes(mesh_id, snapshot_dir))
             section = {"level": level, "title": f"{LEVEL_PLURAL[level]} ({VINTAGE_LABEL.get(vintage, vintage)})",
                        "chart": chart_id, "mesh": geo.MESHES[mesh_id], "periods": periods,
-                       "n": frame[frame["period"] == periods[-1]]["code"].nunique(), "latest": periods[-1],
+                       "n": len(mapped), "n_outside": len(latest - mapped), "latest": periods[-1],
                        "outside": None, "fallback": False}
             if mesh_id == "departement":
                 drom = frame[frame["code"].isin(DROM_DEPARTEMENTS)]
@@ -282,7 +284,7 @@ def _map_sections(pub: Published, ind: pd.Series, charts_: _Charts, meshes_used:
                                    shapes="region")
             maps.append({"level": "region", "title": "Régions métropolitaines", "chart": chart_id,
                          "mesh": geo.MESHES["region"], "periods": periods, "latest": periods[-1],
-                         "n": metro[metro["period"] == periods[-1]]["code"].nunique(), "outside": None,
+                         "n": metro[metro["period"] == periods[-1]]["code"].nunique(), "n_outside": 0, "outside": None,
                          "fallback": True})
     return maps, unmapped
 
