@@ -2,6 +2,8 @@
 #   make run    create .venv if missing, install, materialise every asset on the snapshot, print a summary
 #   make test   run the test suite
 #   make ui     the Dagster UI (dagster dev) on http://127.0.0.1:3000
+#   make browser       install headless Chromium and its driver (Debian packages) when missing
+#   make test-browser  install them, then run the browser tests of the report
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -9,7 +11,10 @@ STAMP := $(VENV)/.installed-stamp
 DAGSTER_HOME := $(CURDIR)/.dagster
 UI_PORT ?= 3000
 
-.PHONY: install run test ui clean
+# Debian packages of the browser tests; apt-get needs root (sudo otherwise).
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: install run test ui clean browser test-browser
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -31,8 +36,18 @@ run: install $(DAGSTER_HOME)/dagster.yaml
 test: install
 	$(PY) -m pytest
 
+browser:
+	@if command -v chromium >/dev/null && command -v chromedriver >/dev/null; then \
+	  echo "chromium and chromedriver are installed"; \
+	else \
+	  $(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver; \
+	fi
+
+test-browser: install browser
+	$(PY) -m pytest -m browser
+
 ui: install $(DAGSTER_HOME)/dagster.yaml
 	DAGSTER_HOME=$(DAGSTER_HOME) $(VENV)/bin/dagster dev -w workspace.yaml -h 127.0.0.1 -p $(UI_PORT)
 
 clean:
-	rm -rf data/work data/barometre.duckdb $(DAGSTER_HOME)
+	rm -rf data/work data/barometre.duckdb data/report $(DAGSTER_HOME)

@@ -94,11 +94,15 @@ MART_NAMES = ["dimensions", "indicators", "sources", "territories", "indicator_v
 def published_barometre(context: dg.AssetExecutionContext, published_warehouse: PublishedWarehouse,
                         **tables: pd.DataFrame) -> dg.MaterializeResult:
     """The published DuckDB file (``data/barometre.duckdb`` or ``$BAROMETRE_DB``) with schema
-    ``mart``: written to a staging file, checkpointed, closed, then atomically replaced."""
+    ``mart``: written to a staging file, checkpointed, closed, then atomically replaced.
+    ``mart.publication`` records the run, code version, source checksums, row counts and
+    schema version."""
     start = time.perf_counter()
-    counts = warehouse.publish({name: tables[name] for name in MART_NAMES}, published_warehouse.path)
+    counts = warehouse.publish({name: tables[name] for name in MART_NAMES}, published_warehouse.path,
+                               run_id=context.run_id)
     return dg.MaterializeResult(metadata={
         "path": dg.MetadataValue.path(published_warehouse.path),
+        "schema_version": warehouse.SCHEMA_VERSION,
         "row_counts": dg.MetadataValue.json(counts),
         "publish_seconds": round(time.perf_counter() - start, 3),
     })

@@ -18,25 +18,30 @@ from pathlib import Path
 
 import dagster as dg
 
-from assets import cohesion, core, indicators, ingest, marts
+from assets import cohesion, core, indicators, ingest, marts, report
+from assets.report import ReportSite
 from assets.resources import PublishedWarehouse, SourceFiles, WorkDatabase
 from barometre import warehouse
 from barometre.catalogue import load_catalogue
 from barometre.landing import DEFAULT_LANDING_DIR, DEFAULT_SNAPSHOT_DIR, live_registry, live_source_ids
+from barometre.report.build import default_report_dir
 from sensors import schedules
 
-ALL_ASSETS = [*ingest.ASSETS, *core.ASSETS, *indicators.ASSETS, *marts.ASSETS, *cohesion.ASSETS]
+ALL_ASSETS = [*ingest.ASSETS, *core.ASSETS, *indicators.ASSETS, *marts.ASSETS, *cohesion.ASSETS, *report.ASSETS]
 
 
 def build_resources(*, snapshot_dir: str | os.PathLike | None = None, work_db: str | os.PathLike | None = None,
-                    published_db: str | os.PathLike | None = None, sources: str | None = None,
-                    mirror: str | None = None, landing_dir: str | os.PathLike | None = None) -> dict:
+                    published_db: str | os.PathLike | None = None, report_dir: str | os.PathLike | None = None,
+                    sources: str | None = None, mirror: str | None = None,
+                    landing_dir: str | os.PathLike | None = None) -> dict:
     """Resources with explicit values, else ``$BAROMETRE_SNAPSHOT_DIR``, ``$BAROMETRE_WORK_DB``,
-    ``$BAROMETRE_DB``, ``$BAROMETRE_SOURCES`` (``snapshot``), ``$BAROMETRE_MIRROR``,
-    ``$BAROMETRE_LANDING_DIR``, else the project's ``data/`` folder."""
+    ``$BAROMETRE_DB``, ``$BAROMETRE_REPORT_DIR``, ``$BAROMETRE_SOURCES`` (``snapshot``),
+    ``$BAROMETRE_MIRROR``, ``$BAROMETRE_LANDING_DIR``, else the project's ``data/`` folder (the
+    report goes to ``report/`` beside the published file)."""
     snapshot_dir = snapshot_dir or os.environ.get("BAROMETRE_SNAPSHOT_DIR") or DEFAULT_SNAPSHOT_DIR
     work_db = Path(work_db or os.environ.get("BAROMETRE_WORK_DB") or warehouse.DEFAULT_WORK_DB)
     published_db = published_db or os.environ.get("BAROMETRE_DB") or warehouse.DEFAULT_PUBLISHED_DB
+    report_dir = report_dir or os.environ.get("BAROMETRE_REPORT_DIR") or default_report_dir(published_db)
     sources = sources or os.environ.get("BAROMETRE_SOURCES") or "snapshot"
     live_source_ids(sources, live_registry(load_catalogue()))  # refuse a wrong value before any run
     work_db.parent.mkdir(parents=True, exist_ok=True)
@@ -47,6 +52,7 @@ def build_resources(*, snapshot_dir: str | os.PathLike | None = None, work_db: s
                                     landing_dir=str(landing_dir or os.environ.get("BAROMETRE_LANDING_DIR")
                                                     or DEFAULT_LANDING_DIR)),
         "published_warehouse": PublishedWarehouse(path=str(published_db)),
+        "report_site": ReportSite(path=str(report_dir), snapshot_dir=str(snapshot_dir)),
     }
 
 
@@ -81,8 +87,10 @@ def main() -> int:
     if not result.success:
         print("Materialisation failed; the published database was left as it was.", file=sys.stderr)
         return 1
-    published = build_resources()["published_warehouse"].path
-    print(warehouse.summary(published))
+    print(warehouse.summary(build_resources()["published_warehouse"].path))
+    report = result.asset_materializations_for_node("barometre_report")[0].metadata
+    print(f"\n  Report: {report['index'].value} ({report['pages'].value} pages, built in "
+          f"{report['build_seconds'].value} s from the published file): open it in a browser, no server needed.")
     print(f"\n  Materialisation of {len(ALL_ASSETS)} assets: {wall:.1f} s wall time (in-process executor).")
     return 0
 

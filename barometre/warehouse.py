@@ -5,11 +5,20 @@ Dashboards read the *published* file (``data/barometre.duckdb``, override with
 it, checkpoints and closes it, then ``os.replace``s it over the published one, so a reader sees
 either the previous publication or the new one, never a half-written file. If anything fails
 before the replace, the published file is untouched.
+
+Every published file carries ``mart.publication`` (one row): when and by which run and code it
+was published, the SHA-256 of the source files behind it, the row count of every table, and the
+version of the column contract (:data:`SCHEMA_VERSION`, :func:`contract_fingerprint`).
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import functools
+import hashlib
 import os
+import subprocess
+from importlib import metadata
 from pathlib import Path
 
 import duckdb
@@ -21,32 +30,100 @@ SCHEMA = "mart"
 DEFAULT_PUBLISHED_DB = PROJECT_ROOT / "data" / "barometre.duckdb"
 DEFAULT_WORK_DB = PROJECT_ROOT / "data" / "work" / "barometre_work.duckdb"
 COHESION_TABLES = ("disparities", "convergence", "rankings", "dimension_scores", "france_summary")
+PUBLICATION_TABLE = "publication"
+
+# Version of the published contract: the tables of schema `mart`, their columns (in order) and
+# DuckDB types. Bump it by hand whenever a table or column is added, removed, renamed, reordered
+# or retyped, and set SCHEMA_FINGERPRINT to the new contract_fingerprint() (a test compares both
+# with a full build and says what to write). History: docs/warehouse.md#schema-versions.
+SCHEMA_VERSION = 1
+SCHEMA_FINGERPRINT = "9fce3c981e4c394ec22f39f1b487bdcc0e5d529f6e0444e05ebae181cc4eee7a"
+
+PUBLICATION_DDL = f"""CREATE TABLE {SCHEMA}.{PUBLICATION_TABLE} (
+    published_at TIMESTAMPTZ,
+    run_id VARCHAR,
+    code_version VARCHAR,
+    code_version_source VARCHAR,
+    schema_version INTEGER,
+    schema_fingerprint VARCHAR,
+    sources_sha256 VARCHAR,
+    source_files MAP(VARCHAR, VARCHAR),
+    row_counts MAP(VARCHAR, BIGINT)
+)"""
 
 
-def publish(tables: dict[str, pd.DataFrame], path: str | os.PathLike) -> dict[str, int]:
-    """Write ``tables`` as ``mart.<name>`` into a new DuckDB file and atomically replace ``path``.
+@functools.cache
+def code_version() -> tuple[str, str]:
+    """(version, how it was found) of the code that publishes: ``git describe --tags --always
+    --dirty`` of the project when it is a git checkout, else the installed package's version."""
+    try:
+        out = subprocess.run(["git", "describe", "--tags", "--always", "--dirty"], cwd=PROJECT_ROOT,
+                             capture_output=True, text=True, timeout=10, check=True)
+        if out.stdout.strip():
+            return out.stdout.strip(), "git describe"
+    except (OSError, subprocess.SubprocessError):
+        pass
+    try:
+        return metadata.version("barometre-cohesion"), "package version"
+    except metadata.PackageNotFoundError:
+        return "unknown", "none"
 
-    Returns the row count of each table.
+
+def sources_digest(files: dict[str, str]) -> str:
+    """One SHA-256 for a set of source files: the hash of their ``sha256sum`` lines
+    (``<sha256>  <path>``) sorted by path. Equal digests mean the same bytes were read."""
+    lines = "".join(f"{sha}  {path}\n" for path, sha in sorted(files.items()))
+    return hashlib.sha256(lines.encode()).hexdigest()
+
+
+def contract_fingerprint(con: duckdb.DuckDBPyConnection) -> str:
+    """SHA-256 of the published contract as a connection sees it: every table of schema
+    ``mart`` with its columns in order and their DuckDB types."""
+    rows = con.execute(f"""
+        SELECT table_name, column_name, data_type FROM information_schema.columns
+        WHERE table_schema = '{SCHEMA}' ORDER BY table_name, ordinal_position""").fetchall()
+    return hashlib.sha256("".join(f"{t}.{c} {ty}\n" for t, c, ty in rows).encode()).hexdigest()
+
+
+def _source_files(tables: dict[str, pd.DataFrame]) -> dict[str, str]:
+    sources = tables.get("sources")
+    if sources is None or not {"path", "sha256"} <= set(sources.columns):
+        return {}
+    return {str(p): str(h) for p, h in zip(sources["path"], sources["sha256"]) if pd.notna(p)}
+
+
+def publish(tables: dict[str, pd.DataFrame], path: str | os.PathLike, *, run_id: str | None = None) -> dict[str, int]:
+    """Write ``tables`` as ``mart.<name>`` into a new DuckDB file, with ``mart.publication``
+    describing it, and atomically replace ``path``. ``run_id``: the Dagster run that publishes.
+
+    Returns the row count of each table of ``tables``.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     staging = path.with_name(f".{path.name}.staging-{os.getpid()}")
     staging.unlink(missing_ok=True)
     counts = {}
+    files = _source_files(tables)
+    version, version_source = code_version()
     try:
         con = duckdb.connect(str(staging))
         try:
             # DuckDB 2.0 wants every result consumed before the next statement.
             con.execute(f"CREATE SCHEMA {SCHEMA}").fetchall()
             for name, frame in tables.items():
-                # A column of nothing but NULL (e.g. mart.sources.etag in snapshot mode) would get
-                # DuckDB's NULL type: publish it as VARCHAR.
+                # A column of nothing but NULL (e.g. mart.sources.etag in snapshot mode,
+                # mart.convergence.beta_null_reason when every β is defined) would get DuckDB's NULL
+                # type and the contract would depend on the data: publish it as VARCHAR.
                 frame = frame.astype({c: "string" for c in frame.columns
                                       if frame[c].dtype == object and frame[c].isna().all()})
                 con.register("_frame", frame)
                 con.execute(f'CREATE TABLE {SCHEMA}."{name}" AS SELECT * FROM _frame').fetchall()
                 con.unregister("_frame")
                 counts[name] = con.execute(f'SELECT count(*) FROM {SCHEMA}."{name}"').fetchall()[0][0]
+            con.execute(PUBLICATION_DDL).fetchall()
+            con.execute(f"INSERT INTO {SCHEMA}.{PUBLICATION_TABLE} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        [dt.datetime.now(dt.timezone.utc), run_id, version, version_source, SCHEMA_VERSION,
+                         contract_fingerprint(con), sources_digest(files), files, counts]).fetchall()
             con.execute("CHECKPOINT").fetchall()
         finally:
             con.close()
@@ -56,11 +133,22 @@ def publish(tables: dict[str, pd.DataFrame], path: str | os.PathLike) -> dict[st
     return counts
 
 
+def read_publication(con: duckdb.DuckDBPyConnection) -> dict:
+    """The ``mart.publication`` row of a published file, as a dict."""
+    cur = con.execute(f"SELECT * FROM {SCHEMA}.{PUBLICATION_TABLE}")
+    names = [d[0] for d in cur.description]
+    rows = cur.fetchall()
+    if len(rows) != 1:
+        raise ValueError(f"mart.{PUBLICATION_TABLE} has {len(rows)} rows, expected 1")
+    return dict(zip(names, rows[0]))
+
+
 def summary(path: str | os.PathLike) -> str:
     """A plain-text summary of a published database: indicators × levels × periods, rows, and
     what the quality report holds."""
     con = duckdb.connect(str(path), read_only=True)
     try:
+        pub = read_publication(con)
         per_indicator = con.execute("""
             SELECT i.position, v.indicator_id, string_agg(DISTINCT v.level, ',' ORDER BY v.level) AS levels,
                    count(DISTINCT v.period) AS n_periods, min(v.period_start) AS first, max(v.period_end) AS last,
@@ -84,6 +172,9 @@ def summary(path: str | os.PathLike) -> str:
     finally:
         con.close()
     lines = [f"Published {path}",
+             f"  at {pub['published_at']:%Y-%m-%d %H:%M:%S %Z} by run {pub['run_id'] or '(none)'}, code "
+             f"{pub['code_version']} ({pub['code_version_source']}), schema version {pub['schema_version']}, "
+             f"{len(pub['source_files'])} source files (digest {pub['sources_sha256'][:12]}…): mart.publication",
              f"  {totals[0]} indicators in {n_dims} dimensions, {totals[1]} levels, {totals[2]} distinct periods, "
              f"{totals[3]} rows ({totals[4]} reference rows)",
              "",

@@ -34,3 +34,38 @@ def test_a_reader_open_during_publication_keeps_a_complete_version(tmp_path):
     fresh = duckdb.connect(str(path), read_only=True)
     assert fresh.execute("SELECT count(*) FROM mart.t").fetchall() == [(3,)]
     fresh.close()
+
+
+def test_the_publication_row_describes_the_file(tmp_path):
+    path = tmp_path / "barometre.duckdb"
+    sources = pd.DataFrame({"source_id": ["a", "a"], "path": ["x/b.csv", "x/a.csv"], "sha256": ["22" * 32, "11" * 32]})
+    counts = warehouse.publish({"sources": sources, "t": pd.DataFrame({"v": [1, 2, 3]})}, path, run_id="run-1")
+    assert counts == {"sources": 2, "t": 3}
+    con = duckdb.connect(str(path), read_only=True)
+    pub = warehouse.read_publication(con)
+    assert pub["run_id"] == "run-1"
+    assert pub["row_counts"] == {"sources": 2, "t": 3}
+    assert pub["source_files"] == {"x/a.csv": "11" * 32, "x/b.csv": "22" * 32}
+    # The digest of `sha256sum x/a.csv x/b.csv` lines, sorted by path.
+    expected = hashlib.sha256(f"{'11' * 32}  x/a.csv\n{'22' * 32}  x/b.csv\n".encode()).hexdigest()
+    assert pub["sources_sha256"] == expected
+    assert pub["schema_version"] == warehouse.SCHEMA_VERSION
+    assert pub["schema_fingerprint"] == warehouse.contract_fingerprint(con)
+    assert pub["code_version_source"] in ("git describe", "package version")
+    assert str(pub["published_at"].tzinfo) in ("UTC", "Etc/UTC")
+    con.close()
+
+
+def test_the_fingerprint_changes_with_a_column_not_with_the_data(tmp_path):
+    def fingerprint(frame, name):
+        warehouse.publish({"t": frame}, tmp_path / name)
+        con = duckdb.connect(str(tmp_path / name), read_only=True)
+        try:
+            return warehouse.read_publication(con)["schema_fingerprint"]
+        finally:
+            con.close()
+
+    base = fingerprint(pd.DataFrame({"v": [1, 2], "note": ["a", None]}), "a.duckdb")
+    assert fingerprint(pd.DataFrame({"v": [5], "note": [None]}, dtype=object).astype({"v": "int64"}), "b.duckdb") == base
+    assert fingerprint(pd.DataFrame({"v": [1.5], "note": ["a"]}), "c.duckdb") != base  # v retyped
+    assert fingerprint(pd.DataFrame({"v": [1], "note": ["a"], "w": [1]}), "d.duckdb") != base  # column added

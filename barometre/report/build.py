@@ -1,0 +1,506 @@
+"""Build the static report: ``index.html`` and one page per indicator, from the published file.
+
+:func:`build_report` reads the published DuckDB file read-only (:func:`barometre.report.data.load`),
+the map shapes from the snapshot (:mod:`barometre.report.geo`), renders the Jinja templates of
+``templates/`` and writes the site to a staging folder that then replaces the previous report, so a
+failed build leaves the previous report whole. The site works offline from ``file://``: charts
+are inlined Vega-Lite specifications drawn by the vendored Vega libraries; shapes are scripts.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+import os
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import jinja2
+import pandas as pd
+
+from barometre.cohesion import _DECIMALS, _UNIT_TEXT, format_fr
+from barometre.geography import FRANCE_TERRITORIES
+from barometre.report import charts, geo
+from barometre.report.data import VERDICT_LEVELS, Published, by_indicator, load, long_run, main_france
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+STATIC_DIR = PACKAGE_DIR / "static"
+
+LEVEL_PLURAL = {"region": "Régions", "departement": "Départements", "epci": "EPCI", "zone_emploi": "Zones d'emploi"}
+LEVEL_SINGULAR = {"region": "Région", "departement": "Département", "epci": "EPCI", "zone_emploi": "Zone d'emploi"}
+VINTAGE_LABEL = {"cog_2026": "géographie 2026", "ze_2010": "zonage 2010", "epci_2017": "périmètres 2017",
+                 "epci_2018": "périmètres 2018", "cog_2022": "périmètres 2022", "cog_2024": "périmètres 2024",
+                 "cog_2025": "périmètres 2025"}
+POLARITY_TEXT = {"+": "Plus la valeur est élevée, plus la situation est favorable.",
+                 "-": "Plus la valeur est basse, plus la situation est favorable.",
+                 "0": "Indicateur de contexte : ni une hausse ni une baisse n'est favorable en soi."}
+DIMENSION_COLOURS = {"qualite_de_vie": "#e76f51", "solidarite": "#f4a261", "transition": "#2a9d8f",
+                     "empowerment": "#264653", "capital_social": "#8e6c8a", "cooperation": "#e9c46a"}
+QUALITY_LABEL = {
+    "missing_value": "valeurs absentes de la source (cellules vides)",
+    "source_disagreement": "sources en désaccord au-delà de l'arrondi",
+    "incomplete_perimeter": "EPCI sans périmètre comparable d'un millésime à l'autre",
+    "not_computable": "valeurs qui ne peuvent pas être calculées",
+    "repeated_vintage": "millésimes du COG répétés, écartés de la série",
+    "static_population": "populations légales figées (Mayotte), écartées",
+    "rejected_rows": "lignes de la source écartées par une règle",
+}
+DROM_DEPARTEMENTS = ("971", "972", "973", "974", "976")
+REGION_DROM = ("01", "02", "03", "04", "06")
+
+
+def default_report_dir(published_db: str | os.PathLike) -> Path:
+    """``report/`` beside the published file: ``data/report`` for ``data/barometre.duckdb``, and a
+    test's temporary folder for a test's database."""
+    return Path(published_db).parent / "report"
+
+
+@dataclass(frozen=True)
+class ReportResult:
+    path: Path  # index.html
+    pages: int
+    seconds: float
+
+
+# ---------------------------------------------------------------------------------------------
+# French text
+
+
+def number(value: float | None, unit: str) -> str:
+    """A value with its unit, the French way ("20 369 €", "17,4 %", "338,8 pour 100 000 hab.")."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    text = format_fr(value, _DECIMALS[unit])
+    return f"{text}\u00a0{_UNIT_TEXT[unit]}" if unit != "/100k" else f"{text}\u00a0pour 100\u00a0000\u00a0hab."
+
+
+def number_parts(value: float, unit: str) -> tuple[str, str]:
+    """The figure and its unit apart, for a large figure with a small unit."""
+    unit_text = {"/100k": "pour 100\u00a0000 habitants"}.get(unit, _UNIT_TEXT[unit])
+    return format_fr(value, _DECIMALS[unit]), unit_text
+
+
+def change_text(change: float, unit: str, previous_period: str) -> str:
+    """"+583 € depuis 2012", "−0,5 point depuis 2009"."""
+    dec = _DECIMALS[unit]
+    if unit in ("%", "%/an"):
+        word = "point" if round(abs(change), dec) < 2 else "points"
+        amount = f"{format_fr(change, dec, signed=True)}\u00a0{word}"
+    elif unit == "€":
+        amount = f"{format_fr(change, dec, signed=True)}\u00a0€"
+    else:
+        amount = format_fr(change, dec, signed=True)
+    return f"{amount} depuis {previous_period}"
+
+
+def trend(change: float, unit: str, polarity: str) -> str:
+    """CSS class of a change: ``better``, ``worse``, ``neutral`` (polarity 0) or ``stable``."""
+    if round(change, _DECIMALS[unit]) == 0:
+        return "stable"
+    if polarity == "0":
+        return "neutral"
+    return "better" if (change > 0) == (polarity == "+") else "worse"
+
+
+def _fr(x: float, decimals: int = 3) -> str:
+    return format_fr(x, decimals) if x is not None and not pd.isna(x) else "–"
+
+
+def _p(p: float) -> str:
+    return "p\u00a0<\u00a00,001" if p < 0.001 else f"p\u00a0=\u00a0{_fr(p, 3)}"
+
+
+def verdict(row: pd.Series) -> tuple[str, str]:
+    """(CSS class, French label) of a convergence row: do the territories get closer?"""
+    sigma = None if pd.isna(row["sigma_convergence"]) else bool(row["sigma_convergence"])
+    beta = None if pd.isna(row["beta_convergence"]) else bool(row["beta_convergence"])
+    if sigma is None and beta is None:
+        return "na", "non mesurable"
+    if sigma and beta:
+        return "converge", "les territoires se rapprochent"
+    if sigma:
+        return "converge", "les écarts relatifs se réduisent"
+    if beta:
+        return "mixed", "rattrapage, mais écarts relatifs en hausse"
+    if sigma is False:
+        return "diverge", "les écarts relatifs se creusent"
+    return "na", "pas de convergence établie"
+
+
+def verdict_sentences(row: pd.Series, unit: str) -> list[str]:
+    """σ and β convergence of one row of ``mart.convergence``, explained in French."""
+    out = []
+    n = int(row["n_common"])
+    between = f"entre {row['period_from']} et {row['period_to']}"
+    if pd.notna(row["cv_from"]) and pd.notna(row["cv_to"]):
+        moved = "diminue" if row["cv_to"] < row["cv_from"] else "augmente"
+        out.append(f"Dispersion relative (σ) : le coefficient de variation des {n} territoires observés aux deux "
+                   f"dates {moved} {between}, de {_fr(row['cv_from'])} à {_fr(row['cv_to'])}"
+                   f" (écart-type de {_fr(row['std_from'], 2)} à {_fr(row['std_to'], 2)}).")
+    else:
+        out.append("Dispersion relative (σ) : non définie (moyenne nulle ou négative, par exemple pour un taux "
+                   "d'évolution).")
+    if pd.notna(row["beta"]):
+        unit_change = "% par an" if row["change_kind"] == "log_growth" else "point par an"
+        if row["beta_convergence"]:
+            what = ("rattrapage (β) : plus la valeur de départ est élevée, moins elle a augmenté ou plus elle a "
+                    "baissé")
+        elif row["beta"] > 0 and row["beta_pvalue"] < 0.05:
+            what = "divergence (β) : plus la valeur de départ est élevée, plus elle a augmenté"
+        else:
+            what = "pas de lien significatif entre la valeur de départ et son évolution (β)"
+        out.append(f"{what[0].upper()}{what[1:]} — pente β\u00a0=\u00a0{format_fr(row['beta'], 4)} "
+                   f"({unit_change} par unité de départ, {_p(row['beta_pvalue'])}).")
+    elif pd.notna(row.get("beta_null_reason")):
+        out.append(f"β non calculé : {row['beta_null_reason']}.")
+    if unit == "%/an":
+        out.append("Pour un taux d'évolution, β dit si les territoires à forte croissance ralentissent, "
+                   "pas un rattrapage de niveau.")
+    return out
+
+
+def quantile_classes(values: pd.Series, unit: str, n: int = 5) -> tuple[pd.Series, list[str]]:
+    """Quantile classes of one period's values: breaks at the quantiles 0, 1/n … 1 (linear
+    interpolation, as ``mart.disparities``), repeated breaks merged; class 1 = lowest values.
+    Returns the class of each value and the French label of each class."""
+    breaks = sorted(set(values.quantile([i / n for i in range(n + 1)], interpolation="linear").tolist()))
+    if len(breaks) == 1:
+        return pd.Series(1, index=values.index), [f"{number(breaks[0], unit)}"]
+    classes = pd.cut(values, bins=breaks, labels=False, include_lowest=True).astype(int) + 1
+    labels = [f"{format_fr(lo, _DECIMALS[unit])} – {number(hi, unit)}" for lo, hi in zip(breaks, breaks[1:])]
+    return classes, labels
+
+
+# ---------------------------------------------------------------------------------------------
+# Page models
+
+
+def _period_order(frame: pd.DataFrame, period: str = "period", start: str = "period_start",
+                  end: str = "period_end") -> list[str]:
+    return list(frame.sort_values([end, start])[period].drop_duplicates())
+
+
+def _mid(start: int, end: int) -> float:
+    return (start + end) / 2 if end > start else float(start)
+
+
+def _situation(value: float, france: float | None, polarity: str) -> str:
+    if france is None or pd.isna(france):
+        return "pas de valeur France"
+    if round(value - france, 6) == 0:
+        return "égal à la France"
+    above = value > france
+    if polarity == "0":
+        return "au-dessus de la France" if above else "en dessous de la France"
+    return "mieux que la France" if above == (polarity == "+") else "moins bien que la France"
+
+
+def _json(spec: dict) -> str:
+    """JSON for a <script type="application/json"> element: no "</" can close the element."""
+    return json.dumps(spec, ensure_ascii=False, separators=(",", ":")).replace("</", "<\\/")
+
+
+class _Charts:
+    def __init__(self) -> None:
+        self.items: list[dict] = []
+
+    def add(self, spec: dict, kind: str, shapes: str | None = None) -> str:
+        chart_id = f"chart-{len(self.items) + 1}-{kind}"
+        self.items.append({"id": chart_id, "spec": _json(spec), "shapes": shapes, "kind": kind})
+        return chart_id
+
+
+def _ranking_section(pub: Published, ind: pd.Series, charts_: _Charts) -> dict:
+    ranks = pub.rankings[pub.rankings["indicator_id"] == ind["indicator_id"]]
+    level = "region" if (ranks["level"] == "region").any() else "departement"
+    ranks = ranks[ranks["level"] == level]
+    if ranks.empty:
+        return {"level": None}
+    periods = [p for p in _period_order(pub.values[(pub.values["indicator_id"] == ind["indicator_id"])
+                                                   & (pub.values["level"] == level)])
+               if p in set(ranks["period"])]
+    rows = []
+    for r in ranks.itertuples(index=False):
+        name = r.name if isinstance(r.name, str) else r.code
+        rows.append({"code": r.code, "name": name, "period": r.period, "value": float(r.value), "rank": int(r.rank),
+                     "france_value": None if pd.isna(r.france_value) else float(r.france_value),
+                     "situation": _situation(r.value, r.france_value, ind["polarity"]),
+                     "description": f"{name} ({r.code}) : {number(float(r.value), ind['unit'])}"})
+    chart_id = charts_.add(charts.ranking(rows, ind["unit"], periods, LEVEL_SINGULAR[level]), "classement")
+    latest = ranks[ranks["period"] == periods[-1]]
+    france_code = latest["france_code"].dropna()
+    return {"level": level, "title": f"{LEVEL_PLURAL[level]} classées" if level == "region"
+            else "Départements classés", "chart": chart_id, "periods": periods,
+            "n_latest": len(latest), "latest": periods[-1],
+            "order": "du plus élevé au moins élevé (indicateur de contexte)" if ind["polarity"] == "0"
+            else "de la situation la plus favorable à la moins favorable",
+            "france": FRANCE_TERRITORIES.get(france_code.iloc[0]) if len(france_code) else None,
+            "no_region": level != "region"}
+
+
+def _map_sections(pub: Published, ind: pd.Series, charts_: _Charts, meshes_used: set[str],
+                  snapshot_dir: Path) -> tuple[list, list]:
+    values = pub.values[pub.values["indicator_id"] == ind["indicator_id"]]
+    maps, unmapped = [], []
+    levels = [lv for lv in ("departement", "zone_emploi", "epci") if (values["level"] == lv).any()]
+    for level in levels:
+        for vintage, frame in values[values["level"] == level].groupby("geography_vintage", sort=True):
+            mesh_id = geo.MESH_OF.get((level, vintage))
+            periods = _period_order(frame)
+            if mesh_id is None:
+                unmapped.append(_unmapped(frame, ind, level, vintage, periods))
+                continue
+            meshes_used.add(mesh_id)
+            chart_id = charts_.add(_choropleth(frame, ind, periods, mesh_id, LEVEL_SINGULAR[level], snapshot_dir),
+                                   f"carte-{level}", shapes=mesh_id)
+            latest = set(frame[frame["period"] == periods[-1]]["code"])
+            mapped = latest & set(geo.mesh_codes(mesh_id, snapshot_dir))
+            section = {"level": level, "title": f"{LEVEL_PLURAL[level]} ({VINTAGE_LABEL.get(vintage, vintage)})",
+                       "chart": chart_id, "mesh": geo.MESHES[mesh_id], "periods": periods,
+                       "n": len(mapped), "n_outside": len(latest - mapped), "latest": periods[-1],
+                       "outside": None, "fallback": False}
+            if mesh_id == "departement":
+                drom = frame[frame["code"].isin(DROM_DEPARTEMENTS)]
+                if not drom.empty:
+                    table = drom.pivot_table(index=["code", "name"], columns="period", values="value", aggfunc="first")
+                    cols = [p for p in periods if p in table.columns]
+                    section["outside"] = {
+                        "periods": cols,
+                        "rows": [{"code": code, "name": name,
+                                  "values": [number(table.loc[(code, name), p], ind["unit"]) for p in cols]}
+                                 for code, name in table.index]}
+            maps.append(section)
+    if not maps:  # no shape at the indicator's own levels: the régions, with a note
+        frame = values[values["level"] == "region"]
+        if not frame.empty:
+            periods = _period_order(frame)
+            metro = frame[~frame["code"].isin(REGION_DROM)]
+            meshes_used.add("region")
+            chart_id = charts_.add(_choropleth(metro, ind, periods, "region", "Région", snapshot_dir), "carte-region",
+                                   shapes="region")
+            maps.append({"level": "region", "title": "Régions métropolitaines", "chart": chart_id,
+                         "mesh": geo.MESHES["region"], "periods": periods, "latest": periods[-1],
+                         "n": metro[metro["period"] == periods[-1]]["code"].nunique(), "n_outside": 0, "outside": None,
+                         "fallback": True})
+    return maps, unmapped
+
+
+def _choropleth(frame: pd.DataFrame, ind: pd.Series, periods: list[str], mesh_id: str, level_label: str,
+                snapshot_dir: Path) -> dict:
+    """The map of one level: quantile classes computed per period over the territories shown
+    (those of the mesh: the DROM are not in the départements' mesh)."""
+    codes = set(geo.mesh_codes(mesh_id, snapshot_dir))
+    frame = frame[frame["code"].isin(codes)]
+    rows, labels = [], {}
+    for period, part in frame.groupby("period", sort=False):
+        classes, labels[period] = quantile_classes(part["value"], ind["unit"])
+        for r, c in zip(part.itertuples(index=False), classes):
+            name = r.name if isinstance(r.name, str) else r.code
+            rows.append({"code": r.code, "name": name, "period": r.period, "value": float(r.value), "classe": int(c),
+                         "description": f"{name} ({r.code}) : {number(float(r.value), ind['unit'])}"})
+    return charts.choropleth(rows, ind["unit"], [p for p in periods if p in labels], mesh_id, level_label, labels)
+
+
+def _unmapped(frame: pd.DataFrame, ind: pd.Series, level: str, vintage: str, periods: list[str]) -> dict:
+    latest = frame[frame["period"] == periods[-1]].sort_values("value", ascending=ind["polarity"] == "-")
+    def rows(part):
+        return [{"code": r.code, "name": r.name if isinstance(r.name, str) else "(nom non publié pour ce millésime)",
+                 "value": number(float(r.value), ind["unit"])} for r in part.itertuples(index=False)]
+    return {"level": level, "title": f"{LEVEL_PLURAL[level]} ({VINTAGE_LABEL.get(vintage, vintage)})",
+            "vintage": vintage, "vintage_label": VINTAGE_LABEL.get(vintage, vintage), "period": periods[-1], "periods": periods, "n": len(latest),
+            "top": rows(latest.head(10)), "bottom": rows(latest.tail(10).iloc[::-1]),
+            "order": "valeurs les plus élevées" if ind["polarity"] != "-" else "valeurs les plus basses"}
+
+
+def _disparity_section(pub: Published, ind: pd.Series, charts_: _Charts) -> dict:
+    disp = pub.disparities[(pub.disparities["indicator_id"] == ind["indicator_id"]) & (pub.disparities["scope"] == "all")]
+    conv = long_run(pub.convergence[pub.convergence["indicator_id"] == ind["indicator_id"]])
+    rows = []
+    for r in disp.itertuples(index=False):
+        label = f"{LEVEL_PLURAL[r.level]} ({VINTAGE_LABEL.get(r.geography_vintage, r.geography_vintage)})"
+        for stat, value in (("rapport interdécile d9/d1", r.d9_d1), ("coefficient de variation", r.cv)):
+            if not pd.isna(value):
+                rows.append({"niveau": label, "period": r.period, "statistic": stat, "value": float(value),
+                             "n": int(r.n)})
+    chart_id = charts_.add(charts.disparity_series(rows, _period_order(disp)), "disparites") if rows else None
+    null_reasons = sorted({r for r in disp["gini_theil_null_reason"].dropna()}) if not rows else []
+    latest = disp.sort_values(["period_end", "period_start"]).drop_duplicates(["level", "geography_vintage"], keep="last")
+    table = [{"level": f"{LEVEL_PLURAL[r.level]} ({VINTAGE_LABEL.get(r.geography_vintage, r.geography_vintage)})",
+              "period": r.period, "n": int(r.n), "d1": number(r.d1, ind["unit"]), "d9": number(r.d9, ind["unit"]),
+              "d9_d1": _fr(r.d9_d1, 2), "cv": _fr(r.cv), "gini": _fr(r.gini)}
+             for r in latest.sort_values(["level", "geography_vintage"]).itertuples(index=False)]
+    verdicts = []
+    for level in VERDICT_LEVELS:
+        for r in conv[(conv["level"] == level)].sort_values(["geography_vintage", "scope"]).itertuples(index=False):
+            row = pd.Series(r._asdict())
+            css, label = verdict(row)
+            verdicts.append({"level": f"{LEVEL_PLURAL[level]} ({VINTAGE_LABEL.get(r.geography_vintage, r.geography_vintage)})",
+                             "scope": "tous les territoires" if r.scope == "all" else "métropole seulement",
+                             "periods": f"{r.period_from} → {r.period_to}", "n": int(r.n_common),
+                             "css": css, "label": label, "sentences": verdict_sentences(row, ind["unit"])})
+    return {"chart": chart_id, "table": table, "verdicts": verdicts, "null_reasons": null_reasons}
+
+
+def home_verdict(pub: Published, indicator_id: str) -> dict | None:
+    conv = long_run(pub.convergence[(pub.convergence["indicator_id"] == indicator_id)
+                                    & (pub.convergence["scope"] == "all")])
+    for level in VERDICT_LEVELS:
+        rows = conv[conv["level"] == level]
+        if not rows.empty:
+            r = rows.iloc[-1]
+            css, label = verdict(r)
+            return {"css": css, "label": label, "where": f"{LEVEL_PLURAL[level].lower() if level != 'epci' else 'EPCI'}, "
+                                                         f"{r['period_from']} → {r['period_to']}"}
+    return None
+
+
+def _france_section(pub: Published, ind: pd.Series, charts_: _Charts) -> dict:
+    fr = pub.france[pub.france["indicator_id"] == ind["indicator_id"]]
+    if fr.empty:
+        return {"chart": None, "rows": [], "main": None, "headline": None}
+    rows = [{"perimetre": FRANCE_TERRITORIES.get(r.code, r.code), "period": r.period,
+             "mid": _mid(r.period_start, r.period_end), "value": float(r.value)} for r in fr.itertuples(index=False)]
+    chart_id = charts_.add(charts.france_series(rows, ind["unit"]), "france")
+    main = main_france(fr)
+    table = [{"perimetre": FRANCE_TERRITORIES.get(r.code, r.code), "period": r.period,
+              "value": number(r.value, ind["unit"]),
+              "change": change_text(r.change, ind["unit"], r.previous_period) if not pd.isna(r.change) else "–"}
+             for r in fr.sort_values(["code", "period_end", "period_start"]).itertuples(index=False)]
+    return {"chart": chart_id, "rows": table, "main": _main_figure(main, ind), "headline": main["headline"]}
+
+
+def _main_figure(main: pd.Series | None, ind: pd.Series) -> dict | None:
+    if main is None:
+        return None
+    figure, unit_text = number_parts(main["value"], ind["unit"])
+    out = {"value": number(main["value"], ind["unit"]), "figure": figure, "unit_text": unit_text,
+           "period": main["period"],
+           "perimetre": FRANCE_TERRITORIES.get(main["code"], main["code"]), "change": None, "trend": "none"}
+    if not pd.isna(main["change"]):
+        out["change"] = change_text(main["change"], ind["unit"], main["previous_period"])
+        out["trend"] = trend(main["change"], ind["unit"], ind["polarity"])
+    return out
+
+
+def _quality(pub: Published, indicator_id: str) -> dict:
+    q = pub.quality[pub.quality["indicator_id"] == indicator_id]
+    kinds = [{"kind": k, "label": QUALITY_LABEL.get(k, k), "n": int(n)} for k, n in q["kind"].value_counts().sort_index().items()]
+    sample = [{"kind": r.kind, "where": " ".join(str(x) for x in (r.level, r.code, r.period) if isinstance(x, str)),
+               "detail": r.detail} for r in q.head(12).itertuples(index=False)]
+    return {"kinds": kinds, "sample": sample, "n": len(q)}
+
+
+def _sources(pub: Published, ind: pd.Series) -> list[dict]:
+    ids = [s for s in str(ind["source_ids"]).split(",") if s]
+    src = pub.sources.set_index("source_id")
+    return [{"id": s, **{k: (None if pd.isna(v) else v) for k, v in src.loc[s].items()}} for s in ids if s in src.index]
+
+
+def indicator_page(pub: Published, ind: pd.Series, meshes_used: set[str], snapshot_dir: Path) -> dict:
+    charts_ = _Charts()
+    dim = pub.dimensions.set_index("dimension_id").loc[ind["dimension_id"]]
+    france = _france_section(pub, ind, charts_)
+    ranking = _ranking_section(pub, ind, charts_)
+    maps, unmapped = _map_sections(pub, ind, charts_, meshes_used, snapshot_dir)
+    disparity = _disparity_section(pub, ind, charts_)
+    return {"ind": ind.to_dict(), "dimension": {"id": ind["dimension_id"], "name": dim["name"],
+                                                  "colour": DIMENSION_COLOURS.get(ind["dimension_id"], "#555")},
+            "unit_title": charts.UNIT_TITLE[ind["unit"]], "polarity_text": POLARITY_TEXT[ind["polarity"]],
+            "france": france, "ranking": ranking, "maps": maps, "unmapped": unmapped, "disparity": disparity,
+            "quality": _quality(pub, ind["indicator_id"]), "sources": _sources(pub, ind),
+            "charts": charts_.items, "shapes": sorted({c["shapes"] for c in charts_.items if c["shapes"]})}
+
+
+def _published_at(pub: Published) -> str:
+    when = pub.publication["published_at"]
+    try:
+        when = when.astimezone(ZoneInfo("Europe/Paris"))
+        return when.strftime("%d/%m/%Y à %H:%M (heure de Paris)")
+    except ZoneInfoNotFoundError:
+        return when.astimezone(dt.timezone.utc).strftime("%d/%m/%Y à %H:%M UTC")
+
+
+def home(pub: Published) -> dict:
+    split = by_indicator(pub)
+    dims = []
+    for d in pub.dimensions.itertuples(index=False):
+        cards = []
+        for ind in pub.indicators[pub.indicators["dimension_id"] == d.dimension_id].itertuples(index=False):
+            ind_s = pd.Series(ind._asdict())
+            part = split[ind.indicator_id]
+            levels = sorted(set(part.values["level"]), key=list(LEVEL_PLURAL).index)
+            cards.append({"id": ind.indicator_id, "name": ind.name, "unit": ind.unit,
+                          "main": _main_figure(main_france(part.france), ind_s),
+                          "verdict": home_verdict(part, ind.indicator_id),
+                          "levels": ", ".join(LEVEL_PLURAL[lv].lower() if lv != "epci" else "EPCI" for lv in levels)})
+        dims.append({"id": d.dimension_id, "name": d.name, "description": d.description,
+                     "colour": DIMENSION_COLOURS.get(d.dimension_id, "#555"), "cards": cards})
+    verdicts = [c["verdict"]["css"] for d in dims for c in d["cards"] if c["verdict"]]
+    return {"dimensions": dims, "counts": {k: verdicts.count(k) for k in ("converge", "mixed", "diverge", "na")},
+            "n_verdicts": len(verdicts)}
+
+
+# ---------------------------------------------------------------------------------------------
+# Writing the site
+
+
+def _environment() -> jinja2.Environment:
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(PACKAGE_DIR / "templates"),
+                             autoescape=jinja2.select_autoescape(["html"]), trim_blocks=True, lstrip_blocks=True,
+                             undefined=jinja2.StrictUndefined)
+    return env
+
+
+def _write_shapes(folder: Path, snapshot_dir: Path, meshes: set[str]) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    for mesh_id in sorted(meshes):
+        features = geo.load_mesh(Path(snapshot_dir), mesh_id)
+        body = json.dumps(features, ensure_ascii=False, separators=(",", ":"))
+        (folder / f"{mesh_id}.js").write_text(
+            f"// {geo.MESHES[mesh_id].credit}. Generated by barometre/report from data/snapshot/{geo.MESHES[mesh_id].path}.\n"
+            f"(window.BAROMETRE_SHAPES = window.BAROMETRE_SHAPES || {{}})[{json.dumps(mesh_id)}] = {body};\n",
+            encoding="utf-8")
+
+
+def build_report(published_db: str | os.PathLike, out_dir: str | os.PathLike,
+                 snapshot_dir: str | os.PathLike) -> ReportResult:
+    """Write the report of ``published_db`` to ``out_dir`` (replaced as a whole); map shapes come
+    from ``snapshot_dir``."""
+    start = time.perf_counter()
+    out_dir = Path(out_dir)
+    pub = load(published_db)
+    env = _environment()
+    meta = {"published_at": _published_at(pub), "publication": pub.publication,
+            "generated_at": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+            "n_sources": len(pub.publication["source_files"])}
+    indicators = [row for _, row in pub.indicators.iterrows()]
+    meshes_used: set[str] = set()
+    pages = {}
+    split = by_indicator(pub)
+    for i, ind in enumerate(indicators):
+        page = indicator_page(split[ind["indicator_id"]], ind, meshes_used, Path(snapshot_dir))
+        page["previous"] = indicators[i - 1] if i > 0 else None
+        page["next"] = indicators[i + 1] if i + 1 < len(indicators) else None
+        pages[f"{ind['indicator_id']}.html"] = env.get_template("indicator.html").render(**page, meta=meta)
+    pages["index.html"] = env.get_template("index.html").render(**home(pub), meta=meta, indicators=indicators)
+
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    staging = out_dir.with_name(f".{out_dir.name}.staging-{os.getpid()}")
+    old = out_dir.with_name(f".{out_dir.name}.old-{os.getpid()}")
+    shutil.rmtree(staging, ignore_errors=True)
+    try:
+        shutil.copytree(STATIC_DIR, staging / "assets")
+        _write_shapes(staging / "assets" / "shapes", Path(snapshot_dir), meshes_used)
+        for name, html in pages.items():
+            (staging / name).write_text(html, encoding="utf-8")
+        if out_dir.exists():
+            out_dir.rename(old)
+        staging.rename(out_dir)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+        shutil.rmtree(old, ignore_errors=True)
+    return ReportResult(path=out_dir / "index.html", pages=len(pages), seconds=time.perf_counter() - start)

@@ -1,0 +1,136 @@
+"""The published file for dashboards: mart.publication, the schema version, and readers that
+hold the file open while real pipeline runs publish."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from barometre import warehouse
+from barometre.landing import PROJECT_ROOT
+
+pytestmark = pytest.mark.integration
+
+READER = Path(__file__).with_name("concurrent_reader.py")
+
+
+def _q(con, sql):
+    return con.execute(sql).fetchall()
+
+
+def _path_of(con) -> Path:
+    return Path(_q(con, "SELECT path FROM duckdb_databases() WHERE database_name = current_database()")[0][0])
+
+
+def test_publication_row_of_a_full_run(published):
+    con, result = published
+    pub = warehouse.read_publication(con)
+    assert pub["run_id"] == result.run_id
+    tables = {r[0] for r in _q(con, "SELECT table_name FROM information_schema.tables WHERE table_schema = 'mart'")}
+    assert set(pub["row_counts"]) == tables - {"publication"}
+    assert pub["row_counts"]["dimensions"] == 6 and pub["row_counts"]["indicators"] == 16
+    for name, n in pub["row_counts"].items():
+        assert _q(con, f'SELECT count(*) FROM mart."{name}"') == [(n,)], name
+    assert pub["source_files"] == dict(_q(con, "SELECT path, sha256 FROM mart.sources"))
+    assert len(pub["source_files"]) == 63
+    assert pub["sources_sha256"] == warehouse.sources_digest(pub["source_files"])
+
+
+def test_schema_version_is_bumped_when_the_contract_changes(published):
+    """The published columns are those of SCHEMA_VERSION: a change of table, column or type must
+    come with a new version (docs/warehouse.md#schema-versions)."""
+    con, _ = published
+    pub = warehouse.read_publication(con)
+    assert pub["schema_version"] == warehouse.SCHEMA_VERSION
+    assert pub["schema_fingerprint"] == warehouse.contract_fingerprint(con)
+    assert pub["schema_fingerprint"] == warehouse.SCHEMA_FINGERPRINT, (
+        "the published tables, columns or types changed: in barometre/warehouse.py set "
+        f"SCHEMA_VERSION = {warehouse.SCHEMA_VERSION + 1} and SCHEMA_FINGERPRINT = \"{pub['schema_fingerprint']}\", "
+        "and describe the change in docs/warehouse.md (Schema versions)")
+
+
+def _reads(path: Path) -> list[dict]:
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.endswith("}")]
+
+
+def _wait_for(predicate, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+        time.sleep(0.1)
+
+
+def _publication(path: Path) -> dict:
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        return warehouse.read_publication(con)
+    finally:
+        con.close()
+
+
+def test_readers_never_fail_while_two_full_runs_publish(published, tmp_path):
+    """Two dashboard processes read the published file in a loop — one holds its connection for
+    the whole test, the other reconnects for every read — while two full runs
+    (``python -m barometre.definitions``, real processes) publish over it. No read fails, no run
+    fails, every read sees a complete publication, and a new connection sees the new one."""
+    con, _ = published
+    db = tmp_path / "barometre.duckdb"
+    shutil.copyfile(_path_of(con), db)  # publication 0: the session's run
+    pub0 = _publication(db)
+    known = {pub0["run_id"]: pub0["row_counts"]}
+
+    stop = tmp_path / "stop"
+    out = {mode: tmp_path / f"reads-{mode}.jsonl" for mode in ("hold", "reconnect")}
+    readers = {mode: subprocess.Popen([sys.executable, str(READER), str(db), str(out[mode]), str(stop), mode])
+               for mode in out}
+    env = {k: v for k, v in os.environ.items() if k != "DAGSTER_HOME"}  # an ephemeral Dagster instance
+    env.update(BAROMETRE_DB=str(db), BAROMETRE_WORK_DB=str(tmp_path / "work" / "barometre_work.duckdb"))
+    runs = []
+    try:
+        for mode in out:
+            _wait_for(lambda: len(_reads(out[mode])) > 0, 30, f"the first read of the {mode} reader")
+        for _ in range(2):
+            start = time.perf_counter()
+            run = subprocess.run([sys.executable, "-m", "barometre.definitions"], cwd=PROJECT_ROOT, env=env,
+                                 capture_output=True, text=True, timeout=600)
+            runs.append({"returncode": run.returncode, "seconds": time.perf_counter() - start,
+                         "stderr": run.stderr[-2000:]})
+            assert run.returncode == 0, run.stderr[-2000:]
+            pub = _publication(db)
+            known[pub["run_id"]] = pub["row_counts"]
+            # A reader that reconnects sees the new publication.
+            _wait_for(lambda: any(r.get("run_id") == pub["run_id"] for r in _reads(out["reconnect"])), 30,
+                      f"a new connection to see run {pub['run_id']}")
+    finally:
+        stop.touch()
+        for reader in readers.values():
+            reader.wait(timeout=60)
+
+    reads = {mode: _reads(path) for mode, path in out.items()}
+    failed = [r for rs in reads.values() for r in rs if not r["ok"]]
+    print(f"\nconcurrent readers: {sum(map(len, reads.values()))} reads "
+          f"({len(reads['hold'])} on a held connection, {len(reads['reconnect'])} reconnecting), "
+          f"{len(failed)} failed; runs: {[round(r['seconds'], 1) for r in runs]} s")
+    assert [r["returncode"] for r in runs] == [0, 0]
+    assert all(reader.returncode == 0 for reader in readers.values())
+    assert failed == []
+    assert len(known) == 3  # publication 0 and the two runs
+    for r in reads["hold"] + reads["reconnect"]:
+        assert r["complete"], r
+        assert r["run_id"] in known and r["counts"] == known[r["run_id"]], r
+    # Linux: a held connection keeps the inode it opened, hence publication 0, whole.
+    assert {r["run_id"] for r in reads["hold"]} == {pub0["run_id"]}
+    # The reconnecting reader saw publication 0, then the first run, then the second, in order.
+    seen = [r["run_id"] for r in reads["reconnect"]]
+    order = list(dict.fromkeys(seen))
+    assert order == list(known), order
+    assert not list(tmp_path.glob(".barometre.duckdb.staging-*"))

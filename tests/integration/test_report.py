@@ -1,0 +1,80 @@
+"""The report written by the shared full run (tests/integration/conftest.py), read as HTML:
+what the pages say must be what the published file holds."""
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.integration
+
+
+def _q(con, sql, params=None):
+    return con.execute(sql, params or []).fetchall()
+
+
+@pytest.fixture(scope="module")
+def report(published) -> Path:
+    con, _ = published
+    db = Path(_q(con, "SELECT path FROM duckdb_databases() WHERE database_name = current_database()")[0][0])
+    return db.parent / "report"  # default: report/ beside the published file
+
+
+def _specs(html: str) -> dict[str, dict]:
+    return {m.group(1): json.loads(m.group(2).replace("<\\/", "</")) for m in re.finditer(
+        r'<script type="application/json" id="(chart-[^"]+)-spec">(.*?)</script>', html, re.S)}
+
+
+def test_one_page_per_indicator_and_the_assets(published, report):
+    con, result = published
+    ids = [r[0] for r in _q(con, "SELECT indicator_id FROM mart.indicators ORDER BY position")]
+    assert sorted(p.name for p in report.glob("*.html")) == sorted(["index.html", *(f"{i}.html" for i in ids)])
+    assert {p.name for p in (report / "assets" / "vendor").iterdir()} >= {
+        "vega.min.js", "vega-lite.min.js", "vega-embed.min.js", "LICENSE-vega.txt"}
+    assert {p.name for p in (report / "assets" / "shapes").iterdir()} == {
+        "departement.js", "region.js", "zone_emploi_2010.js", "epci_2018.js"}
+    assert not list(report.parent.glob(".report.*"))  # no staging folder left
+    (event,) = result.asset_materializations_for_node("barometre_report")
+    assert event.metadata["pages"].value == 17
+
+
+def test_home_lists_six_dimensions_and_sixteen_indicators_with_their_france_value(published, report):
+    con, result = published
+    html = (report / "index.html").read_text(encoding="utf-8")
+    assert html.count('class="dimension"') == 6 and html.count('class="card"') == 16
+    assert "http://" not in html.replace("http://www.w3.org", "") and "https://cdn" not in html
+    # The France figure and change of the income card, as in mart.france_summary (FRM 2014).
+    card = html[html.index('data-indicator="revenu_median_uc"'):html.index('data-indicator="part_neet_15_24"')]
+    assert "20\u00a0369" in card and "+583\u00a0€ depuis 2012" in card and "France métropolitaine" in card
+    assert "les territoires se rapprochent" in card  # départements 2017 → 2021: σ and β convergence
+    card = html[html.index('data-indicator="taux_chomage"'):html.index('data-indicator="part_diplomes_superieur"')]
+    assert "Pas de valeur nationale" in card
+    assert result.run_id in html  # the footer names the publication
+
+
+def test_indicator_page_shows_the_published_figures(published, report):
+    con, _ = published
+    html = (report / "participation_presidentielle_t1.html").read_text(encoding="utf-8")
+    (headline,) = _q(con, "SELECT headline FROM mart.france_summary WHERE indicator_id = 'participation_presidentielle_t1' "
+                          "AND code = 'FRMD' AND is_latest")[0]
+    assert headline.replace("'", "&#39;") in html
+    specs = _specs(html)
+    ranking = next(s for k, s in specs.items() if k.endswith("-classement"))
+    regions_2022 = _q(con, "SELECT code, value FROM mart.rankings WHERE indicator_id = 'participation_presidentielle_t1' "
+                           "AND level = 'region' AND period = '2022' ORDER BY code")
+    assert sorted((r["code"], r["value"]) for r in ranking["datasets"]["values"] if r["period"] == "2022") == regions_2022
+    assert ranking["params"][0]["value"] == "2022" and ranking["params"][0]["bind"]["options"] == ["2007", "2012", "2017", "2022"]
+    dep_map = next(s for k, s in specs.items() if k.endswith("-carte-departement"))
+    mapped = [r for r in dep_map["datasets"]["values"] if r["period"] == "2022"]
+    assert len(mapped) == 96 and {r["classe"] for r in mapped} == {1, 2, 3, 4, 5}
+    sizes = [len([r for r in mapped if r["classe"] == c]) for c in range(1, 6)]
+    assert sum(sizes) == 96 and all(19 <= n <= 20 for n in sizes), sizes  # a fifth of the départements each
+    # The DROM, without shapes, are listed beside the map with their values.
+    assert "Outre-mer (hors carte)" in html and "Mayotte (976)" in html
+
+
+def test_epci_of_a_mesh_without_shapes_get_a_table_not_a_map(report):
+    html = (report / "part_locaux_thd.html").read_text(encoding="utf-8")
+    assert "EPCI (périmètres 2017) : pas de carte" in html
+    assert "-carte-region" in html  # the régions are mapped instead

@@ -1,0 +1,142 @@
+"""The report in a real browser: headless Chromium (Debian packages ``chromium`` and
+``chromium-driver``, installed by ``make browser``) opens the pages from disk (``file://``), with
+no server and no network, and draws every chart. Screenshots go to the test's temporary folder.
+
+Skipped, with the reason, when Chromium, its driver or selenium is missing: ``make test-browser``
+installs them and runs this module.
+"""
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from barometre.report import geo
+from tests.conftest import SNAPSHOT
+
+pytestmark = [pytest.mark.integration, pytest.mark.browser]
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+CHROMEDRIVER = shutil.which("chromedriver")
+
+
+def _q(con, sql, params=None):
+    return con.execute(sql, params or []).fetchall()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not (CHROMIUM and CHROMEDRIVER):
+        pytest.skip("Chromium or chromedriver not installed: `make test-browser` installs the Debian packages "
+                    "chromium and chromium-driver, then runs the browser tests")
+    webdriver = pytest.importorskip("selenium.webdriver", reason="selenium not installed (make install)")
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1280,1400"):
+        options.add_argument(arg)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    yield driver
+    driver.quit()
+
+
+@pytest.fixture(scope="module")
+def report(published) -> Path:
+    con, _ = published
+    db = Path(_q(con, "SELECT path FROM duckdb_databases() WHERE database_name = current_database()")[0][0])
+    return db.parent / "report"
+
+
+def _open(driver, page: Path, shots: Path) -> list[dict]:
+    """Load a page from disk, wait for its charts, take a full-page screenshot; the console log."""
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    driver.get(page.as_uri())
+    if driver.execute_script("return document.querySelectorAll('[data-spec]').length") > 0:
+        WebDriverWait(driver, 60).until(lambda d: d.execute_script("return document.body.dataset.chartsReady"))
+        assert driver.execute_script("return document.body.dataset.chartsFailed") == "0"
+    height = driver.execute_script("return document.body.scrollHeight")
+    driver.set_window_size(1280, min(height, 8000))
+    driver.save_screenshot(str(shots / f"{page.stem}.png"))
+    driver.set_window_size(1280, 1400)
+    return driver.get_log("browser")
+
+
+def _errors(log: list[dict]) -> list[str]:
+    return [e["message"] for e in log if e["level"] == "SEVERE"]
+
+
+def _chart(driver, suffix: str) -> str:
+    ids = driver.execute_script(f"return Array.from(document.querySelectorAll('[id$=\"{suffix}\"]')).map(e => e.id)")
+    assert len(ids) == 1, ids
+    return ids[0]
+
+
+def _paths(driver, chart_id: str, mark: str) -> int:
+    return driver.execute_script(f"return document.querySelectorAll('#{chart_id} g.{mark}_marks path').length")
+
+
+def _marks(driver, chart_id: str, mark: str) -> list[dict]:
+    return driver.execute_script(f"return window.barometreMarks('{chart_id}', '{mark}')")
+
+
+def test_home_page(browser, report, tmp_path):
+    log = _open(browser, report / "index.html", tmp_path)
+    assert _errors(log) == []
+    assert browser.execute_script("return document.querySelectorAll('section.dimension').length") == 6
+    cards = browser.execute_script("return Array.from(document.querySelectorAll('a.card')).map(a => a.getAttribute('href'))")
+    assert len(cards) == 16 and all((report / href).is_file() for href in cards)
+    print(f"\nscreenshot: {tmp_path / 'index.png'}")
+
+
+def test_turnout_page_map_of_departements_and_ranking_of_regions(browser, report, published, tmp_path):
+    con, _ = published
+    log = _open(browser, report / "participation_presidentielle_t1.html", tmp_path)
+    assert _errors(log) == [], _errors(log)
+
+    # Map: one shape per département of the bundled mesh (96, metropolitan), each coloured by its
+    # 2022 quantile class; the 5 DROM have no shape and are listed beside the map.
+    dep_map = _chart(browser, "-carte-departement")
+    assert _paths(browser, dep_map, "fond") == len(geo.load_mesh(SNAPSHOT, "departement")) == 96
+    assert _paths(browser, dep_map, "classes") == 96
+    coloured = _marks(browser, dep_map, "classes")
+    expected = dict(_q(con, "SELECT code, value FROM mart.indicator_values WHERE is_reference AND level = 'departement' "
+                            "AND indicator_id = 'participation_presidentielle_t1' AND period = '2022' "
+                            "AND code NOT IN ('971', '972', '973', '974', '976')"))
+    assert {d["code"]: d["value"] for d in coloured} == expected
+    assert browser.execute_script("return document.querySelectorAll('.outside tbody tr').length") == 5
+    # Zones d'emploi 2010: the CGET's mesh, DROM insets included.
+    assert _paths(browser, _chart(browser, "-carte-zone_emploi"), "fond") == 322
+
+    # Ranking: one bar per région with a value, for the period shown (2022 by default, then 2007).
+    ranking = _chart(browser, "-classement")
+    for period in ("2022", "2007"):
+        if period != "2022":
+            browser.execute_async_script(  # the radio buttons' signal, as a click would set it
+                f"var done = arguments[arguments.length - 1]; "
+                f"window.barometreViews['{ranking}'].signal('periode', '{period}').runAsync().then(() => done(true));")
+        regions = dict(_q(con, "SELECT code, value FROM mart.rankings WHERE indicator_id = 'participation_presidentielle_t1' "
+                               "AND level = 'region' AND period = ?", [period]))
+        bars = _marks(browser, ranking, "barres")
+        assert _paths(browser, ranking, "barres") == len(bars) == len(regions) == 18
+        assert {b["code"]: b["value"] for b in bars} == regions
+    print(f"\nscreenshot: {tmp_path / 'participation_presidentielle_t1.png'}")
+
+
+def test_doctors_page_thirteen_regions_and_ninety_six_departements(browser, report, published, tmp_path):
+    con, _ = published
+    log = _open(browser, report / "medecins_pour_100k.html", tmp_path)
+    assert _errors(log) == [], _errors(log)
+    ranking = _chart(browser, "-classement")
+    bars = _marks(browser, ranking, "barres")
+    assert len(bars) == _paths(browser, ranking, "barres") == 13  # doctors: metropolitan régions only
+    assert all(isinstance(b["value"], float) and b["value"] > 0 for b in bars)
+    assert max(bars, key=lambda b: b["value"])["name"] == "Provence-Alpes-Côte d'Azur"  # 401.6 in 2021
+    dep_map = _chart(browser, "-carte-departement")
+    assert _paths(browser, dep_map, "fond") == _paths(browser, dep_map, "classes") == 96
+    # The France line and the disparity lines are drawn.
+    assert browser.execute_script(f"return document.querySelectorAll('#{_chart(browser, '-france')} g.france_marks path').length") == 1
+    assert browser.execute_script(f"return document.querySelectorAll('#{_chart(browser, '-disparites')} g.disparites_marks path').length") >= 2
+    print(f"\nscreenshot: {tmp_path / 'medecins_pour_100k.png'}")

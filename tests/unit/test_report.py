@@ -1,0 +1,120 @@
+"""The report's building blocks: map meshes, quantile classes, French verdicts, and chart
+specifications valid for the vendored Vega-Lite."""
+
+import re
+
+import altair as alt
+import pandas as pd
+import pytest
+
+from barometre.report import build, charts, geo
+from barometre.report.build import STATIC_DIR
+from barometre.report.data import long_run, main_france
+from tests.conftest import SNAPSHOT
+
+
+def test_topojson_arcs_are_decoded_stitched_and_wound_clockwise():
+    # A unit square from two quantized arcs, the second used reversed (~1 = arc 1 backwards).
+    topology = {"type": "Topology", "transform": {"scale": [0.5, 0.5], "translate": [10, 40]},
+                "arcs": [[[0, 0], [2, 0], [0, 2]], [[0, 0], [0, 2], [2, 0]]],
+                "objects": {"o": {"type": "GeometryCollection",
+                                  "geometries": [{"type": "Polygon", "arcs": [[0, ~1]], "properties": {"codgeo": "01"}}]}}}
+    (feature,) = geo.topojson_to_geojson(topology, "o")
+    assert feature["geometry"]["coordinates"] == [[[10, 40], [11, 40], [11, 41], [10, 41], [10, 40]]]
+    wound = geo._geometry("Polygon", feature["geometry"]["coordinates"])["coordinates"][0]
+    assert geo._signed_area(wound) < 0  # d3-geo: exterior ring clockwise
+    assert wound == [[10, 40], [10, 41], [11, 41], [11, 40], [10, 40]]
+
+
+@pytest.mark.parametrize("mesh_id, n, some_codes", [
+    ("departement", 96, {"01", "2A", "2B", "95"}),
+    ("region", 13, {"11", "94"}),
+    ("zone_emploi_2010", 322, {"0050", "0101"}),
+    ("epci_2018", 1264, {"200029999"}),
+])
+def test_bundled_meshes(mesh_id, n, some_codes):
+    features = geo.load_mesh(SNAPSHOT, mesh_id)
+    codes = [f["properties"]["code"] for f in features]
+    assert len(codes) == len(set(codes)) == n
+    assert some_codes <= set(codes)
+    for f in features:
+        polygons = [f["geometry"]["coordinates"]] if f["geometry"]["type"] == "Polygon" else f["geometry"]["coordinates"]
+        assert all(geo._signed_area(p[0]) < 0 for p in polygons)
+    if mesh_id == "departement":  # metropolitan only: the DROM have no shape in france-geojson
+        assert not {"971", "972", "973", "974", "976"} & set(codes)
+
+
+def test_quantile_classes_of_ten_values():
+    classes, labels = build.quantile_classes(pd.Series([float(v) for v in range(1, 11)]), "%")
+    # Breaks at the 0, 20, 40, 60, 80 and 100 % quantiles (linear): 1, 2.8, 4.6, 6.4, 8.2, 10.
+    assert labels == ["1,0 – 2,8\u00a0%", "2,8 – 4,6\u00a0%", "4,6 – 6,4\u00a0%", "6,4 – 8,2\u00a0%", "8,2 – 10,0\u00a0%"]
+    assert classes.tolist() == [1, 1, 2, 2, 3, 3, 4, 4, 5, 5]
+    same, one = build.quantile_classes(pd.Series([5.0, 5.0]), "%")
+    assert same.tolist() == [1, 1] and one == ["5,0\u00a0%"]
+
+
+def test_french_numbers_changes_and_trends():
+    assert build.number(20369.0, "€") == "20\u00a0369\u00a0€"
+    assert build.number(338.78, "/100k") == "338,8\u00a0pour 100\u00a0000\u00a0hab."
+    assert build.change_text(-0.5, "%", "2009") == "−0,5\u00a0point depuis 2009"
+    assert build.change_text(583.0, "€", "2012") == "+583\u00a0€ depuis 2012"
+    assert build.trend(2.4, "%", "-") == "worse" and build.trend(583, "€", "+") == "better"
+    assert build.trend(0.04, "%", "+") == "stable" and build.trend(1.0, "%", "0") == "neutral"
+
+
+def _conv(**kw):
+    row = {"sigma_convergence": None, "beta_convergence": None}
+    row.update(kw)
+    return pd.Series(row)
+
+
+def test_verdicts():
+    assert build.verdict(_conv(sigma_convergence=True, beta_convergence=True)) == (
+        "converge", "les territoires se rapprochent")
+    assert build.verdict(_conv(sigma_convergence=False, beta_convergence=True))[0] == "mixed"
+    assert build.verdict(_conv(sigma_convergence=False, beta_convergence=False)) == (
+        "diverge", "les écarts relatifs se creusent")
+    assert build.verdict(_conv())[0] == "na"
+
+
+def test_main_france_value_is_the_most_recent_perimeter():
+    fr = pd.DataFrame({"code": ["FRMD", "FRM", "FRMD", "FRM"], "period": ["2009-2014", "2020-2021", "2022", "2022"],
+                       "period_start": [2009, 2020, 2022, 2022], "period_end": [2014, 2021, 2022, 2022],
+                       "is_latest": [True, True, True, True]})
+    assert main_france(fr.iloc[:2])["code"] == "FRM"  # 2020-2021 is more recent than 2009-2014
+    assert main_france(fr.iloc[2:])["code"] == "FRMD"  # a tie: FRMD first
+
+
+def test_long_run_prefers_first_to_last():
+    conv = pd.DataFrame({"level": ["d"] * 3, "scope": ["all"] * 3, "geography_vintage": ["v"] * 3,
+                         "comparison": ["consecutive", "consecutive", "first_last"],
+                         "period_from": ["2012", "2013", "2012"], "period_to": ["2013", "2014", "2014"]})
+    assert long_run(conv)["comparison"].tolist() == ["first_last"]
+    assert long_run(conv.iloc[:2])["period_to"].tolist() == ["2014"]
+
+
+def test_chart_specifications_are_valid_vega_lite(monkeypatch):
+    """Built with altair's validation on: the specifications follow the Vega-Lite schema the
+    vendored vega-lite.min.js implements."""
+    monkeypatch.setattr(charts, "VALIDATE", True)
+    rank_rows = [{"code": "11", "name": "Île-de-France", "period": "2014", "value": 1.5, "rank": 1,
+                  "france_value": None, "situation": "pas de valeur France", "description": "x"}]
+    specs = [
+        charts.france_series([{"perimetre": "France", "period": "2014", "mid": 2014.0, "value": 1.0}], "%"),
+        charts.ranking(rank_rows, "%", ["2009", "2014"], "Région"),
+        charts.choropleth([{"code": "01", "name": "Ain", "period": "2014", "value": 2.0, "classe": 1,
+                            "description": "x"}], "€", ["2014"], "departement", "Département", {"2014": ["a"]}),
+        charts.disparity_series([{"niveau": "Régions", "period": "2014", "statistic": "cv", "value": 0.1, "n": 13}],
+                                ["2014"]),
+    ]
+    for spec in specs:
+        assert spec["$schema"].endswith(f"/v{alt.VEGALITE_VERSION}.json")
+        assert spec["datasets"]["values"]
+
+
+def test_vendored_libraries_match_altair():
+    vendor = STATIC_DIR / "vendor"
+    assert f'"{alt.VEGALITE_VERSION}"' in (vendor / "vega-lite.min.js").read_text(encoding="utf-8")
+    vega = re.search(r'version="(\d+)\.', (vendor / "vega.min.js").read_text(encoding="utf-8")).group(1)
+    assert vega == alt.VEGA_VERSION
+    assert '"7.' in (vendor / "vega-embed.min.js").read_text(encoding="utf-8") and alt.VEGAEMBED_VERSION == "7"
