@@ -123,6 +123,16 @@ def test_job_selections(defs):
         assert "raw/population_departement" not in selected and "raw/medecins_departement" not in selected
 
 
+def test_docs_name_every_schedule_sensor_and_job(defs):
+    from barometre.landing import PROJECT_ROOT
+
+    text = (PROJECT_ROOT / "docs" / "orchestration.md").read_text(encoding="utf-8")
+    repo = defs.get_repository_def()
+    names = [*(s.name for s in repo.schedule_defs), *(s.name for s in repo.sensor_defs),
+             *(j.name for j in repo.get_all_jobs() if not j.name.startswith("__"))]
+    assert [n for n in names if f"`{n}`" not in text] == []
+
+
 def test_every_asset_is_in_the_duckdb_pool(defs):
     assert {a.op.name: a.op.pool for a in ALL_ASSETS} == {a.op.name: "duckdb" for a in ALL_ASSETS}
 
