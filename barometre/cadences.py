@@ -64,7 +64,8 @@ def load_cadences(path: Path = CADENCES_PATH) -> dict[str, Cadence]:
         hours = entry.get("check_every_hours")
         if not isinstance(hours, int) or hours <= 0:
             raise CadenceError(f"{where}: check_every_hours must be a positive number of hours, got {hours!r}")
-        out[str(kind)] = Cadence(str(kind), warn, fail, timedelta(hours=hours), " ".join(str(entry.get("why", "")).split()))
+        why = " ".join(str(entry.get("why", "")).split())
+        out[str(kind)] = Cadence(str(kind), warn, fail, timedelta(hours=hours), why)
     return out
 
 

@@ -31,7 +31,14 @@ from barometre.cadences import cadence_of
 from barometre.catalogue import load_catalogue
 from barometre.http import HttpClient
 from barometre.landing import LIVE, live_registry, live_source_ids
-from barometre.releases import Release, ReleaseCheck, ReleaseCheckError, check_release, check_settings, release_checks
+from barometre.releases import (
+    Release,
+    ReleaseCheck,
+    ReleaseCheckError,
+    check_release,
+    check_settings,
+    release_checks,
+)
 
 MANIFEST = dg.AssetKey(["raw", "source_files_manifest"])
 
@@ -102,8 +109,9 @@ def evaluate(check: ReleaseCheck, context: dg.SensorEvaluationContext, source_fi
         return dg.SkipReason(f"No new release of {source_id}: {check.describe()} gives {release.label} "
                              f"(release {release.version}, seen since {seen.get('seen_at')}).{notes}")
     changed = changed_urls(seen.get("evidence") or {}, release)
+    more = " …" if len(changed) > 5 else ""
     what = ("first check" if not seen else
-            f"{len(changed)} of {len(release.evidence)} changed: {', '.join(changed[:5])}{' …' if len(changed) > 5 else ''}")
+            f"{len(changed)} of {len(release.evidence)} changed: {', '.join(changed[:5])}{more}")
     now = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     cursor = json.dumps({"release": release.version, "label": release.label, "seen_at": now,
                          "run_key": release.run_key, "evidence": dict(release.evidence)}, ensure_ascii=False)
@@ -116,6 +124,7 @@ def evaluate(check: ReleaseCheck, context: dg.SensorEvaluationContext, source_fi
 
 
 def release_sensor(check: ReleaseCheck, job) -> dg.SensorDefinition:
+    """The sensor of one source, requesting runs of ``job`` (its ``refresh_<source>``)."""
     source = load_catalogue().source(check.source_id)
     every = cadence_of(source).check_every
 
@@ -131,5 +140,6 @@ def release_sensor(check: ReleaseCheck, job) -> dg.SensorDefinition:
 
 
 CHECKS = release_checks(load_catalogue())
-JOBS = [refresh_job(source_id) for source_id in CHECKS]
-SENSORS = [release_sensor(CHECKS[job.name.removeprefix("refresh_")], job) for job in JOBS]
+_JOBS = {source_id: refresh_job(source_id) for source_id in CHECKS}
+JOBS = list(_JOBS.values())
+SENSORS = [release_sensor(check, _JOBS[source_id]) for source_id, check in CHECKS.items()]
