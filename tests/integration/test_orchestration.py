@@ -192,6 +192,15 @@ def chomage_test_check(chomage_departement):
     return dg.AssetCheckResult(passed=bool(in_range) and not FAIL_CHECK["fail"], metadata={"ain_2012": ain_2012})
 
 
+def test_refresh_jobs_run_the_checks_of_their_assets(tmp_path):
+    """A blocking check of a raw table is part of its source's job (and of the monthly one), not of the others'."""
+    defs = dg.Definitions(assets=ALL_ASSETS, asset_checks=[chomage_test_check], jobs=[*releases.JOBS, *schedules.JOBS],
+                          resources=build_resources(work_db=tmp_path / "work.duckdb"))
+    with_check = {job.name for job in [*releases.JOBS, *schedules.JOBS]
+                  if "raw__chomage_departement_chomage_test_check" in defs.resolve_job_def(job.name).graph.node_dict}
+    assert with_check == {"refresh_insee_chomage_localise", "refresh_barometre"}
+
+
 def test_automation_rebuilds_what_depends_on_a_new_table_never_past_a_failing_blocking_check(tmp_path):
     resources = build_resources(work_db=tmp_path / "work.duckdb", published_db=tmp_path / "p.duckdb")
     defs = dg.Definitions(assets=ALL_ASSETS, asset_checks=[chomage_test_check], resources=resources)
