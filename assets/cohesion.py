@@ -10,6 +10,7 @@ import dagster as dg
 import pandas as pd
 
 from assets._metadata import frame_metadata
+from assets.resources import DUCKDB_POOL
 from barometre import cohesion
 from barometre.catalogue import load_catalogue
 from barometre.sources.cog import static_population_departements
@@ -30,7 +31,7 @@ def _out(context: dg.AssetExecutionContext, frame: pd.DataFrame, **extra) -> pd.
     context.add_output_metadata(frame_metadata(frame, **extra))
     return frame
 
-@dg.asset(key_prefix="core", group_name=GROUP, kinds=_KINDS,
+@dg.asset(key_prefix="core", group_name=GROUP, kinds=_KINDS, pool=DUCKDB_POOL,
           ins={"territories": dg.AssetIn(key=["mart", "territories"]),
                "cog_epci_membres": dg.AssetIn(key=["raw", "cog_epci_membres"],
                                               metadata={"columns": ["cog_vintage", "code_epci", "code_commune"]}),
@@ -46,7 +47,7 @@ def territory_scope(context: dg.AssetExecutionContext, territories: pd.DataFrame
         unknown=lambda s: int(s.isna().sum())).reset_index()
     return _out(context, frame, by_level=_md(counts))
 
-@dg.asset(key_prefix="core", group_name=GROUP, kinds=_KINDS,
+@dg.asset(key_prefix="core", group_name=GROUP, kinds=_KINDS, pool=DUCKDB_POOL,
           ins={"population_departement": dg.AssetIn(key=["raw", "population_departement"]),
                "cog_communes": _COMMUNES,
                "cog_reference_years": dg.AssetIn(key=["core", "cog_reference_years"]),
@@ -64,7 +65,7 @@ def territory_population(context: dg.AssetExecutionContext, population_departeme
         years=lambda s: ", ".join(str(y) for y in sorted(s.unique())), rows="size").reset_index()
     return _out(context, frame, by_source=_md(counts))
 
-@dg.asset(key_prefix="mart", group_name=GROUP, kinds=_KINDS,
+@dg.asset(key_prefix="mart", group_name=GROUP, kinds=_KINDS, pool=DUCKDB_POOL,
           ins={**_VALUES, **_SCOPE, "territory_population": dg.AssetIn(key=["core", "territory_population"])})
 def disparities(context: dg.AssetExecutionContext, indicator_values: pd.DataFrame, territory_scope: pd.DataFrame,
                 territory_population: pd.DataFrame) -> pd.DataFrame:
@@ -75,7 +76,7 @@ def disparities(context: dg.AssetExecutionContext, indicator_values: pd.DataFram
     frame = cohesion.disparities(ref, load_catalogue(), territory_population)
     return _out(context, frame, headline=_md(cohesion.disparity_headlines(frame)))
 
-@dg.asset(key_prefix="mart", group_name=GROUP, kinds=_KINDS, ins={**_VALUES, **_SCOPE})
+@dg.asset(key_prefix="mart", group_name=GROUP, kinds=_KINDS, pool=DUCKDB_POOL, ins={**_VALUES, **_SCOPE})
 def convergence(context: dg.AssetExecutionContext, indicator_values: pd.DataFrame,
                 territory_scope: pd.DataFrame) -> pd.DataFrame:
     """Do territories converge? One row per indicator × level × scope × pair of periods (each
@@ -85,7 +86,7 @@ def convergence(context: dg.AssetExecutionContext, indicator_values: pd.DataFram
     frame = cohesion.convergence(ref, load_catalogue())
     return _out(context, frame, headline=_md(cohesion.convergence_headlines(frame)))
 
-@dg.asset(key_prefix="mart", group_name=GROUP, kinds=_KINDS,
+@dg.asset(key_prefix="mart", group_name=GROUP, kinds=_KINDS, pool=DUCKDB_POOL,
           ins={**_VALUES, **_SCOPE, "territories": dg.AssetIn(key=["mart", "territories"])})
 def rankings(context: dg.AssetExecutionContext, indicator_values: pd.DataFrame, territory_scope: pd.DataFrame,
              territories: pd.DataFrame) -> pd.DataFrame:
@@ -96,7 +97,7 @@ def rankings(context: dg.AssetExecutionContext, indicator_values: pd.DataFrame, 
     frame = cohesion.rankings(ref, load_catalogue(), cohesion.france_values(indicator_values))
     return _out(context, frame, headline=_md(cohesion.ranking_headlines(frame, territories)))
 
-@dg.asset(key_prefix="mart", group_name=GROUP, kinds=_KINDS, ins={**_VALUES, **_SCOPE})
+@dg.asset(key_prefix="mart", group_name=GROUP, kinds=_KINDS, pool=DUCKDB_POOL, ins={**_VALUES, **_SCOPE})
 def dimension_scores(context: dg.AssetExecutionContext, indicator_values: pd.DataFrame,
                      territory_scope: pd.DataFrame) -> pd.DataFrame:
     """Per level, territory and period: the mean signed z-score of each cohesion dimension's
@@ -105,7 +106,7 @@ def dimension_scores(context: dg.AssetExecutionContext, indicator_values: pd.Dat
     frame, coverage = cohesion.dimension_scores(ref, load_catalogue())
     return _out(context, frame, coverage=_md(coverage))
 
-@dg.asset(key_prefix="mart", group_name=GROUP, kinds=_KINDS, ins=_VALUES)
+@dg.asset(key_prefix="mart", group_name=GROUP, kinds=_KINDS, pool=DUCKDB_POOL, ins=_VALUES)
 def france_summary(context: dg.AssetExecutionContext, indicator_values: pd.DataFrame) -> pd.DataFrame:
     """Per indicator and France perimeter: the value at each period, the change since the
     previous period and its headline sentence in French."""

@@ -4,13 +4,14 @@ import dagster as dg
 import pandas as pd
 
 from assets._metadata import frame_metadata
+from assets.resources import DUCKDB_POOL
 from barometre import geography
 from barometre.catalogue import load_catalogue
 from barometre.sources import cog, filosofi
 
 GROUP = "core"
 
-@dg.asset(key_prefix="core", group_name=GROUP, kinds={"pandas", "duckdb"},
+@dg.asset(key_prefix="core", group_name=GROUP, kinds={"pandas", "duckdb"}, pool=DUCKDB_POOL,
           ins={"cog_departements": dg.AssetIn(key=["raw", "cog_departements"])})
 def departement_region(context: dg.AssetExecutionContext, cog_departements: pd.DataFrame) -> pd.DataFrame:
     """The 101 départements and their région (latest COG release), one row per département."""
@@ -20,7 +21,7 @@ def departement_region(context: dg.AssetExecutionContext, cog_departements: pd.D
     context.add_output_metadata(frame_metadata(frame))
     return frame
 
-@dg.asset(key_prefix="core", group_name=GROUP, kinds={"pandas", "duckdb"},
+@dg.asset(key_prefix="core", group_name=GROUP, kinds={"pandas", "duckdb"}, pool=DUCKDB_POOL,
           ins={"cog_communes": dg.AssetIn(key=["raw", "cog_communes"])})
 def cog_reference_years(context: dg.AssetExecutionContext, cog_communes: pd.DataFrame) -> pd.DataFrame:
     """Reference year of the populations of each COG release, dated by a witness commune against
@@ -31,7 +32,7 @@ def cog_reference_years(context: dg.AssetExecutionContext, cog_communes: pd.Data
     context.add_output_metadata(frame_metadata(frame))
     return frame
 
-@dg.asset(key_prefix="core", group_name=GROUP, kinds={"pandas", "duckdb"},
+@dg.asset(key_prefix="core", group_name=GROUP, kinds={"pandas", "duckdb"}, pool=DUCKDB_POOL,
           ins={"cog_communes": dg.AssetIn(key=["raw", "cog_communes"]),
                "cog_epci_membres": dg.AssetIn(key=["raw", "cog_epci_membres"]),
                "cog_reference_years": dg.AssetIn(key=["core", "cog_reference_years"])})
@@ -44,7 +45,7 @@ def epci_comparability(context: dg.AssetExecutionContext, cog_communes: pd.DataF
     context.add_output_metadata(frame_metadata(frame, n_not_comparable=int((~frame["comparable"]).sum())))
     return frame
 
-@dg.asset(key_prefix="core", group_name=GROUP, kinds={"pandas", "duckdb"},
+@dg.asset(key_prefix="core", group_name=GROUP, kinds={"pandas", "duckdb"}, pool=DUCKDB_POOL,
           ins={"filosofi_departement": dg.AssetIn(key=["raw", "filosofi_departement"])})
 def filosofi_rejections(context: dg.AssetExecutionContext, filosofi_departement: pd.DataFrame) -> pd.DataFrame:
     """Filosofi medians set aside (not INSEE medians), one row per rejected cell with its rule."""

@@ -8,6 +8,7 @@ import dagster as dg
 import pandas as pd
 
 from assets._metadata import frame_metadata
+from assets.resources import DUCKDB_POOL
 from barometre import indicators
 from barometre.catalogue import Indicator, load_catalogue
 
@@ -50,7 +51,7 @@ def _indicator_asset(ind: Indicator) -> dg.AssetsDefinition:
     names = indicators.inputs_of(ind.id)
 
     @dg.asset(name=ind.id, key_prefix="indicators", group_name=ind.dimension, kinds={"pandas", "duckdb"},
-              description=describe(ind), ins={n: dg.AssetIn(key=INPUT_KEYS[n]) for n in names})
+              pool=DUCKDB_POOL, description=describe(ind), ins={n: dg.AssetIn(key=INPUT_KEYS[n]) for n in names})
     def _asset(context: dg.AssetExecutionContext, **inputs: pd.DataFrame) -> pd.DataFrame:
         if "region_of" in inputs:
             table = inputs["region_of"]

@@ -12,7 +12,7 @@ import dagster as dg
 import pandas as pd
 
 from assets._metadata import frame_metadata
-from assets.resources import SourceFiles
+from assets.resources import DUCKDB_POOL, SourceFiles
 from barometre.catalogue import load_catalogue
 from barometre.sources import (
     cget_2018,
@@ -27,12 +27,16 @@ from barometre.sources import (
 )
 
 GROUP = "raw"
+# Tag naming the catalogue source each raw table is read from: the source-release sensors and the
+# freshness policies select a source's tables by it (sensors/).
+SOURCE_TAG = "source"
 
 def _describe(source_id: str, grain: str) -> str:
     src = load_catalogue().source(source_id)
     return f"{grain}\n\nSource `{src.id}`: {src.title} — {src.producer}. Licence: {src.licence}."
 
-@dg.asset(key_prefix="raw", group_name=GROUP, kinds={"pandas", "duckdb"},
+@dg.asset(key_prefix="raw", group_name=GROUP, kinds={"pandas", "duckdb"}, pool=DUCKDB_POOL,
+          tags={SOURCE_TAG: "cget_barometre_2018"},
           description=_describe("cget_barometre_2018", "CGET 2018 barometer values, one row per file × territory × period "
                                                        "(map level, régions, France)."))
 def cget_barometre_2018(context: dg.AssetExecutionContext, source_files: SourceFiles) -> pd.DataFrame:
@@ -53,7 +57,8 @@ def cget_barometre_2018(context: dg.AssetExecutionContext, source_files: SourceF
                                                n_missing_values=int(frame["value"].isna().sum())))
     return frame
 
-@dg.asset(key_prefix="raw", group_name=GROUP, kinds={"pandas", "duckdb"},
+@dg.asset(key_prefix="raw", group_name=GROUP, kinds={"pandas", "duckdb"}, pool=DUCKDB_POOL,
+          tags={SOURCE_TAG: "cget_barometre_2018"},
           description=_describe("cget_barometre_2018", "Names of the CGET 2018 meshes: zones d'emploi 2010 and EPCI 2018 "
                                                        "(TopoJSON properties), one row per territory."))
 def cget_territoires(context: dg.AssetExecutionContext, source_files: SourceFiles) -> pd.DataFrame:
@@ -66,8 +71,8 @@ def cget_territoires(context: dg.AssetExecutionContext, source_files: SourceFile
     return frame
 
 def _panel_asset(name: str, source_id: str, file: str, parse: Callable[[bytes, str], pd.DataFrame], grain: str):
-    @dg.asset(name=name, key_prefix="raw", group_name=GROUP, kinds={"pandas", "duckdb"},
-              description=_describe(source_id, grain) + f"\n\nFile: `{file}`.")
+    @dg.asset(name=name, key_prefix="raw", group_name=GROUP, kinds={"pandas", "duckdb"}, pool=DUCKDB_POOL,
+              tags={SOURCE_TAG: source_id}, description=_describe(source_id, grain) + f"\n\nFile: `{file}`.")
     def _asset(context: dg.AssetExecutionContext, source_files: SourceFiles) -> pd.DataFrame:
         frame = source_files.store().parse(file, parse)
         context.add_output_metadata(frame_metadata(frame))
@@ -92,7 +97,8 @@ PANELS = [
                  "Higher-education graduates share, one row per département × census year (2011, 2016, 2022)."),
 ]
 
-@dg.asset(key_prefix="raw", group_name=GROUP, kinds={"pandas", "duckdb"},
+@dg.asset(key_prefix="raw", group_name=GROUP, kinds={"pandas", "duckdb"}, pool=DUCKDB_POOL,
+          tags={SOURCE_TAG: "interieur_presidentielle_t1"},
           description=_describe("interieur_presidentielle_t1", "Presidential first-round turnout counts, one row per "
                                                                "election × Ministry territory (département, COM, abroad)."))
 def presidentielle_t1_departement(context: dg.AssetExecutionContext, source_files: SourceFiles) -> pd.DataFrame:
@@ -106,8 +112,8 @@ def _cog_vintages() -> list[int]:
     return sorted(int(v) for v in load_catalogue().source(cog.SOURCE_ID).extra["vintages"])
 
 def _cog_asset(name: str, file_name: str, parse, grain: str):
-    @dg.asset(name=name, key_prefix="raw", group_name=GROUP, kinds={"pandas", "duckdb"},
-              description=_describe(cog.SOURCE_ID, grain))
+    @dg.asset(name=name, key_prefix="raw", group_name=GROUP, kinds={"pandas", "duckdb"}, pool=DUCKDB_POOL,
+              tags={SOURCE_TAG: cog.SOURCE_ID}, description=_describe(cog.SOURCE_ID, grain))
     def _asset(context: dg.AssetExecutionContext, source_files: SourceFiles) -> pd.DataFrame:
         store = source_files.store()
         frame = pd.concat([parse(store.read(cog.path(v, file_name)), v) for v in _cog_vintages()], ignore_index=True)
@@ -126,7 +132,7 @@ COG = [
     _cog_asset("cog_regions", "regions", cog.parse_regions, "Régions of each COG release, one row per release × région."),
 ]
 
-@dg.asset(key_prefix="raw", group_name=GROUP, kinds={"pandas", "duckdb"},
+@dg.asset(key_prefix="raw", group_name=GROUP, kinds={"pandas", "duckdb"}, pool=DUCKDB_POOL,
           description="Every source file of the catalogue, one row per file: where it was read from (snapshot or "
                       "live URL), when, the HTTP status, ETag and Last-Modified of a live download, bytes, SHA-256.")
 def source_files_manifest(context: dg.AssetExecutionContext, source_files: SourceFiles) -> pd.DataFrame:

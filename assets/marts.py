@@ -12,7 +12,7 @@ import pandas as pd
 from assets._metadata import frame_metadata
 from assets.cohesion import MART_NAMES as COHESION_MART_NAMES
 from assets.indicators import KEYS as INDICATOR_KEYS
-from assets.resources import PublishedWarehouse
+from assets.resources import DUCKDB_POOL, PublishedWarehouse
 from barometre import marts, warehouse
 from barometre.catalogue import load_catalogue
 
@@ -23,7 +23,7 @@ def _out(context: dg.AssetExecutionContext, frame: pd.DataFrame, **extra) -> pd.
     context.add_output_metadata(frame_metadata(frame, **extra))
     return frame
 
-@dg.asset(key_prefix="mart", group_name=GROUP, kinds={"pandas", "duckdb"}, ins=_INDICATOR_INS)
+@dg.asset(key_prefix="mart", group_name=GROUP, kinds={"pandas", "duckdb"}, pool=DUCKDB_POOL, ins=_INDICATOR_INS)
 def indicator_values(context: dg.AssetExecutionContext, **indicator_frames: pd.DataFrame) -> pd.DataFrame:
     """One row per published or derived value: indicator × level × territory × period × source,
     exactly one ``is_reference`` row per (indicator, level, code, geography_vintage, period)."""
@@ -32,7 +32,7 @@ def indicator_values(context: dg.AssetExecutionContext, **indicator_frames: pd.D
         levels=("level", lambda s: ", ".join(sorted(s.unique()))), periods=("period", "nunique"), rows=("code", "size"))
     return _out(context, frame, by_indicator=dg.MetadataValue.md(summary.reset_index().to_markdown(index=False)))
 
-@dg.asset(key_prefix="mart", group_name=GROUP, kinds={"pandas", "duckdb"},
+@dg.asset(key_prefix="mart", group_name=GROUP, kinds={"pandas", "duckdb"}, pool=DUCKDB_POOL,
           ins={**_INDICATOR_INS,
                "indicator_values": dg.AssetIn(key=["mart", "indicator_values"]),
                "cog_reference_years": dg.AssetIn(key=["core", "cog_reference_years"]),
@@ -49,13 +49,13 @@ def quality_report(context: dg.AssetExecutionContext, indicator_values: pd.DataF
                                  cog_reference_years, epci_comparability, rejected_rows, presidentielle_t1_departement)
     return _out(context, frame, by_kind=dg.MetadataValue.json(frame["kind"].value_counts().to_dict()))
 
-@dg.asset(key_prefix="mart", group_name=GROUP, kinds={"pandas", "duckdb"},
+@dg.asset(key_prefix="mart", group_name=GROUP, kinds={"pandas", "duckdb"}, pool=DUCKDB_POOL,
           ins={"filosofi_rejections": dg.AssetIn(key=["core", "filosofi_rejections"])})
 def rejected_rows(context: dg.AssetExecutionContext, filosofi_rejections: pd.DataFrame) -> pd.DataFrame:
     """Source cells set aside by a rule, never published: source_id, rule, code, period, column, value."""
     return _out(context, filosofi_rejections[marts.REJECTED_COLUMNS])
 
-@dg.asset(key_prefix="mart", group_name=GROUP, kinds={"pandas", "duckdb"},
+@dg.asset(key_prefix="mart", group_name=GROUP, kinds={"pandas", "duckdb"}, pool=DUCKDB_POOL,
           ins={"cog_regions": dg.AssetIn(key=["raw", "cog_regions"]),
                "cog_departements": dg.AssetIn(key=["raw", "cog_departements"]),
                "cog_communes": dg.AssetIn(key=["raw", "cog_communes"]),
@@ -70,17 +70,17 @@ def territories(context: dg.AssetExecutionContext, cog_regions: pd.DataFrame, co
                               indicator_values)
     return _out(context, frame, unnamed=int(frame["name"].isna().sum()))
 
-@dg.asset(key_prefix="mart", group_name=GROUP, kinds={"pandas", "duckdb"})
+@dg.asset(key_prefix="mart", group_name=GROUP, kinds={"pandas", "duckdb"}, pool=DUCKDB_POOL)
 def dimensions(context: dg.AssetExecutionContext) -> pd.DataFrame:
     """The six cohesion dimensions, from the catalogue."""
     return _out(context, marts.dimensions_table(load_catalogue()))
 
-@dg.asset(key_prefix="mart", group_name=GROUP, kinds={"pandas", "duckdb"})
+@dg.asset(key_prefix="mart", group_name=GROUP, kinds={"pandas", "duckdb"}, pool=DUCKDB_POOL)
 def indicators(context: dg.AssetExecutionContext) -> pd.DataFrame:
     """The sixteen indicators (name, dimension, unit, polarity, definition, sources), from the catalogue."""
     return _out(context, marts.indicators_table(load_catalogue()))
 
-@dg.asset(key_prefix="mart", group_name=GROUP, kinds={"pandas", "duckdb"},
+@dg.asset(key_prefix="mart", group_name=GROUP, kinds={"pandas", "duckdb"}, pool=DUCKDB_POOL,
           ins={"source_files_manifest": dg.AssetIn(key=["raw", "source_files_manifest"])})
 def sources(context: dg.AssetExecutionContext, source_files_manifest: pd.DataFrame) -> pd.DataFrame:
     """One row per source file read: producer, title, URL, licence, retrieval date, SHA-256."""
@@ -89,7 +89,7 @@ def sources(context: dg.AssetExecutionContext, source_files_manifest: pd.DataFra
 MART_NAMES = ["dimensions", "indicators", "sources", "territories", "indicator_values", "quality_report", "rejected_rows",
               *COHESION_MART_NAMES]
 
-@dg.asset(group_name="publication", kinds={"duckdb"},
+@dg.asset(group_name="publication", kinds={"duckdb"}, pool=DUCKDB_POOL,
           ins={name: dg.AssetIn(key=["mart", name]) for name in MART_NAMES})
 def published_barometre(context: dg.AssetExecutionContext, published_warehouse: PublishedWarehouse,
                         **tables: pd.DataFrame) -> dg.MaterializeResult:

@@ -15,6 +15,12 @@ from pydantic import PrivateAttr
 from barometre.http import HttpClient, HttpSettings
 from barometre.landing import SourceStore, open_store
 
+# The assets that write DuckDB (the working database through the I/O manager, the publication its
+# own file; all of them today) are in this concurrency pool, limited to one run at a time by
+# dagster.yaml (concurrency.pools: granularity run, default_limit 1): two runs never write the
+# same file.
+DUCKDB_POOL = "duckdb"
+
 class SourceFiles(dg.ConfigurableResource):
     """Source files by their snapshot path: from the bundled snapshot (``data/snapshot/``), or,
     for the sources switched to live, from their publisher (landed under ``data/landing/``).

@@ -1,8 +1,10 @@
 """Dagster entry point of the barometer (named in ``workspace.yaml``), and ``make run``.
 
 This is the only module of :mod:`barometre` that imports Dagster: it assembles the assets of
-``assets/`` and the schedules of ``sensors/`` into one :class:`dagster.Definitions` with the
-in-process executor (one process, hence a single DuckDB writer).
+``assets/`` (with the automation conditions and freshness policies of ``sensors/automation.py``)
+and the schedule, source-release sensors and failure alerts of ``sensors/`` into one
+:class:`dagster.Definitions` with the in-process executor (one process, hence a single DuckDB
+writer per run; ``dagster.yaml`` lets one run at a time write).
 
 ``python -m barometre.definitions`` materialises every asset on the bundled snapshot (or, with
 ``BAROMETRE_SOURCES=live``, on the publishers' live files) and prints a summary of the published
@@ -24,20 +26,25 @@ from assets.resources import PublishedWarehouse, SourceFiles, WorkDatabase
 from barometre import warehouse
 from barometre.catalogue import load_catalogue
 from barometre.landing import DEFAULT_LANDING_DIR, DEFAULT_SNAPSHOT_DIR, live_registry, live_source_ids
+from barometre.pipeline_events import DEFAULT_EVENTS_DB
 from barometre.report.build import default_report_dir
-from sensors import schedules
+from sensors import alerts, automation, releases, schedules
 
-ALL_ASSETS = [*ingest.ASSETS, *core.ASSETS, *indicators.ASSETS, *marts.ASSETS, *cohesion.ASSETS, *report.ASSETS]
+ALL_ASSETS = automation.with_policies([*ingest.ASSETS, *core.ASSETS, *indicators.ASSETS, *marts.ASSETS,
+                                       *cohesion.ASSETS, *report.ASSETS])
+JOBS = [*schedules.JOBS, *releases.JOBS]
+SENSORS = [*releases.SENSORS, *alerts.SENSORS, *automation.SENSORS]
 
 
 def build_resources(*, snapshot_dir: str | os.PathLike | None = None, work_db: str | os.PathLike | None = None,
                     published_db: str | os.PathLike | None = None, report_dir: str | os.PathLike | None = None,
                     sources: str | None = None, mirror: str | None = None,
-                    landing_dir: str | os.PathLike | None = None) -> dict:
+                    landing_dir: str | os.PathLike | None = None,
+                    events_db: str | os.PathLike | None = None) -> dict:
     """Resources with explicit values, else ``$BAROMETRE_SNAPSHOT_DIR``, ``$BAROMETRE_WORK_DB``,
     ``$BAROMETRE_DB``, ``$BAROMETRE_REPORT_DIR``, ``$BAROMETRE_SOURCES`` (``snapshot``),
-    ``$BAROMETRE_MIRROR``, ``$BAROMETRE_LANDING_DIR``, else the project's ``data/`` folder (the
-    report goes to ``report/`` beside the published file)."""
+    ``$BAROMETRE_MIRROR``, ``$BAROMETRE_LANDING_DIR``, ``$BAROMETRE_EVENTS_DB``, else the
+    project's ``data/`` folder (the report goes to ``report/`` beside the published file)."""
     snapshot_dir = snapshot_dir or os.environ.get("BAROMETRE_SNAPSHOT_DIR") or DEFAULT_SNAPSHOT_DIR
     work_db = Path(work_db or os.environ.get("BAROMETRE_WORK_DB") or warehouse.DEFAULT_WORK_DB)
     published_db = published_db or os.environ.get("BAROMETRE_DB") or warehouse.DEFAULT_PUBLISHED_DB
@@ -53,15 +60,18 @@ def build_resources(*, snapshot_dir: str | os.PathLike | None = None, work_db: s
                                                     or DEFAULT_LANDING_DIR)),
         "published_warehouse": PublishedWarehouse(path=str(published_db)),
         "report_site": ReportSite(path=str(report_dir), snapshot_dir=str(snapshot_dir)),
+        "pipeline_events": alerts.PipelineEvents(
+            path=str(events_db or os.environ.get("BAROMETRE_EVENTS_DB") or DEFAULT_EVENTS_DB)),
     }
 
 
 def build_defs(**paths) -> dg.Definitions:
-    """The code location. Tests pass ``snapshot_dir``, ``work_db`` and ``published_db``."""
+    """The code location. Tests pass ``snapshot_dir``, ``work_db``, ``published_db``…"""
     return dg.Definitions(
         assets=ALL_ASSETS,
-        jobs=schedules.JOBS,
+        jobs=JOBS,
         schedules=schedules.SCHEDULES,
+        sensors=SENSORS,
         resources=build_resources(**paths),
         executor=dg.in_process_executor,
     )

@@ -172,6 +172,16 @@ class HttpClient:
         except requests.exceptions.RequestException as exc:
             raise FetchError(url, self._explain(exc), fetched_url=fetched) from None
 
+    def post_json(self, url: str, payload: object) -> requests.Response:
+        """POST ``payload`` as JSON to ``url`` (an alert webhook): never through the mirror, which
+        stands for the publishers, and not retried once the request was sent (no duplicate
+        alert); a connection that cannot be opened is retried like any other."""
+        try:
+            return self.session.post(url, json=payload,
+                                     timeout=(self.settings.connect_timeout, self.settings.read_timeout))
+        except requests.exceptions.RequestException as exc:
+            raise FetchError(url, self._explain(exc)) from None
+
     def _explain(self, exc: requests.exceptions.RequestException) -> str:
         """One line saying what failed, after how many attempts."""
         attempts = f"after {self.settings.retries + 1} attempts"
