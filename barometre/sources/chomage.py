@@ -9,8 +9,13 @@ from __future__ import annotations
 import pandas as pd
 
 from barometre.sources._csv import read_departement_panel
+from barometre.sources._schema import departement_panel
 
 FILE = "departements_2012_2021/unemployment_insee.csv"
+
+SCHEMA = departement_panel("chomage_departement", "insee_chomage_localise", FILE,
+                           {"unemployment_rate": ("%", "taux_chomage"), "unemployment_rate_raw": ("%", "taux_chomage")},
+                           years=range(2012, 2022))
 
 
 def parse(raw: bytes, file: str = FILE) -> pd.DataFrame:
