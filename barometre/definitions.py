@@ -2,10 +2,12 @@
 
 This is the only module of :mod:`barometre` that imports Dagster: it assembles the assets of
 ``assets/`` and the schedules of ``sensors/`` into one :class:`dagster.Definitions` with the
-in-process executor (one process, hence a single DuckDB writer).
+in-process executor (one process, hence a single DuckDB writer), with the asset checks of
+``assets/checks.py`` (Great Expectations suites, blocking).
 
 ``python -m barometre.definitions`` materialises every asset on the bundled snapshot and prints
-a summary of the published database.
+a summary of the published database and of the checks; when a check or a source fails, it says
+which, and that the published database was left as it was (exit status 1).
 """
 
 from __future__ import annotations
@@ -18,13 +20,14 @@ from pathlib import Path
 import dagster as dg
 from dagster_duckdb_pandas import DuckDBPandasIOManager
 
-from assets import core, indicators, ingest, marts
+from assets import checks, core, indicators, ingest, marts
 from assets.resources import PublishedWarehouse, SourceFiles
 from barometre import warehouse
 from barometre.landing import DEFAULT_SNAPSHOT_DIR
 from sensors import schedules
 
 ALL_ASSETS = [*ingest.ASSETS, *core.ASSETS, *indicators.ASSETS, *marts.ASSETS]
+ALL_CHECKS = checks.CHECKS
 
 
 def build_resources(*, snapshot_dir: str | os.PathLike | None = None, work_db: str | os.PathLike | None = None,
@@ -46,6 +49,7 @@ def build_defs(**paths) -> dg.Definitions:
     """The code location. Tests pass ``snapshot_dir``, ``work_db`` and ``published_db``."""
     return dg.Definitions(
         assets=ALL_ASSETS,
+        asset_checks=ALL_CHECKS,
         jobs=schedules.JOBS,
         schedules=schedules.SCHEDULES,
         resources=build_resources(**paths),
@@ -57,10 +61,13 @@ defs = build_defs()
 
 
 def materialize_all(instance: dg.DagsterInstance | None = None, log_level: str = "DEBUG",
-                    **paths) -> dg.ExecuteInProcessResult:
-    """Materialise every asset in one in-process run (console log at ``log_level``)."""
+                    selection: dg.AssetSelection | None = None, **paths) -> dg.ExecuteInProcessResult:
+    """Materialise every asset (or ``selection``) with its checks in one in-process run (console
+    log at ``log_level``). A failed step or blocking check does not raise: the run's ``success``
+    is False and the assets downstream of the failure are not materialised."""
     run_config = {"loggers": {"console": {"config": {"log_level": log_level}}}}
-    return dg.materialize(ALL_ASSETS, resources=build_resources(**paths), instance=instance, run_config=run_config)
+    return dg.materialize([*ALL_ASSETS, *ALL_CHECKS], resources=build_resources(**paths), instance=instance,
+                          run_config=run_config, selection=selection, raise_on_error=False)
 
 
 def main() -> int:
@@ -70,12 +77,15 @@ def main() -> int:
     # shows warnings and errors, then the summary.
     result = materialize_all(instance=instance, log_level=os.environ.get("BAROMETRE_LOG_LEVEL", "WARNING"))
     wall = time.perf_counter() - start
-    if not result.success:
-        print("Materialisation failed; the published database was left as it was.", file=sys.stderr)
-        return 1
     published = build_resources()["published_warehouse"].path
+    report = checks.run_report(result, [key for a in ALL_ASSETS for key in a.keys])
+    if not result.success:
+        print(f"\nMaterialisation failed: {warehouse.untouched_note(published)}\n{report}", file=sys.stderr)
+        return 1
     print(warehouse.summary(published))
-    print(f"\n  Materialisation of {len(ALL_ASSETS)} assets: {wall:.1f} s wall time (in-process executor).")
+    print(f"\n{report}")
+    print(f"\n  Materialisation of {len(ALL_ASSETS)} assets and {len(checks.evaluations(result))} asset checks: "
+          f"{wall:.1f} s wall time (in-process executor).")
     return 0
 
 

@@ -10,6 +10,7 @@ before the replace, the published file is untouched.
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
 import duckdb
@@ -49,6 +50,15 @@ def publish(tables: dict[str, pd.DataFrame], path: str | os.PathLike) -> dict[st
     finally:
         staging.unlink(missing_ok=True)
     return counts
+
+
+def untouched_note(path: str | os.PathLike) -> str:
+    """What a failed run left published: the previous file, as it was."""
+    path = Path(path)
+    if not path.exists():
+        return f"nothing was published ({path} does not exist)."
+    stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(path.stat().st_mtime))
+    return f"the published database {path} was left as it was (last published {stamp})."
 
 
 def summary(path: str | os.PathLike) -> str:
