@@ -104,11 +104,15 @@ def _tidy(frame: pd.DataFrame, file: str, code_col: str, pairs: list[tuple[str, 
         keep = (years != "") | values.notna()
         for idx in frame.index[keep & (years == "")]:
             raise SourceFormatError(file, year_col, "value without a period", [frame.loc[idx].tolist()])
-        try:
-            periods = [parse_period(y) for y in years[keep]]
-        except PeriodError as exc:
-            bad = frame.loc[keep, [code_col, year_col]].head(3).values.tolist()
-            raise SourceFormatError(file, year_col, str(exc), bad) from None
+        periods, bad, error = [], [], None
+        for idx, label in years[keep].items():
+            try:
+                periods.append(parse_period(label))
+            except PeriodError as exc:
+                bad.append(idx)
+                error = error or exc
+        if bad:  # the rows whose period cannot be read, not the first rows of the file
+            raise SourceFormatError(file, year_col, str(error), frame.loc[bad, [code_col, year_col]].head(3).values.tolist())
         parts.append(pd.DataFrame({
             "code": frame.loc[keep, code_col].values,
             "name": frame.loc[keep, name_col].values if name_col else None,
