@@ -123,14 +123,17 @@ def step_failures(result: dg.ExecuteInProcessResult) -> list[str]:
 
 
 def run_report(result: dg.ExecuteInProcessResult, planned: list[dg.AssetKey]) -> str:
-    """The checks summary of a run, the steps that failed, and the assets left unmaterialised."""
-    lines = [validation.format_check_summary(evaluations(result))]
+    """The checks summary of a run of the ``planned`` assets (and their checks), the steps that
+    failed, and the assets left unmaterialised."""
+    keys = set(planned)
+    n_checks = sum(1 for c in CHECKS for key in c.check_keys if key.asset_key in keys)
+    lines = [validation.format_check_summary(evaluations(result), n_checks)]
     failures = step_failures(result)
     if failures:
         lines += ["  Failed steps:", *failures]
     done = {e.asset_key for e in result.get_asset_materialization_events()}
     skipped = [k.to_user_string() for k in planned if k not in done]
     if skipped:
-        lines.append(f"  Not materialised ({len(skipped)} of {len(planned)} assets, downstream of a failure): "
-                     + ", ".join(skipped))
+        lines.append(f"  Not materialised ({len(skipped)} of {len(planned)} assets: failed, or downstream of a "
+                     "failure): " + ", ".join(skipped))
     return "\n".join(lines)

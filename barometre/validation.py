@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import functools
 import math
+import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -278,6 +279,11 @@ def _run(table: str, rules: list[_Rule], frames: dict[str, pd.DataFrame]) -> dic
     return outcome
 
 
+def _non_capturing(regex: str) -> str:
+    """The same regex with non-capturing groups (GX's pandas engine warns about capturing ones)."""
+    return re.sub(r"(?<!\\)\((?!\?)", "(?:", regex)
+
+
 def _built(E: Any, i: int, rule: _Rule):
     expectation = rule.build(E)
     expectation.meta = {"rule": i, "group": rule.group}
@@ -463,7 +469,7 @@ def _raw_rules(schema: RawSchema, frame: pd.DataFrame, types: pd.DataFrame, cata
     for spec in schema.patterns:
         check = "keys_and_periods" if spec.column == schema.period else "columns_and_types"
         add(check, spec.label, spec.column,
-            lambda E, s=spec: E.ExpectColumnValuesToMatchRegex(column=s.column, regex=s.regex))
+            lambda E, s=spec: E.ExpectColumnValuesToMatchRegex(column=s.column, regex=_non_capturing(s.regex)))
 
     # territory_codes: the level's format, or (stricter, and cheaper) the set of known codes
     for spec in schema.codes:
@@ -473,7 +479,7 @@ def _raw_rules(schema: RawSchema, frame: pd.DataFrame, types: pd.DataFrame, cata
             pattern = spec.pattern or CODE_PATTERNS[spec.level].pattern
             add("territory_codes", label + scope, spec.column,
                 lambda E, s=spec, p=pattern: E.ExpectColumnValuesToMatchRegex(
-                    column=s.column, regex=p, row_condition=_condition(s.where)))
+                    column=s.column, regex=_non_capturing(p), row_condition=_condition(s.where)))
             continue
         known = spec.known
         if isinstance(known, str):
@@ -565,7 +571,7 @@ def _raw_rules(schema: RawSchema, frame: pd.DataFrame, types: pd.DataFrame, cata
     # quarantine rules (WARN)
     for spec in schema.quarantine:
         add(spec.name, spec.rule, spec.column,
-            lambda E, s=spec: E.ExpectColumnValuesToMatchRegex(column=s.column, regex=s.regex))
+            lambda E, s=spec: E.ExpectColumnValuesToMatchRegex(column=s.column, regex=_non_capturing(s.regex)))
     return rules, frames
 
 
@@ -744,13 +750,17 @@ def validate_indicator_values(values: pd.DataFrame, region_of: Mapping[str, str]
 # Reporting.
 
 
-def format_check_summary(evaluations: list[Mapping]) -> str:
+def format_check_summary(evaluations: list[Mapping], planned: int | None = None) -> str:
     """Plain-text summary of a run's check evaluations (``asset``, ``check``, ``passed``,
-    ``severity``, ``description``), failures and warnings first."""
+    ``severity``, ``description``): counts, then every failure and warning. ``planned`` is the
+    number of checks the run was to evaluate (those of a failed source are not)."""
     failed = [e for e in evaluations if not e["passed"] and e["severity"] == "ERROR"]
     warned = [e for e in evaluations if not e["passed"] and e["severity"] != "ERROR"]
     passed = len(evaluations) - len(failed) - len(warned)
-    lines = [f"  Asset checks (Great Expectations suites): {len(evaluations)} evaluated, {passed} passed, "
+    evaluated = f"{len(evaluations)} evaluated"
+    if planned is not None and planned != len(evaluations):
+        evaluated = f"{len(evaluations)} of {planned} evaluated ({planned - len(evaluations)} not run: their table was not materialised)"
+    lines = [f"  Asset checks (Great Expectations suites): {evaluated}, {passed} passed, "
              f"{len(failed)} failed, {len(warned)} warning{'s' if len(warned) != 1 else ''}"]
     lines += [f"    FAILED {e['asset']} · {e['check']}: {e['description']}" for e in failed]
     lines += [f"    WARN   {e['asset']} · {e['check']}: {e['description']}" for e in warned]

@@ -8,15 +8,10 @@ pytestmark = pytest.mark.integration
 
 
 @pytest.fixture(scope="module")
-def published(tmp_path_factory):
-    from barometre.definitions import materialize_all
-
-    tmp = tmp_path_factory.mktemp("barometre")
-    paths = dict(work_db=tmp / "work.duckdb", published_db=tmp / "barometre.duckdb")
-    result = materialize_all(**paths)
-    assert result.success
-    con = duckdb.connect(str(paths["published_db"]), read_only=True)
-    yield con, result
+def published(baseline):
+    """The session's baseline publication (tests/integration/conftest.py), opened read-only."""
+    con = duckdb.connect(str(baseline.published_db), read_only=True)
+    yield con, baseline.result
     con.close()
 
 
