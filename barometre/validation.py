@@ -460,7 +460,8 @@ def _raw_rules(schema: RawSchema, frame: pd.DataFrame, types: pd.DataFrame, cata
         batch="types", noun="column", index=("column",))
     required = dict.fromkeys([*schema.key, *([schema.period] if schema.period else []), *schema.required])
     for col in required:
-        if col in frame.columns:
+        # a numpy int64 or bool column cannot hold an empty cell (its kind is checked above)
+        if col in frame.columns and str(frame[col].dtype) not in ("int64", "bool"):
             add("columns_and_types", "no empty cell in a required column", col,
                 lambda E, col=col: E.ExpectColumnValuesToNotBeNull(column=col))
     for spec in schema.allowed:
@@ -525,8 +526,10 @@ def _raw_rules(schema: RawSchema, frame: pd.DataFrame, types: pd.DataFrame, cata
     if periods is not None:
         add("keys_and_periods", f"a period is one of {list(periods)}", schema.period,
             lambda E: E.ExpectColumnValuesToBeInSet(column=schema.period, value_set=list(periods)))
-        add("keys_and_periods", f"every period of {list(periods)} is present", schema.period,
-            lambda E: E.ExpectColumnDistinctValuesToContainSet(column=schema.period, value_set=list(periods)))
+        if not any(isinstance(c, Coverage) and c.by == (schema.period,) for c in schema.coverage):
+            # (a coverage rule by period already reports a missing period, with its territories)
+            add("keys_and_periods", f"every period of {list(periods)} is present", schema.period,
+                lambda E: E.ExpectColumnDistinctValuesToContainSet(column=schema.period, value_set=list(periods)))
     for spec in schema.ordered:
         check = "keys_and_periods" if _is_period_order(schema, spec) else "value_domains"
         add(check, spec.label or f"{spec.greater} ≥ {spec.lesser}", spec.greater,
