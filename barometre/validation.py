@@ -5,18 +5,13 @@ Every raw table is declared next to its parser (``SCHEMA`` in :mod:`barometre.so
 declarations, validates a table with them and turns the GX results into :class:`CheckOutcome`
 objects, one per check, that ``assets/checks.py`` reports as Dagster asset checks. It also
 checks the derived values of ``mart.indicator_values`` (:func:`validate_indicator_values`).
+docs/validation.md describes every rule.
 
-Checks of a raw table (a check exists when its table declares rules for it):
-
-- ``columns_and_types``: exactly the declared columns in order, their kinds, no empty cell in a
-  required column, categorical values and text patterns;
-- ``territory_codes``: codes have the format of their level and belong to its territories;
-- ``territory_coverage``: every expected territory is present in each period (missing ones are
-  reported by code and period), or the number of territories per period lies in its range;
-- ``keys_and_periods``: one row per key, only the expected periods and all of them;
-- ``value_domains``: the unit's domain, the catalogue's plausible bounds, orders between columns;
-- a quarantine rule (``median_eur_integer``) has a WARN check of its own: its rows are set aside
-  in ``mart.rejected_rows`` by the pipeline, the check reports them.
+A raw table has one blocking check, ``gx_suite``: its whole suite, whose expectations fall in
+the rule groups of :data:`RULE_GROUPS` (columns and types, territory codes, territory coverage,
+keys and periods, value domains), named in each failure. A quarantine rule
+(``median_eur_integer``) has a WARN check of its own: its rows are set aside in
+``mart.rejected_rows`` by the pipeline, and the check reports them.
 
 Great Expectations is imported lazily, once per process (:func:`gx_runtime`): the import costs
 about 3 s, so every check of a run shares one import and one ephemeral context. A suite runs
@@ -269,7 +264,8 @@ def _run(table: str, rules: list[_Rule], frames: dict[str, pd.DataFrame]) -> dic
                 failed.add(i)
         if not failed:
             continue
-        index = [c for c in indexed[0][1].index if c in frames[batch].columns]
+        index = [c for c in dict.fromkeys(c for i, r in indexed if i in failed for c in r.index)
+                 if c in frames[batch].columns]
         fmt = {"result_format": "SUMMARY", "partial_unexpected_count": MAX_EXAMPLES}
         if index:
             fmt["unexpected_index_column_names"] = index
@@ -337,8 +333,6 @@ def _detail(result: Any) -> str | None:
         if extra := [c for c in observed if c not in expected]:
             parts.append(f"unexpected {extra}")
         return "; ".join(parts) or f"order differs: {observed}"
-    if config.type == "expect_column_values_to_be_in_type_list" and "unexpected_count" not in r:
-        return f"observed dtype {r.get('observed_value')}, expected one of {list(config.kwargs['type_list'])}"
     if "observed_value" in r:
         return f"observed {_plain(r['observed_value'])}"
     if "partial_missing_list" in r:
@@ -464,6 +458,8 @@ def _raw_rules(schema: RawSchema, frame: pd.DataFrame, types: pd.DataFrame, cata
         if col in frame.columns and str(frame[col].dtype) not in ("int64", "bool"):
             add("columns_and_types", "no empty cell in a required column", col,
                 lambda E, col=col: E.ExpectColumnValuesToNotBeNull(column=col))
+    if set(schema.columns) - set(frame.columns):
+        return rules, frames  # schema drift: the other rules cannot be read on this table
     for spec in schema.allowed:
         add("columns_and_types", f"one of {list(spec.values)}", spec.column,
             lambda E, s=spec: E.ExpectColumnValuesToBeInSet(column=s.column, value_set=list(s.values)))
@@ -590,7 +586,7 @@ def validate_raw(schema: RawSchema, frame: pd.DataFrame, catalogue: Catalogue,
                          schema.examples, severity, time.perf_counter() - start,
                          check_of=lambda group: group if group in quarantined else SUITE_CHECK)
     for q in schema.quarantine:
-        if q.set_aside is None:
+        if q.set_aside is None or set(schema.columns) - set(frame.columns):
             continue
         aside = q.set_aside(frame)
         counts = {str(rule): int(n) for rule, n in aside["rule"].value_counts(sort=False).items()} if len(aside) else {}
