@@ -122,12 +122,24 @@ def step_failures(result: dg.ExecuteInProcessResult) -> list[str]:
     return out
 
 
+def check_seconds(result: dg.ExecuteInProcessResult) -> tuple[int, float]:
+    """Number and total duration of the check steps that succeeded in a run."""
+    durations = [e.event_specific_data.duration_ms / 1000 for e in result.get_step_success_events()
+                 if e.step_key.startswith("check_")]
+    return len(durations), sum(durations)
+
+
 def run_report(result: dg.ExecuteInProcessResult, planned: list[dg.AssetKey]) -> str:
     """The checks summary of a run of the ``planned`` assets (and their checks), the steps that
     failed, and the assets left unmaterialised."""
     keys = set(planned)
     n_checks = sum(1 for c in CHECKS for key in c.check_keys if key.asset_key in keys)
     lines = [validation.format_check_summary(evaluations(result), n_checks)]
+    steps, seconds = check_seconds(result)
+    if steps:
+        runtime = validation.gx_runtime()  # already imported by the checks of this run
+        lines.append(f"    the {steps} check steps that completed took {seconds:.1f} s, of which "
+                     f"{runtime.import_seconds:.1f} s to import Great Expectations (once per process)")
     failures = step_failures(result)
     if failures:
         lines += ["  Failed steps:", *failures]
