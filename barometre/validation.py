@@ -72,7 +72,9 @@ _CODE_RULES = {
     "epci": "an EPCI code is a 9-digit SIREN",
     "zone_emploi": "a zone d'emploi code has 4 digits (leading zeros kept)",
     "commune": "a commune code has 5 characters (2A/2B for Corsica, leading zeros kept)",
+    "ministere": "a Ministry code is 1…95 (with or without its leading zero), 2A, 2B or ZA…ZZ",
 }
+_LEVEL_NAMES = {"departement": "département", "region": "région"}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -166,7 +168,7 @@ class CheckOutcome:
     expectations: int
     failures: list[Failure] = field(default_factory=list)
     notes: dict = field(default_factory=dict)
-    seconds: float = 0.0
+    seconds: float = 0.0  # to validate the table (all its checks)
 
     @property
     def suite(self) -> str:
@@ -359,7 +361,7 @@ def _outcomes(table: str, checks: Mapping[str, str], rules: list[_Rule], results
                                     examples, None if count is not None and examples else _detail(result),
                                     rule.group))
         out.append(CheckOutcome(table, check, not failures, severity.get(check, "ERROR"), len(mine), failures,
-                                seconds=seconds / max(len(checks), 1)))
+                                seconds=seconds))
     return out
 
 
@@ -419,7 +421,7 @@ def _grid(frame: pd.DataFrame, spec: Coverage, groups: pd.DataFrame) -> pd.DataF
     for col in by:
         counts[col] = counts[col].astype(grid[col].dtype)
     grid = grid.merge(counts, on=[*by, spec.column], how="left")
-    grid["rows"] = grid["rows"].fillna(0).astype("int64")
+    grid["rows"] = grid["rows"].astype("float64").fillna(0).astype("int64")
     return grid[[spec.column, *by, "rows"]]
 
 
@@ -470,7 +472,9 @@ def _raw_rules(schema: RawSchema, frame: pd.DataFrame, types: pd.DataFrame, cata
 
     # territory_codes: the level's format, or (stricter, and cheaper) the set of known codes
     for spec in schema.codes:
-        label = _CODE_RULES.get(spec.level) if not spec.pattern else f"a {spec.level} code matches {spec.pattern}"
+        name = _LEVEL_NAMES.get(spec.level, spec.level)
+        label = _CODE_RULES.get(spec.level) if not spec.pattern or spec.known is None else None
+        label = label or f"a {name} code matches {spec.pattern}"
         scope = "" if not spec.where else " (rows with " + ", ".join(f"{k} = {v}" for k, v in spec.where.items()) + ")"
         if spec.known is None:
             pattern = spec.pattern or CODE_PATTERNS[spec.level].pattern
@@ -483,7 +487,7 @@ def _raw_rules(schema: RawSchema, frame: pd.DataFrame, types: pd.DataFrame, cata
             if known not in reference_sets:
                 raise ValueError(f"raw.{schema.table}: reference set {known!r} of column {spec.column!r} not supplied")
             known = reference_sets[known]
-        label = f"{label}: one of {spec.known_label}" if not spec.pattern else f"a {spec.level} code is one of {spec.known_label}"
+        label = f"{label}: one of {spec.known_label}" if not spec.pattern else f"a {name} code is one of {spec.known_label}"
         add("territory_codes", label + scope, spec.column,
             lambda E, s=spec, k=tuple(known): E.ExpectColumnValuesToBeInSet(
                 column=s.column, value_set=list(k), row_condition=_condition(s.where)))
