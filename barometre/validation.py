@@ -35,7 +35,17 @@ import pandas as pd
 
 from barometre.catalogue import Catalogue
 from barometre.geography import CODE_PATTERNS, REGIONS_OF_FRANCE
-from barometre.sources import cget_2018, chomage, cog, diplomes, drees_medecins, elections, etat_civil, filosofi, population
+from barometre.sources import (
+    cget_2018,
+    chomage,
+    cog,
+    diplomes,
+    drees_medecins,
+    elections,
+    etat_civil,
+    filosofi,
+    population,
+)
 from barometre.sources._schema import (
     KINDS,
     UNITS,
@@ -288,6 +298,12 @@ def _built(E: Any, i: int, rule: _Rule):
     return expectation
 
 
+def _at_least(E: Any, greater: str, lesser: str):
+    """``greater`` ≥ ``lesser`` on every row where both are present."""
+    return E.ExpectColumnPairValuesAToBeGreaterThanB(column_A=greater, column_B=lesser, or_equal=True,
+                                                    ignore_row_if="either_value_is_missing")
+
+
 def _plain(value: Any) -> Any:
     """A JSON-friendly Python value (numpy scalars, NaN and pd.NA become plain values / None)."""
     if isinstance(value, (list, tuple)):
@@ -487,7 +503,7 @@ def _raw_rules(schema: RawSchema, frame: pd.DataFrame, types: pd.DataFrame, cata
             if known not in reference_sets:
                 raise ValueError(f"raw.{schema.table}: reference set {known!r} of column {spec.column!r} not supplied")
             known = reference_sets[known]
-        label = f"{label}: one of {spec.known_label}" if not spec.pattern else f"a {name} code is one of {spec.known_label}"
+        label = f"a {name} code is one of {spec.known_label}" if spec.pattern else f"{label}: one of {spec.known_label}"
         add("territory_codes", label + scope, spec.column,
             lambda E, s=spec, k=tuple(known): E.ExpectColumnValuesToBeInSet(
                 column=s.column, value_set=list(k), row_condition=_condition(s.where)))
@@ -499,7 +515,7 @@ def _raw_rules(schema: RawSchema, frame: pd.DataFrame, types: pd.DataFrame, cata
         if isinstance(spec, Coverage):
             if schema.period and spec.by == (schema.period,) and periods is not None:
                 # every expected period, present or not
-                groups = pd.DataFrame({schema.period: list(periods)}).astype({schema.period: frame[schema.period].dtype})
+                groups = pd.DataFrame({schema.period: pd.Series(periods, dtype=frame[schema.period].dtype)})
             else:
                 groups = _where(frame, spec.where)[list(spec.by)]
             frames[name] = _grid(frame, spec, groups)
@@ -513,13 +529,15 @@ def _raw_rules(schema: RawSchema, frame: pd.DataFrame, types: pd.DataFrame, cata
             span = f"{spec.low}" if spec.low == spec.high else f"{spec.low}–{spec.high}"
             scope = "" if not spec.where else " (" + ", ".join(f"{k} = {v}" for k, v in spec.where.items()) + ")"
             add("territory_coverage", f"{span} {spec.label}{scope}", spec.column,
-                lambda E, s=spec: E.ExpectColumnValuesToBeBetween(column="territories", min_value=s.low, max_value=s.high),
+                lambda E, s=spec: E.ExpectColumnValuesToBeBetween(column="territories", min_value=s.low,
+                                                                  max_value=s.high),
                 batch=name, noun="group", index=tuple(spec.by))
 
     # keys_and_periods
     key = list(schema.key)
     if len(key) == 1:
-        add("keys_and_periods", f"one row per {key[0]}", key[0], lambda E: E.ExpectColumnValuesToBeUnique(column=key[0]))
+        add("keys_and_periods", f"one row per {key[0]}", key[0],
+            lambda E: E.ExpectColumnValuesToBeUnique(column=key[0]))
     else:
         add("keys_and_periods", f"one row per ({', '.join(key)})", ", ".join(key),
             lambda E: E.ExpectCompoundColumnsToBeUnique(column_list=key))
@@ -533,8 +551,7 @@ def _raw_rules(schema: RawSchema, frame: pd.DataFrame, types: pd.DataFrame, cata
     for spec in schema.ordered:
         check = "keys_and_periods" if _is_period_order(schema, spec) else "value_domains"
         add(check, spec.label or f"{spec.greater} ≥ {spec.lesser}", spec.greater,
-            lambda E, s=spec: E.ExpectColumnPairValuesAToBeGreaterThanB(column_A=s.greater, column_B=s.lesser,
-                                                                        or_equal=True, ignore_row_if="either_value_is_missing"))
+            lambda E, s=spec: _at_least(E, s.greater, s.lesser))
 
     # value_domains
     for n, spec in enumerate(s for s in schema.values if isinstance(s, IndicatorValues)):
@@ -550,12 +567,10 @@ def _raw_rules(schema: RawSchema, frame: pd.DataFrame, types: pd.DataFrame, cata
             lambda E: E.ExpectColumnValuesToNotBeNull(column="indicator_id"), batch=name,
             index=(*ex, spec.key_column))
         add("value_domains", "a value is ≥ its indicator's plausible minimum (catalogue)", spec.column,
-            lambda E, s=spec: E.ExpectColumnPairValuesAToBeGreaterThanB(column_A=s.column, column_B="plausible_min",
-                                                                        or_equal=True, ignore_row_if="either_value_is_missing"),
+            lambda E, s=spec: _at_least(E, s.column, "plausible_min"),
             batch=name, index=(*ex, "indicator_id"))
         add("value_domains", "a value is ≤ its indicator's plausible maximum (catalogue)", spec.column,
-            lambda E, s=spec: E.ExpectColumnPairValuesAToBeGreaterThanB(column_A="plausible_max", column_B=s.column,
-                                                                        or_equal=True, ignore_row_if="either_value_is_missing"),
+            lambda E, s=spec: _at_least(E, "plausible_max", s.column),
             batch=name, index=(*ex, "indicator_id"))
     for spec in (s for s in schema.values if isinstance(s, Values)):
         unit = UNITS[spec.unit]
@@ -722,17 +737,17 @@ def validate_indicator_values(values: pd.DataFrame, region_of: Mapping[str, str]
     ):
         add("derived_region_values", rule, column, build, "derived_regions", reg_index)
     add("france_within_regions", "a France value is ≥ the smallest value of its régions", "value",
-        lambda E: E.ExpectColumnPairValuesAToBeGreaterThanB(column_A="value", column_B="region_min", or_equal=True, ignore_row_if="either_value_is_missing"),
+        lambda E: _at_least(E, "value", "region_min"),
         "france", reg_index)
     add("france_within_regions", "a France value is ≤ the largest value of its régions", "value",
-        lambda E: E.ExpectColumnPairValuesAToBeGreaterThanB(column_A="region_max", column_B="value", or_equal=True, ignore_row_if="either_value_is_missing"),
+        lambda E: _at_least(E, "region_max", "value"),
         "france", reg_index)
     plaus_index = ("indicator_id", "level", "code", "geography_vintage", "period", "source_id")
     add("plausible_bounds", "a value is ≥ its indicator's plausible minimum (catalogue)", "value",
-        lambda E: E.ExpectColumnPairValuesAToBeGreaterThanB(column_A="value", column_B="plausible_min", or_equal=True, ignore_row_if="either_value_is_missing"),
+        lambda E: _at_least(E, "value", "plausible_min"),
         "plausible", plaus_index)
     add("plausible_bounds", "a value is ≤ its indicator's plausible maximum (catalogue)", "value",
-        lambda E: E.ExpectColumnPairValuesAToBeGreaterThanB(column_A="plausible_max", column_B="value", or_equal=True, ignore_row_if="either_value_is_missing"),
+        lambda E: _at_least(E, "plausible_max", "value"),
         "plausible", plaus_index)
     results = _run(table, rules, {k: v for k, v in frames.items() if len(v) or k == "plausible"})
     outcomes = _outcomes(table, DERIVED_CHECKS, rules, results, lambda row: table, (*reg_index, "level"), {},
@@ -762,7 +777,8 @@ def format_check_summary(evaluations: list[Mapping], planned: int | None = None)
     passed = len(evaluations) - len(failed) - len(warned)
     evaluated = f"{len(evaluations)} evaluated"
     if planned is not None and planned != len(evaluations):
-        evaluated = f"{len(evaluations)} of {planned} evaluated ({planned - len(evaluations)} not run: their table was not materialised)"
+        evaluated = (f"{len(evaluations)} of {planned} evaluated ({planned - len(evaluations)} not run: their table was "
+                     "not materialised)")
     lines = [f"  Asset checks (Great Expectations suites): {evaluated}, {passed} passed, "
              f"{len(failed)} failed, {len(warned)} warning{'s' if len(warned) != 1 else ''}"]
     lines += [f"    FAILED {e['asset']} · {e['check']}: {e['description']}" for e in failed]

@@ -112,7 +112,8 @@ def _tidy(frame: pd.DataFrame, file: str, code_col: str, pairs: list[tuple[str, 
                 bad.append(idx)
                 error = error or exc
         if bad:  # the rows whose period cannot be read, not the first rows of the file
-            raise SourceFormatError(file, year_col, str(error), frame.loc[bad, [code_col, year_col]].head(3).values.tolist())
+            examples = frame.loc[bad, [code_col, year_col]].head(3).values.tolist()
+            raise SourceFormatError(file, year_col, str(error), examples)
         parts.append(pd.DataFrame({
             "code": frame.loc[keep, code_col].values,
             "name": frame.loc[keep, name_col].values if name_col else None,
