@@ -1,14 +1,16 @@
 """Dagster entry point of the barometer (named in ``workspace.yaml``), and ``make run``.
 
 This is the only module of :mod:`barometre` that imports Dagster: it assembles the assets of
-``assets/`` (with the automation conditions and freshness policies of ``sensors/automation.py``)
-and the schedule, source-release sensors and failure alerts of ``sensors/`` into one
-:class:`dagster.Definitions` with the in-process executor (one process, hence a single DuckDB
-writer per run; ``dagster.yaml`` lets one run at a time write).
+``assets/`` (with the automation conditions and freshness policies of ``sensors/automation.py``),
+the asset checks of ``assets/checks.py`` (Great Expectations suites, blocking) and the schedule,
+source-release sensors and failure alerts of ``sensors/`` into one :class:`dagster.Definitions`
+with the in-process executor (one process, hence a single DuckDB writer per run;
+``dagster.yaml`` lets one run at a time write).
 
 ``python -m barometre.definitions`` materialises every asset on the bundled snapshot (or, with
 ``BAROMETRE_SOURCES=live``, on the publishers' live files) and prints a summary of the published
-database.
+database and of the checks; when a check or a source fails, it says which, and that the
+published database was left as it was (exit status 1).
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from assets import cohesion, core, indicators, ingest, marts, report
+from assets import checks, cohesion, core, indicators, ingest, marts, report
 from assets.report import ReportSite
 from assets.resources import PublishedWarehouse, SourceFiles, WorkDatabase
 from barometre import warehouse
@@ -32,6 +34,7 @@ from sensors import alerts, automation, releases, schedules
 
 ALL_ASSETS = automation.with_policies([*ingest.ASSETS, *core.ASSETS, *indicators.ASSETS, *marts.ASSETS,
                                        *cohesion.ASSETS, *report.ASSETS])
+ALL_CHECKS = checks.CHECKS
 JOBS = [*schedules.JOBS, *releases.JOBS]
 SENSORS = [*releases.SENSORS, *alerts.SENSORS, *automation.SENSORS]
 
@@ -69,6 +72,7 @@ def build_defs(**paths) -> dg.Definitions:
     """The code location. Tests pass ``snapshot_dir``, ``work_db``, ``published_db``…"""
     return dg.Definitions(
         assets=ALL_ASSETS,
+        asset_checks=ALL_CHECKS,
         jobs=JOBS,
         schedules=schedules.SCHEDULES,
         sensors=SENSORS,
@@ -81,10 +85,13 @@ defs = build_defs()
 
 
 def materialize_all(instance: dg.DagsterInstance | None = None, log_level: str = "DEBUG",
-                    **paths) -> dg.ExecuteInProcessResult:
-    """Materialise every asset in one in-process run (console log at ``log_level``)."""
+                    selection: dg.AssetSelection | None = None, **paths) -> dg.ExecuteInProcessResult:
+    """Materialise every asset (or ``selection``) with its checks in one in-process run (console
+    log at ``log_level``). A failed step or blocking check does not raise: the run's ``success``
+    is False and the assets downstream of the failure are not materialised."""
     run_config = {"loggers": {"console": {"config": {"log_level": log_level}}}}
-    return dg.materialize(ALL_ASSETS, resources=build_resources(**paths), instance=instance, run_config=run_config)
+    return dg.materialize([*ALL_ASSETS, *ALL_CHECKS], resources=build_resources(**paths), instance=instance,
+                          run_config=run_config, selection=selection, raise_on_error=False)
 
 
 def main() -> int:
@@ -94,14 +101,18 @@ def main() -> int:
     # shows warnings and errors, then the summary.
     result = materialize_all(instance=instance, log_level=os.environ.get("BAROMETRE_LOG_LEVEL", "WARNING"))
     wall = time.perf_counter() - start
+    published = build_resources()["published_warehouse"].path
+    report = checks.run_report(result, [key for a in ALL_ASSETS for key in a.keys])
     if not result.success:
-        print("Materialisation failed; the published database was left as it was.", file=sys.stderr)
+        print(f"\nMaterialisation failed: {warehouse.untouched_note(published)}\n{report}", file=sys.stderr)
         return 1
-    print(warehouse.summary(build_resources()["published_warehouse"].path))
-    report = result.asset_materializations_for_node("barometre_report")[0].metadata
-    print(f"\n  Report: {report['index'].value} ({report['pages'].value} pages, built in "
-          f"{report['build_seconds'].value} s from the published file): open it in a browser, no server needed.")
-    print(f"\n  Materialisation of {len(ALL_ASSETS)} assets: {wall:.1f} s wall time (in-process executor).")
+    print(warehouse.summary(published))
+    print(f"\n{report}")
+    site = result.asset_materializations_for_node("barometre_report")[0].metadata
+    print(f"\n  Report: {site['index'].value} ({site['pages'].value} pages, built in "
+          f"{site['build_seconds'].value} s from the published file): open it in a browser, no server needed.")
+    print(f"\n  Materialisation of {len(ALL_ASSETS)} assets and {len(checks.evaluations(result))} asset checks: "
+          f"{wall:.1f} s wall time (in-process executor).")
     return 0
 
 

@@ -18,6 +18,7 @@ import functools
 import hashlib
 import os
 import subprocess
+import time
 from importlib import metadata
 from pathlib import Path
 
@@ -141,6 +142,13 @@ def read_publication(con: duckdb.DuckDBPyConnection) -> dict:
     if len(rows) != 1:
         raise ValueError(f"mart.{PUBLICATION_TABLE} has {len(rows)} rows, expected 1")
     return dict(zip(names, rows[0]))
+def untouched_note(path: str | os.PathLike) -> str:
+    """What a failed run left published: the previous file, as it was."""
+    path = Path(path)
+    if not path.exists():
+        return f"nothing was published ({path} does not exist)."
+    stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(path.stat().st_mtime))
+    return f"the published database {path} was left as it was (last published {stamp})."
 
 
 def summary(path: str | os.PathLike) -> str:

@@ -20,12 +20,79 @@ import json
 
 import pandas as pd
 
-from barometre.geography import invalid_codes
+from barometre.geography import DEPARTEMENTS, FRANCE_TERRITORIES, REGIONS, invalid_codes
 from barometre.periods import PeriodError, parse_period
 from barometre.sources._csv import SourceFormatError, decode, read_delimited, to_number
+from barometre.sources._schema import (
+    Allowed,
+    Codes,
+    CountRange,
+    Coverage,
+    IndicatorValues,
+    Ordered,
+    Pattern,
+    RawSchema,
+)
 
 TIDY_COLUMNS = ["source_file", "cget_id", "level", "geography_vintage", "code", "name", "period",
                 "period_start", "period_end", "value"]
+ZE_FILE = "barometre_2018/ze_wgs84_utf8.topojson"
+EPCI_FILE = "barometre_2018/epci2018_wgs84_utf8.topojson"
+
+_BY_FILE = ("source_file", "period")
+SCHEMA = RawSchema(
+    table="cget_barometre_2018", source_id="cget_barometre_2018",
+    files="barometre_2018/carte_*.csv, histo_*.csv, baro.csv",
+    columns={"source_file": "text", "cget_id": "text", "level": "text", "geography_vintage": "text", "code": "text",
+             "name": "text", "period": "text", "period_start": "number", "period_end": "number", "value": "float"},
+    key=("source_file", "cget_id", "code", "period"), period="period",
+    required=("level", "geography_vintage", "period_start", "period_end"),
+    codes=(
+        Codes("code", "france", tuple(FRANCE_TERRITORIES), "the France perimeters", where={"level": "france"}),
+        Codes("code", "region", REGIONS, "the 18 régions of the COG", where={"level": "region"}),
+        Codes("code", "departement", DEPARTEMENTS, "the 101 départements", where={"level": "departement"}),
+        Codes("code", "zone_emploi", "ze_2010", "the zones d'emploi 2010 of the CGET's mesh",
+              where={"level": "zone_emploi"}),
+        Codes("code", "epci", "epci_2018", "the EPCI 2018 of the CGET's mesh",
+              where={"level": "epci", "geography_vintage": "epci_2018"}),
+        Codes("code", "epci", where={"level": "epci", "geography_vintage": "epci_2017"}),  # no mesh bundled
+    ),
+    # Counts of the July 2018 publication, per file and period: histo_6_5 has no row for Guyane,
+    # and the map files of 6_5, 4_6 and 6_1 cover fewer or more territories than the others.
+    coverage=(
+        Coverage("code", DEPARTEMENTS, "the 101 départements", by=_BY_FILE, where={"level": "departement"}),
+        CountRange("code", 17, 18, "régions per file and period", by=_BY_FILE, where={"level": "region"}),
+        CountRange("code", 314, 322, "zones d'emploi 2010 per file and period", by=_BY_FILE,
+                   where={"level": "zone_emploi"}),
+        CountRange("code", 1259, 1272, "EPCI per file and period", by=_BY_FILE, where={"level": "epci"}),
+        CountRange("code", 1, 1, "France value per indicator and period", by=("cget_id", "period"),
+                   where={"level": "france"}),
+    ),
+    values=(IndicatorValues("value", "cget_id"),),
+    patterns=(Pattern("period", r"^[0-9]{4}(-[0-9]{4})?$", "a period is 'YYYY' or 'YYYY-YYYY' (ASCII hyphen)"),),
+    allowed=(Allowed("level", ("france", "region", "departement", "epci", "zone_emploi")),
+             Allowed("geography_vintage", ("cog_2026", "ze_2010", "epci_2017", "epci_2018"))),
+    ordered=(Ordered("period_end", "period_start"),),
+    examples=("source_file", "cget_id", "code", "period"),
+    file_of=lambda row: row["source_file"],
+)
+
+TERRITOIRES_SCHEMA = RawSchema(
+    table="cget_territoires", source_id="cget_barometre_2018", files=f"{ZE_FILE}, {EPCI_FILE}",
+    columns={"level": "text", "geography_vintage": "text", "code": "text", "name": "text"},
+    key=("level", "geography_vintage", "code"), required=("name",),
+    codes=(Codes("code", "zone_emploi", where={"level": "zone_emploi"}), Codes("code", "epci", where={"level": "epci"})),
+    coverage=(CountRange("code", 322, 322, "zones d'emploi 2010 in the mesh", by=(), where={"level": "zone_emploi"}),
+              CountRange("code", 1264, 1264, "EPCI 2018 in the mesh", by=(), where={"level": "epci"})),
+    allowed=(Allowed("level", ("zone_emploi", "epci")), Allowed("geography_vintage", ("ze_2010", "epci_2018"))),
+    examples=("level", "code"),
+    file_of=lambda row: ZE_FILE if row["level"] == "zone_emploi" else EPCI_FILE,
+)
+
+
+def mesh_codes(territoires: pd.DataFrame) -> dict[str, tuple[str, ...]]:
+    """Reference sets of the CGET's meshes for :data:`SCHEMA`: ``{geography_vintage: codes}``."""
+    return {vintage: tuple(sorted(group["code"])) for vintage, group in territoires.groupby("geography_vintage")}
 
 
 def _tidy(frame: pd.DataFrame, file: str, code_col: str, pairs: list[tuple[str, str]], *,
@@ -37,11 +104,16 @@ def _tidy(frame: pd.DataFrame, file: str, code_col: str, pairs: list[tuple[str, 
         keep = (years != "") | values.notna()
         for idx in frame.index[keep & (years == "")]:
             raise SourceFormatError(file, year_col, "value without a period", [frame.loc[idx].tolist()])
-        try:
-            periods = [parse_period(y) for y in years[keep]]
-        except PeriodError as exc:
-            bad = frame.loc[keep, [code_col, year_col]].head(3).values.tolist()
-            raise SourceFormatError(file, year_col, str(exc), bad) from None
+        periods, bad, error = [], [], None
+        for idx, label in years[keep].items():
+            try:
+                periods.append(parse_period(label))
+            except PeriodError as exc:
+                bad.append(idx)
+                error = error or exc
+        if bad:  # the rows whose period cannot be read, not the first rows of the file
+            examples = frame.loc[bad, [code_col, year_col]].head(3).values.tolist()
+            raise SourceFormatError(file, year_col, str(error), examples)
         parts.append(pd.DataFrame({
             "code": frame.loc[keep, code_col].values,
             "name": frame.loc[keep, name_col].values if name_col else None,

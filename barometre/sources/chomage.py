@@ -16,9 +16,14 @@ import pandas as pd
 from barometre.geography import invalid_codes
 from barometre.sources import _sdmx
 from barometre.sources._csv import SourceFormatError, read_departement_panel
+from barometre.sources._schema import departement_panel
 
 FILE = "departements_2012_2021/unemployment_insee.csv"
 COLUMNS = ["code_departement", "year", "unemployment_rate", "unemployment_rate_raw"]
+
+SCHEMA = departement_panel("chomage_departement", "insee_chomage_localise", FILE,
+                           {"unemployment_rate": ("%", "taux_chomage"), "unemployment_rate_raw": ("%", "taux_chomage")},
+                           years=range(2012, 2022))
 
 
 def parse(raw: bytes, file: str = FILE) -> pd.DataFrame:

@@ -16,9 +16,14 @@ import json
 
 import pandas as pd
 
+from barometre.geography import DEPARTEMENTS, REGIONS
 from barometre.sources._csv import SourceFormatError
+from barometre.sources._schema import Allowed, Codes, CountRange, Coverage, RawSchema, Values
 
 SOURCE_ID = "etalab_decoupage_administratif"
+# Codes the COG gives the collectivités d'outre-mer (with the TAAF and Clipperton) in its
+# départements and régions lists (from COG 2022; COG 2021 gives their communes none).
+COLLECTIVITES_OUTRE_MER = ("975", "977", "978", "984", "986", "987", "988", "989")
 
 
 def path(vintage: int, name: str) -> str:
@@ -137,3 +142,64 @@ def cog_pairs(references: pd.DataFrame) -> list[tuple[int, int, int, int]]:
 def static_population_departements(catalogue) -> dict[str, str]:
     """Départements whose populations the releases do not update (catalogue), code → reason."""
     return catalogue.source(SOURCE_ID).extra.get("static_population_departements", {})
+
+
+# Schemas of the raw COG tables (one row per release × record; the period is the release).
+
+def _vintages(catalogue) -> tuple[int, ...]:
+    return tuple(sorted(int(v) for v in catalogue.source(SOURCE_ID).extra["vintages"]))
+
+
+_BY = ("cog_vintage",)
+_DEP_OR_COM = DEPARTEMENTS + COLLECTIVITES_OUTRE_MER
+_REG_OR_COM = REGIONS + COLLECTIVITES_OUTRE_MER
+_PATTERN_OR_COM = r"^([0-9]{2}|2A|2B|97[1-8]|98[4-9])$"
+
+
+def _schema(table: str, name: str, **fields) -> RawSchema:
+    return RawSchema(table=table, source_id=SOURCE_ID, files=f"cog/*/{name}.json.gz", period="cog_vintage",
+                     periods=_vintages, file_of=lambda row: path(int(row["cog_vintage"]), name), **fields)
+
+
+COMMUNES_SCHEMA = _schema(
+    "cog_communes", "communes",
+    columns={"cog_vintage": "int", "code_commune": "text", "nom": "text", "code_departement": "text",
+             "code_region": "text", "population": "int", "anciens_codes": "text"},
+    key=("cog_vintage", "code_commune"), required=("nom",),
+    codes=(Codes("code_commune", "commune"),
+           Codes("code_departement", "departement", _DEP_OR_COM, "the 101 départements and the COM",
+                 pattern=_PATTERN_OR_COM),
+           Codes("code_region", "region", _REG_OR_COM, "the 18 régions and the COM", pattern=_PATTERN_OR_COM)),
+    coverage=(CountRange("code_commune", 34_000, 36_000, "communes per COG release", by=_BY),
+              Coverage("code_departement", DEPARTEMENTS, "the 101 départements (each has communes)", by=_BY)),
+    values=(Values("population", "count"),),
+    examples=("cog_vintage", "code_commune"),
+)
+EPCI_SCHEMA = _schema(
+    "cog_epci_membres", "epci",
+    columns={"cog_vintage": "int", "code_epci": "text", "nom_epci": "text", "type_epci": "text", "code_commune": "text"},
+    key=("cog_vintage", "code_commune"),  # a commune belongs to one EPCI at most
+    required=("code_epci", "nom_epci", "type_epci"),
+    codes=(Codes("code_epci", "epci"), Codes("code_commune", "commune")),
+    coverage=(CountRange("code_epci", 1_200, 1_300, "EPCI à fiscalité propre per COG release", by=_BY),),
+    allowed=(Allowed("type_epci", ("CA", "CC", "CU", "METRO", "MET69")),),
+    examples=("cog_vintage", "code_epci", "code_commune"),
+)
+DEPARTEMENTS_SCHEMA = _schema(
+    "cog_departements", "departements",
+    columns={"cog_vintage": "int", "code_departement": "text", "nom": "text", "code_region": "text"},
+    key=("cog_vintage", "code_departement"), required=("nom", "code_region"),
+    codes=(Codes("code_departement", "departement", _DEP_OR_COM, "the 101 départements and the COM",
+                 pattern=_PATTERN_OR_COM),
+           Codes("code_region", "region", _REG_OR_COM, "the 18 régions and the COM", pattern=_PATTERN_OR_COM)),
+    coverage=(Coverage("code_departement", DEPARTEMENTS, "the 101 départements", by=_BY),),
+    examples=("cog_vintage", "code_departement"),
+)
+REGIONS_SCHEMA = _schema(
+    "cog_regions", "regions",
+    columns={"cog_vintage": "int", "code_region": "text", "nom": "text"},
+    key=("cog_vintage", "code_region"), required=("nom",),
+    codes=(Codes("code_region", "region", _REG_OR_COM, "the 18 régions and the COM", pattern=_PATTERN_OR_COM),),
+    coverage=(Coverage("code_region", REGIONS, "the 18 régions", by=_BY),),
+    examples=("cog_vintage", "code_region"),
+)

@@ -6,8 +6,13 @@ from __future__ import annotations
 import pandas as pd
 
 from barometre.sources._csv import read_departement_panel
+from barometre.sources._schema import departement_panel
 
 FILE = "departements_2012_2021/doctor_density_drees.csv"
+
+SCHEMA = departement_panel("medecins_departement", "drees_medecins", FILE,
+                           {"doctor_density_per_100k": ("/100k", "medecins_pour_100k"), "n_doctors": "count"},
+                           years=range(2012, 2022))
 
 
 def parse(raw: bytes, file: str = FILE) -> pd.DataFrame:

@@ -17,6 +17,7 @@ import pandas as pd
 
 from barometre.geography import DEPARTEMENTS
 from barometre.sources._csv import SourceFormatError, read_delimited, to_number
+from barometre.sources._schema import Allowed, Codes, Coverage, Ordered, RawSchema, Values
 
 FILES = {
     2007: "elections/2007-t1-definitifs-departements.csv",
@@ -46,6 +47,25 @@ ABROAD_CODE = "ZZ"
 
 COLUMNS = ["year", "code_ministere", "kind", "code_departement", "libelle", "inscrits", "abstentions",
            "votants", "exprimes", "pct_votants_inscrits", "provisional"]
+
+SCHEMA = RawSchema(
+    table="presidentielle_t1_departement", source_id="interieur_presidentielle_t1",
+    files="elections/*-t1-*-departements.csv",
+    columns={"year": "int", "code_ministere": "text", "kind": "text", "code_departement": "text", "libelle": "text",
+             "inscrits": "int", "abstentions": "int", "votants": "int", "exprimes": "int",
+             "pct_votants_inscrits": "float", "provisional": "bool"},
+    key=("year", "code_ministere"), period="year", periods=tuple(FILES),
+    required=("kind", "libelle", "inscrits", "abstentions", "votants", "exprimes", "pct_votants_inscrits"),
+    codes=(Codes("code_ministere", "ministere", pattern=r"^([0-9]{1,2}|2A|2B|Z[A-Z])$"),
+           Codes("code_departement", "departement", DEPARTEMENTS, "the 101 départements")),
+    coverage=(Coverage("code_departement", DEPARTEMENTS, "the 101 départements", by=("year",)),),
+    values=(*(Values(c, "count") for c in ("inscrits", "abstentions", "votants", "exprimes")),
+            Values("pct_votants_inscrits", "%", "participation_presidentielle_t1")),
+    allowed=(Allowed("kind", ("departement", "com", "etranger")),),
+    ordered=(Ordered("inscrits", "votants"), Ordered("votants", "exprimes")),
+    examples=("year", "code_ministere"),
+    file_of=lambda row: FILES[int(row["year"])],
+)
 
 
 def insee_code(code: str) -> tuple[str, str | None]:

@@ -5,8 +5,12 @@ from __future__ import annotations
 import pandas as pd
 
 from barometre.sources._csv import read_departement_panel
+from barometre.sources._schema import departement_panel
 
 FILE = "departements_2012_2021/population_insee.csv"
+
+SCHEMA = departement_panel("population_departement", "insee_estimations_population", FILE, {"pop_jan1": "count"},
+                           years=range(2012, 2022))
 
 
 def parse(raw: bytes, file: str = FILE) -> pd.DataFrame:

@@ -1,8 +1,27 @@
-"""A read-only connection to the published database of the session's single full run
-(``snapshot_build`` in tests/conftest.py), shared by the integration test modules."""
+"""The session's single full run (``snapshot_build`` in tests/conftest.py: every asset and every
+check on the bundled snapshot, in a temporary directory), shared by the integration test
+modules: as a read-only connection (``published``) or as paths (``baseline``). Tests that need a
+database to change copy it first."""
 
+from dataclasses import dataclass
+from pathlib import Path
+
+import dagster as dg
 import duckdb
 import pytest
+
+
+@dataclass(frozen=True)
+class Baseline:
+    work_db: Path
+    published_db: Path
+    result: dg.ExecuteInProcessResult
+
+
+@pytest.fixture(scope="session")
+def baseline(snapshot_build) -> Baseline:
+    paths, result = snapshot_build
+    return Baseline(result=result, work_db=paths["work_db"], published_db=paths["published_db"])
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,101 @@
+"""The asset checks on the real snapshot, and the checks of the derived values on tampered
+copies of the baseline's mart.indicator_values."""
+
+import dagster as dg
+import duckdb
+import pandas as pd
+import pytest
+
+from barometre import validation
+
+pytestmark = pytest.mark.integration
+
+
+def test_every_check_passes_on_the_real_snapshot_but_the_filosofi_medians(baseline):
+    evaluations = {(e.asset_key.to_user_string(), e.check_name): e for e in baseline.result.get_asset_check_evaluations()}
+    assert len(evaluations) == 19  # 15 raw suites, the Filosofi median rule, 3 derived-value checks
+    failed = {key: e.severity for key, e in evaluations.items() if not e.passed}
+    assert failed == {("raw/filosofi_departement", "median_eur_integer"): dg.AssetCheckSeverity.WARN}
+    assert {k for k in evaluations if k[0] == "mart/indicator_values"} == {
+        ("mart/indicator_values", name) for name in validation.DERIVED_CHECKS}
+    derived = evaluations[("mart/indicator_values", "derived_region_values")].metadata
+    assert derived["rows_checked"].value == 487
+
+
+def test_every_raw_asset_has_a_blocking_suite():
+    from barometre.definitions import defs
+
+    graph = defs.resolve_asset_graph()
+    raw = {k for k in graph.get_all_asset_keys() if k.path[0] == "raw"}
+    specs = {(s.asset_key, s.name): s for c in defs.asset_checks for s in c.check_specs}
+    assert {k for k, name in specs if name == "gx_suite"} == raw
+    assert all(s.blocking for (k, name), s in specs.items() if name != "median_eur_integer")
+    assert not specs[(dg.AssetKey(["raw", "filosofi_departement"]), "median_eur_integer")].blocking
+
+
+@pytest.fixture(scope="module")
+def mart(baseline):
+    con = duckdb.connect(str(baseline.work_db), read_only=True)
+    try:
+        values = con.execute("SELECT * FROM mart.indicator_values").df()
+        region_of = dict(con.execute("SELECT code_departement, code_region FROM core.departement_region").fetchall())
+    finally:
+        con.close()
+    return values, region_of
+
+
+def _outcome(values, region_of, catalogue, name):
+    [outcome] = [o for o in validation.validate_indicator_values(values, region_of, catalogue) if o.name == name]
+    return outcome
+
+
+def _row(values, **key):
+    """The index of the one row of ``values`` with these column values."""
+    [index] = values.index[(values[list(key)] == pd.Series(key)).all(axis=1)]
+    return index
+
+
+def test_a_region_value_that_is_not_the_ratio_of_its_departements_sums(mart, catalogue):
+    values, region_of = mart
+    values = values.copy()
+    i = _row(values, indicator_id="participation_presidentielle_t1", level="region", code="11", period="2017",
+             source_id="interieur_presidentielle_t1")
+    values.loc[i, "value"] += 0.5
+    outcome = _outcome(values, region_of, catalogue, "derived_region_values")
+    [failure] = outcome.failures
+    assert failure.message().startswith(
+        "mart.indicator_values: column 'value_gap': région value = formula(Σ numerators, Σ denominators) of its "
+        "départements [expect_column_values_to_be_between]: 1 row; e.g. {'indicator_id': "
+        "'participation_presidentielle_t1', 'source_id': 'interieur_presidentielle_t1', 'code': '11', 'period': '2017'")
+
+
+def test_a_region_that_lost_a_departement(mart, catalogue):
+    values, region_of = mart
+    i = _row(values, indicator_id="medecins_pour_100k", level="departement", code="2A", period="2015")
+    outcome = _outcome(values.drop(index=i), region_of, catalogue, "derived_region_values")
+    rules = [(f.rule, f.examples[0]["code"], f.examples[0].get("missing_departements")) for f in outcome.failures]
+    assert rules[0] == ("a derived région has the counts of all its départements", "94", "2A")
+    assert "région numerator = Σ numerators of its départements" in [f.rule for f in outcome.failures]
+
+
+def test_a_france_value_outside_its_regions(mart, catalogue):
+    values, region_of = mart
+    values = values.copy()
+    i = _row(values, indicator_id="medecins_pour_100k", level="france", code="FRM", period="2015")
+    values.loc[i, "value"] = 250.0  # régions range from 267.4 to 400.8
+    outcome = _outcome(values, region_of, catalogue, "france_within_regions")
+    [failure] = outcome.failures
+    assert failure.rule == "a France value is ≥ the smallest value of its régions"
+    assert failure.examples == [{"indicator_id": "medecins_pour_100k", "source_id": "drees_medecins", "code": "FRM",
+                                 "period": "2015", "value": 250.0, "region_min": pytest.approx(267.394, abs=1e-3)}]
+
+
+def test_a_value_outside_its_plausible_bounds(mart, catalogue):
+    values, region_of = mart
+    values = values.copy()
+    i = _row(values, indicator_id="taux_chomage", level="departement", code="2B", period="2020")
+    values.loc[i, "value"] = 85.0
+    outcome = _outcome(values, region_of, catalogue, "plausible_bounds")
+    [failure] = outcome.failures
+    assert failure.rule == "a value is ≤ its indicator's plausible maximum (catalogue)"
+    assert failure.examples[0]["code"] == "2B" and failure.examples[0]["plausible_max"] == 40.0
