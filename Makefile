@@ -4,6 +4,7 @@
 #   make ui     the Dagster UI (dagster dev) on http://127.0.0.1:3000
 #   make browser       install headless Chromium and its driver (Debian packages) when missing
 #   make test-browser  install them, then run the browser tests of the report
+#   make bench  where the time goes and how the cost grows (under 10 min); writes docs/benchmarks.md
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -14,7 +15,7 @@ UI_PORT ?= 3000
 # Debian packages of the browser tests; apt-get needs root (sudo otherwise).
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: install run test ui clean browser test-browser
+.PHONY: install run test ui bench clean browser test-browser
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +46,9 @@ browser:
 
 test-browser: install browser
 	$(PY) -m pytest -m browser
+
+bench: install
+	$(PY) -m tests.bench
 
 ui: install $(DAGSTER_HOME)/dagster.yaml
 	DAGSTER_HOME=$(DAGSTER_HOME) $(VENV)/bin/dagster dev -w workspace.yaml -h 127.0.0.1 -p $(UI_PORT)
