@@ -393,8 +393,8 @@ def report(p: dict, sc: dict, info: dict, loads: dict, total: float, reps: int, 
           "- Step times come from the run's event log: STEP_START → STEP_SUCCESS of each step; a step that records "
           "an asset materialisation is an asset, one that only records check evaluations is a check (asset checks "
           "added later are picked up without change). Inside a step, the time between two consecutive events is "
-          "attributed to the event that ends it (LOADED_INPUT: the IO manager's load; STEP_OUTPUT or "
-          "ASSET_CHECK_EVALUATION: the body; ASSET_MATERIALIZATION or HANDLED_OUTPUT after the output: the IO "
+          "attributed to the event that ends it (LOADED_INPUT: the IO manager's load; STEP_OUTPUT, "
+          "ASSET_CHECK_EVALUATION or a message the body logs before its output: the body; ASSET_MATERIALIZATION or HANDLED_OUTPUT after the output: the IO "
           "manager's store), minus the time the instance took to write the previous event, measured by wrapping "
           "`DagsterInstance.handle_new_event`.",
           "- The floor reads the files the catalogue lists (the pipeline's `raw` assets read the same files) "

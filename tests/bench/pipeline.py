@@ -14,7 +14,8 @@
 
 Step times come from the run's events: STEP_START → STEP_SUCCESS. Within a step, the time
 between two consecutive events is split by the event that ends it (LOADED_INPUT: the IO manager
-loading an input; STEP_OUTPUT or ASSET_CHECK_EVALUATION: the asset or check body;
+loading an input; STEP_OUTPUT, ASSET_CHECK_EVALUATION or a message the body logs before its
+output: the asset or check body;
 ASSET_MATERIALIZATION/HANDLED_OUTPUT after the output: the IO manager storing it; anything else:
 Dagster's own step machinery), and the time
 the instance spends writing each event to its event log is measured by wrapping
@@ -126,8 +127,11 @@ def step_report(entries: list, write_time: dict) -> dict:
             kind = _type(e)
             if kind in _LOAD:
                 phases["load"] += work
-            elif kind == "ASSET_CHECK_EVALUATION" or (kind == "STEP_OUTPUT" and _type(prev) not in _BODY):
-                phases["body"] += work  # (a STEP_OUTPUT right after a check evaluation is bookkeeping)
+            elif (kind == "ASSET_CHECK_EVALUATION" or (kind == "STEP_OUTPUT" and _type(prev) not in _BODY)
+                  or (kind == "LOG" and not seen_output)):
+                # (a STEP_OUTPUT right after a check evaluation is bookkeeping; a message the body
+                # logs before its output ends a stretch of the body, not of Dagster)
+                phases["body"] += work
             elif kind in _STORE and seen_output:
                 phases["store"] += work
             else:

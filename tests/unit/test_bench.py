@@ -43,6 +43,8 @@ def test_figure_is_median_min_max():
 
 
 def _entry(t, kind, step, asset=None, check=None):
+    if kind == "LOG":  # a message logged by the asset's body: no Dagster event
+        return SimpleNamespace(timestamp=t, step_key=step, dagster_event=None)
     data = SimpleNamespace(asset_key=SimpleNamespace(path=check[0].split("/")), check_name=check[1]) if check else None
     event = SimpleNamespace(event_type_value=kind, asset_key=SimpleNamespace(path=asset.split("/")) if asset else None,
                             event_specific_data=data)
@@ -111,3 +113,17 @@ def test_script_baseline_gives_our_numbers():
     few = communes[communes["code_region"].isin(["94", "01"])]
     out = scaling.check(periods=2, communes=few)
     assert out["disparity_rows"] > 0 and out["ranking_rows"] == 16 * 2 * (len(few) + 3 + 2)
+
+
+def test_time_before_a_message_the_body_logs_is_body():
+    # barometre_report: 1.76 s of body, then its context.log.info, then its output
+    entries = [
+        _entry(0.0, "STEP_START", "barometre_report"),
+        _entry(1.76, "LOG", "barometre_report"),
+        _entry(1.77, "STEP_OUTPUT", "barometre_report"),
+        _entry(1.78, "ASSET_MATERIALIZATION", "barometre_report", asset="barometre_report"),
+        _entry(1.80, "STEP_SUCCESS", "barometre_report"),
+    ]
+    (step,) = step_report(entries, {})["steps"]
+    assert step["body"] == pytest.approx(1.77)
+    assert step["store"] == pytest.approx(0.01) and step["dagster"] == pytest.approx(0.02)
