@@ -180,8 +180,10 @@ def pipeline_figures(m: dict) -> dict:
         f[f"remat_second_{phase}"] = Figure.of(sum(s[phase] for s in r["second_run"]["steps"]) for r in remats)
     f["remat_steps"] = [s["label"] for s in remats[0]["steps"]]
     f["remat_selected"] = remats[0]["selected"]
+    f["remat_selected_checks"] = remats[0]["selected_checks"]
     f["remat_only_downstream"] = all(
-        sorted(a for s in r["steps"] for a in s["assets"]) == r["selected"] for r in remats)
+        sorted(a for s in r["steps"] for a in s["assets"]) == r["selected"]
+        and sorted(c for s in r["steps"] for c in s["checks"]) == r["selected_checks"] for r in remats)
     f["remat_file"] = remats[0]["changed_file"]
     by_step = defaultdict(list)
     for r in remats:
@@ -327,7 +329,8 @@ def report(p: dict, sc: dict, info: dict, loads: dict, total: float, reps: int, 
           f"`{p['remat_file']}` of a copy of the snapshot is written again — **a benchmark change: the same "
           "bytes, a new modification time, no value altered or invented** — then only its asset and everything "
           f"downstream is materialised (`AssetSelection.keys(\"raw/chomage_departement\").downstream()`, "
-          f"{len(p['remat_selected'])} assets), each run in a fresh process.", "",
+          f"{len(p['remat_selected'])} assets with their {len(p['remat_selected_checks'])} asset checks, as the "
+          "source's refresh job runs them), each run in a fresh process.", "",
           "| | median (min–max), runs |", "|---|---|",
           f"| wall time of the run in a new process, imports excluded | {p['remat_wall'].fmt()} |",
           f"| imports and run, from the process's first line | {p['remat_process_wall'].fmt()} |",
