@@ -4,9 +4,11 @@ Everything that leaves the machine goes through :class:`HttpClient`:
 
 - retries with exponential backoff and jitter (``urllib3.util.Retry``) on connection errors, read
   timeouts, 429 and 5xx, honouring ``Retry-After`` (capped, so a server cannot park the run for
-  hours); no home-made retry loop;
+  hours); a 429 without ``Retry-After`` waits a whole quota minute; no home-made retry loop;
 - connect and read timeouts, a descriptive User-Agent;
-- an optional per-host rate limit (INSEE's APIs allow 30 requests per minute);
+- an optional per-host rate limit (INSEE's APIs allow 30 requests per minute): one slot per
+  request the pipeline makes; urllib3's retries of that request happen below the limiter and take
+  no slot (hence the minute's wait after a 429);
 - ``BAROMETRE_MIRROR``: ``https://HOST/PATH`` is fetched from ``$BAROMETRE_MIRROR/HOST/PATH``
   (mirrors, air-gapped installs, tests).
 
@@ -40,6 +42,7 @@ DEFAULT_USER_AGENT = (f"barometre-cohesion/{_VERSION} (Barometre de la cohesion 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 # INSEE documents a quota of 30 requests per minute for Melodi and the BDM (a 429 beyond it).
 DEFAULT_RATE_LIMITS = {"api.insee.fr": 30.0, "bdm.insee.fr": 30.0}
+QUOTA_WINDOW = 60.0  # seconds a 429 without Retry-After waits before its retry (capped by retry_after_max)
 
 
 class FetchError(RuntimeError):
@@ -59,10 +62,11 @@ class HttpSettings:
     connect_timeout: float = 10.0
     read_timeout: float = 60.0
     retries: int = 4
-    backoff_factor: float = 1.0     # sleeps 0, 2, 4, 8 … × factor / 2 between attempts (urllib3 2.x)
+    backoff_factor: float = 1.0     # sleeps 0, 2, 4, 8 … × factor between attempts (urllib3 2.x)
     backoff_jitter: float = 1.0     # + uniform(0, jitter) seconds
     backoff_max: float = 60.0
-    retry_after_max: float = 120.0  # a longer Retry-After is shortened to this
+    retry_after_max: float = 120.0  # a longer Retry-After is shortened to this; a 429 without one waits
+                                    # min(QUOTA_WINDOW, retry_after_max)
     rate_limits: Mapping[str, float] = field(default_factory=lambda: dict(DEFAULT_RATE_LIMITS))
     mirror: str | None = None
 
@@ -113,17 +117,29 @@ class _RateLimitedAdapter(HTTPAdapter):
 
 
 class _CappedRetry(Retry):
-    """``Retry`` whose ``Retry-After`` wait is capped (``retry_after_max``, set per client)."""
+    """``Retry`` with the pipeline's waits after a refusal (the subclass made per client sets
+    ``retry_after_cap`` to ``HttpSettings.retry_after_max``):
 
-    retry_after_max: float = 120.0
+    - a ``Retry-After`` is honoured up to ``retry_after_cap`` seconds. Not urllib3's own
+      ``retry_after_max`` (an instance attribute since urllib3 2.6.3, 6 hours by default, set by
+      ``Retry.__init__``: a class attribute of that name would be shadowed);
+    - a 429 without ``Retry-After`` waits ``min(QUOTA_WINDOW, retry_after_cap)`` rather than the
+      short backoff: the quotas the pipeline meets are per minute, and a retry does not go through
+      the rate limiter (it is made inside ``urlopen``, below ``HTTPAdapter.send``), so retrying
+      within the same minute would only spend the attempts.
+    """
+
+    retry_after_cap: float = 120.0
 
     def get_retry_after(self, response):
         seconds = super().get_retry_after(response)
-        return None if seconds is None else min(seconds, self.retry_after_max)
+        if seconds is None:
+            return min(QUOTA_WINDOW, self.retry_after_cap) if response.status == 429 else None
+        return min(seconds, self.retry_after_cap)
 
 
 def build_retry(settings: HttpSettings) -> Retry:
-    retry_class = type("CappedRetry", (_CappedRetry,), {"retry_after_max": settings.retry_after_max})
+    retry_class = type("CappedRetry", (_CappedRetry,), {"retry_after_cap": settings.retry_after_max})
     return retry_class(
         total=settings.retries, connect=settings.retries, read=settings.retries, status=settings.retries,
         other=0, backoff_factor=settings.backoff_factor, backoff_jitter=settings.backoff_jitter,

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from barometre import warehouse
-from barometre.http import FetchError, HttpClient, HttpSettings, mirror_url
+from barometre.http import FetchError, HttpClient, HttpSettings, build_retry, mirror_url
 from barometre.landing import Landing, LiveConfigError, LiveFile, live_registry, live_source_ids, open_store
 from tests.support.http_server import Delay, HtmlPage, Status, Truncate, free_port
 
@@ -71,6 +71,35 @@ def test_fault_503_with_retry_after_waits_as_told(env, http_server):
     landed = landing.land(live, session="run-2")
     assert time.monotonic() - start >= 1.0  # the backoff alone is ~0.01 s: the server's 1 s was honoured
     assert landed.http_status == 200 and landing.target(live).read_bytes() == BARO
+
+
+def test_fault_429_without_retry_after_waits_the_quota_minute(env, http_server):
+    """Retries are made below the rate limiter: after a 429 that does not say how long to wait,
+    the retry waits min(60 s, retry_after_max) — 2 s here — instead of the ~0.01 s backoff."""
+    landing, live, first, published = env
+    http_server.put("/ba-coh-terr/data/csv/baro.csv", BARO)
+    http_server.script("/ba-coh-terr/data/csv/baro.csv", Status(429))
+    start = time.monotonic()
+    landed = landing.land(live, session="run-2")
+    assert time.monotonic() - start >= 2.0
+    assert [r.method for r in http_server.requests_for(live.url)] == ["GET", "GET", "GET"]  # first run, 429, 200
+    assert landed.http_status == 200 and landing.target(live).read_bytes() == BARO
+
+
+def test_retry_after_is_capped_by_the_settings():
+    """HttpSettings.retry_after_max caps a server's Retry-After (urllib3 >= 2.6.3 has its own
+    retry_after_max, 6 h by default, which must not win) and sets the wait after a bare 429."""
+    from urllib3 import HTTPResponse
+
+    retry = build_retry(HttpSettings())  # retry_after_max 120 s
+    assert retry.get_retry_after(HTTPResponse(status=503, headers={"Retry-After": "3600"})) == 120.0
+    assert retry.get_retry_after(HTTPResponse(status=429, headers={"Retry-After": "5"})) == 5
+    assert retry.get_retry_after(HTTPResponse(status=429)) == 60.0     # a quota minute
+    assert retry.get_retry_after(HTTPResponse(status=503)) is None     # the exponential backoff
+    assert retry.new(total=1).get_retry_after(HTTPResponse(status=429)) == 60.0  # kept by each increment
+    short = build_retry(HttpSettings(retry_after_max=10.0))
+    assert short.get_retry_after(HTTPResponse(status=429)) == 10.0
+    assert short.get_retry_after(HTTPResponse(status=503, headers={"Retry-After": "30"})) == 10.0
 
 
 @pytest.mark.parametrize("fault,message", [
