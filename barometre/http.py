@@ -127,6 +127,10 @@ class _CappedRetry(Retry):
       short backoff: the quotas the pipeline meets are per minute, and a retry does not go through
       the rate limiter (it is made inside ``urlopen``, below ``HTTPAdapter.send``), so retrying
       within the same minute would only spend the attempts.
+
+    The error that ends a request (``MaxRetryError``, or the error itself when it may not be
+    retried, e.g. a POST's read timeout) gets an ``attempts`` attribute: how many requests were
+    actually sent, for :meth:`HttpClient._explain`.
     """
 
     retry_after_cap: float = 120.0
@@ -136,6 +140,13 @@ class _CappedRetry(Retry):
         if seconds is None:
             return min(QUOTA_WINDOW, self.retry_after_cap) if response.status == 429 else None
         return min(seconds, self.retry_after_cap)
+
+    def increment(self, *args, **kwargs):
+        try:
+            return super().increment(*args, **kwargs)
+        except Exception as exc:
+            exc.attempts = len(self.history) + 1  # one history entry per earlier failed attempt
+            raise
 
 
 def build_retry(settings: HttpSettings) -> Retry:
@@ -199,22 +210,29 @@ class HttpClient:
             raise FetchError(url, self._explain(exc)) from None
 
     def _explain(self, exc: requests.exceptions.RequestException) -> str:
-        """One line saying what failed, after how many attempts."""
-        attempts = f"after {self.settings.retries + 1} attempts"
+        """One line saying what failed and after how many attempts (when requests were sent).
+
+        Never an exception's own text beyond a known cause: it may quote the URL, whose path and
+        query can be a secret (the alert webhook's token)."""
+        if isinstance(exc, (requests.exceptions.InvalidURL, requests.exceptions.MissingSchema,
+                            requests.exceptions.InvalidSchema)):
+            return f"invalid URL ({type(exc).__name__}), no request sent"
         reason = exc.args[0] if exc.args else exc
         inner = getattr(reason, "reason", None) or reason  # urllib3's MaxRetryError.reason
+        count = getattr(reason, "attempts", None)
+        attempts = "" if count is None else f" after {count} attempt{'' if count == 1 else 's'}"
         if isinstance(exc, requests.exceptions.ReadTimeout) or isinstance(inner, ReadTimeoutError):
-            return f"read timeout ({self.settings.read_timeout:g} s without data) {attempts}"
-        if isinstance(inner, NewConnectionError):  # (a subclass of ConnectTimeoutError in urllib3 2)
+            return f"read timeout ({self.settings.read_timeout:g} s without data){attempts}"
+        if isinstance(inner, NameResolutionError):  # a NewConnectionError: tested first
+            return f"cannot resolve the host name{attempts}"
+        if isinstance(inner, NewConnectionError):  # a subclass of ConnectTimeoutError in urllib3 2
             cause = "connection refused" if "refused" in str(inner).lower() else str(inner).split(": ", 1)[-1]
-            return f"cannot connect ({cause}) {attempts}"
+            return f"cannot connect ({cause}){attempts}"
         if isinstance(exc, requests.exceptions.ConnectTimeout) or isinstance(inner, ConnectTimeoutError):
-            return f"connection timed out ({self.settings.connect_timeout:g} s) {attempts}"
-        if isinstance(inner, NameResolutionError):
-            return f"cannot resolve the host name {attempts}"
+            return f"connection timed out ({self.settings.connect_timeout:g} s){attempts}"
         if isinstance(inner, ProtocolError):
-            return f"connection broken ({inner.args[0] if inner.args else inner}) {attempts}"
-        return f"request failed {attempts} ({type(inner).__name__}: {inner})"
+            return f"connection broken ({inner.args[0] if inner.args else type(inner).__name__}){attempts}"
+        return f"request failed{attempts} ({type(inner).__name__})"
 
     def close(self) -> None:
         self.session.close()
