@@ -88,8 +88,26 @@ def redact_url(url: str | None) -> str:
     """``https://hooks.example.org/T000/B000/XXXX`` → ``https://hooks.example.org/…``."""
     if not url:
         return "(none)"
+    if webhook_url_problem(url):
+        return "(not an http(s)://host URL)"
     parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.hostname or '?'}/…"
+    return f"{parts.scheme}://{parts.hostname}/…"
+
+
+def webhook_url_problem(url: str) -> str | None:
+    """Why ``url`` cannot be POSTed to (None for ``http(s)://host…``), without quoting any of it:
+    a URL that lost its scheme would otherwise reach requests, whose error quotes it whole."""
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError:
+        return "the webhook URL cannot be parsed"
+    if "://" not in url:
+        return "the webhook URL has no scheme (expected http(s)://host/…)"
+    if parts.scheme not in ("http", "https"):
+        return "the webhook URL's scheme is not http or https"
+    if not parts.hostname:
+        return "the webhook URL names no host"
+    return None
 
 
 def _connect(path: str | os.PathLike, read_only: bool = False, attempts: int = 10) -> duckdb.DuckDBPyConnection:
@@ -143,7 +161,11 @@ def read_events(path: str | os.PathLike) -> list[dict]:
 
 
 def post_alert(url: str, event: FailureEvent, client: HttpClient | None = None) -> str:
-    """POST the event to the webhook; returns what happened, without the URL (a secret)."""
+    """POST the event to the webhook; returns what happened, without the URL (a secret). A URL
+    that is not ``http(s)://host…`` is refused before anything is sent."""
+    problem = webhook_url_problem(url)
+    if problem:
+        return f"failed: {problem}, nothing sent"
     own = client is None
     client = client or HttpClient(HttpSettings(connect_timeout=5.0, read_timeout=10.0, retries=2, backoff_factor=0.5,
                                                rate_limits={}))

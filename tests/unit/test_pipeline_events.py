@@ -5,6 +5,8 @@ import subprocess
 import sys
 from datetime import datetime, timezone
 
+import pytest
+
 from barometre.pipeline_events import (
     FailureEvent,
     is_recorded,
@@ -75,8 +77,25 @@ def test_alert_failures_are_reported_without_the_url():
     assert "s3cr3t" not in status
 
 
+@pytest.mark.parametrize("url,status", [
+    ("hooks.example.org/services/T0/B0/SECRETTOKEN",
+     "failed: the webhook URL has no scheme (expected http(s)://host/…), nothing sent"),
+    ("hooks.example.org:8443/services/T0/B0/SECRETTOKEN",  # urlsplit reads 'hooks.example.org' as the scheme
+     "failed: the webhook URL has no scheme (expected http(s)://host/…), nothing sent"),
+    ("ftp://hooks.example.org/services/T0/B0/SECRETTOKEN", "failed: the webhook URL's scheme is not http or https, nothing sent"),
+    ("https:///services/T0/B0/SECRETTOKEN", "failed: the webhook URL names no host, nothing sent"),
+    ("https://[hooks.example.org/services/T0/B0/SECRETTOKEN", "failed: the webhook URL cannot be parsed, nothing sent"),
+])
+def test_a_malformed_webhook_url_is_refused_without_quoting_it(url, status):
+    """requests' error for such a URL quotes it whole ('Invalid URL … Perhaps you meant
+    https://…SECRETTOKEN?'): it would reach the sensor's log and mart.pipeline_events.webhook."""
+    assert post_alert(url, EVENT) == status
+    assert "SECRETTOKEN" not in status and "SECRETTOKEN" not in redact_url(url)
+
+
 def test_redact_url_keeps_scheme_and_host_only():
     assert redact_url("https://hooks.slack.com/services/T0001/B0002/s3cr3t") == "https://hooks.slack.com/…"
+    assert redact_url("hooks.slack.com/services/T0001/B0002/s3cr3t") == "(not an http(s)://host URL)"
     assert redact_url(None) == "(none)"
 
 
