@@ -10,7 +10,10 @@ readers open it ``read_only``.
 
 When ``BAROMETRE_ALERT_WEBHOOK`` is set, the failure is also POSTed as JSON to that URL (a
 Slack/Mattermost-style incoming webhook reads its ``text``). The URL is treated as a secret: it is
-never written to the table or the logs, only its scheme and host (:func:`redact_url`).
+never written to the table or the logs, only its scheme and host (:func:`redact_url`). The row is
+inserted first (``webhook`` = ``pending``), then the alert is POSTed and its outcome written
+(:func:`set_webhook`): the row is what makes a retried tick skip the run, so an alert is sent at
+most once.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_EVENTS_DB = PROJECT_ROOT / "data" / "work" / "pipeline_events.duckdb"
 WEBHOOK_ENV = "BAROMETRE_ALERT_WEBHOOK"
 RUN_FAILURE = "run_failure"
+PENDING = "pending"  # the row is in, the alert not (yet) sent or its outcome not written
 TITLE = "Baromètre de la cohésion des territoires"
 
 _DDL = """
@@ -44,7 +48,7 @@ create table if not exists mart.pipeline_events (
     error        varchar,               -- the first failed step's error (exception class: message), or the run's
     occurred_at  timestamptz not null,  -- when the run ended
     recorded_at  timestamptz not null,
-    webhook      varchar not null,      -- not configured | sent (HTTP 200) | failed: <reason>
+    webhook      varchar not null,      -- not configured | pending | sent (HTTP 200) | failed: <reason>
     primary key (event_type, run_id)
 )
 """
@@ -145,6 +149,16 @@ def record_failure(path: str | os.PathLike, event: FailureEvent, webhook: str) -
                     [RUN_FAILURE, event.run_id, event.job_name, event.launched_by, list(event.failed_steps),
                      event.error, event.occurred_at, datetime.now(timezone.utc), webhook])
         return con.execute("select count(*) from mart.pipeline_events").fetchall()[0][0] > before
+    finally:
+        con.close()
+
+
+def set_webhook(path: str | os.PathLike, run_id: str, webhook: str, event_type: str = RUN_FAILURE) -> None:
+    """Write what became of the alert of a recorded run (its row was inserted ``pending``)."""
+    con = _connect(path)
+    try:
+        con.execute("update mart.pipeline_events set webhook = ? where event_type = ? and run_id = ?",
+                    [webhook, event_type, run_id])
     finally:
         con.close()
 

@@ -15,6 +15,7 @@ from barometre.pipeline_events import (
     read_events,
     record_failure,
     redact_url,
+    set_webhook,
 )
 from tests.support.http_server import free_port
 from tests.support.webhook import WebhookReceiver
@@ -40,6 +41,14 @@ def test_a_failure_is_recorded_once(tmp_path):
         "error": "FetchError: https://bdm.insee.fr/series/sdmx/data/TAUX-CHOMAGE: HTTP 404 Not Found",
         "webhook": "not configured"}
     assert row["occurred_at"] == EVENT.occurred_at
+
+
+def test_the_alert_outcome_replaces_pending(tmp_path):
+    path = tmp_path / "pipeline_events.duckdb"
+    assert record_failure(path, EVENT, "pending") is True
+    assert [row["webhook"] for row in read_events(path)] == ["pending"]
+    set_webhook(path, EVENT.run_id, "sent (HTTP 200)")
+    assert [row["webhook"] for row in read_events(path)] == ["sent (HTTP 200)"]
 
 
 def test_the_file_is_not_held_between_writes(tmp_path):
