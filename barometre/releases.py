@@ -18,8 +18,11 @@ ingested on a guess (a COG year needs its vintage and witness population in the 
 
 Every request goes through :class:`barometre.http.HttpClient` (so ``BAROMETRE_MIRROR`` applies)
 with short timeouts and one retry (:func:`check_settings`): a check must end well within a
-sensor tick. A check that cannot be made raises :class:`ReleaseCheckError` naming the URL and the
-reason; the sensor then skips and keeps what it had seen.
+sensor tick (Dagster's 60 s timeout). There is no overall deadline: the requests of a ``head``
+check are made one after another (28 for the CGET tool), so a slow server can push the tick past
+the timeout; Dagster then fails the tick and the next one checks again (docs/orchestration.md).
+A check that cannot be made raises :class:`ReleaseCheckError` naming the URL and the reason; the
+sensor then skips and keeps what it had seen.
 
 The version of a release is the first 16 hex digits of the SHA-256 of its evidence, so the same
 files always give the same version (the sensors' run key).
