@@ -5,7 +5,9 @@ The catalogue gives every source a ``cadence`` (``yearly``, ``quarterly``, ``per
 ``cadences.yaml``, to
 
 - the time after which a raw table read from that source is shown *stale* in the UI (a warning,
-  then a failure: Dagster freshness policies attached in ``sensors/automation.py``);
+  then a failure: Dagster freshness policies attached in ``sensors/automation.py``), counted from
+  the table's last materialisation — so it measures how long the refresh has not rebuilt the
+  table (stopped or failing), not how old the publisher's data are;
 - how often the source-release sensor of a live source asks its publisher for a new release.
 
 >>> cadence_kind("yearly (census, rolling five-year surveys)")

@@ -4,9 +4,11 @@ Everything that leaves the machine goes through :class:`HttpClient`:
 
 - retries with exponential backoff and jitter (``urllib3.util.Retry``) on connection errors, read
   timeouts, 429 and 5xx, honouring ``Retry-After`` (capped, so a server cannot park the run for
-  hours); no home-made retry loop;
+  hours); a 429 without ``Retry-After`` waits a whole quota minute; no home-made retry loop;
 - connect and read timeouts, a descriptive User-Agent;
-- an optional per-host rate limit (INSEE's APIs allow 30 requests per minute);
+- an optional per-host rate limit (INSEE's APIs allow 30 requests per minute): one slot per
+  request the pipeline makes; urllib3's retries of that request happen below the limiter and take
+  no slot (hence the minute's wait after a 429);
 - ``BAROMETRE_MIRROR``: ``https://HOST/PATH`` is fetched from ``$BAROMETRE_MIRROR/HOST/PATH``
   (mirrors, air-gapped installs, tests).
 
@@ -40,6 +42,7 @@ DEFAULT_USER_AGENT = (f"barometre-cohesion/{_VERSION} (Barometre de la cohesion 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 # INSEE documents a quota of 30 requests per minute for Melodi and the BDM (a 429 beyond it).
 DEFAULT_RATE_LIMITS = {"api.insee.fr": 30.0, "bdm.insee.fr": 30.0}
+QUOTA_WINDOW = 60.0  # seconds a 429 without Retry-After waits before its retry (capped by retry_after_max)
 
 
 class FetchError(RuntimeError):
@@ -59,10 +62,11 @@ class HttpSettings:
     connect_timeout: float = 10.0
     read_timeout: float = 60.0
     retries: int = 4
-    backoff_factor: float = 1.0     # sleeps 0, 2, 4, 8 … × factor / 2 between attempts (urllib3 2.x)
+    backoff_factor: float = 1.0     # sleeps 0, 2, 4, 8 … × factor between attempts (urllib3 2.x)
     backoff_jitter: float = 1.0     # + uniform(0, jitter) seconds
     backoff_max: float = 60.0
-    retry_after_max: float = 120.0  # a longer Retry-After is shortened to this
+    retry_after_max: float = 120.0  # a longer Retry-After is shortened to this; a 429 without one waits
+                                    # min(QUOTA_WINDOW, retry_after_max)
     rate_limits: Mapping[str, float] = field(default_factory=lambda: dict(DEFAULT_RATE_LIMITS))
     mirror: str | None = None
 
@@ -113,17 +117,40 @@ class _RateLimitedAdapter(HTTPAdapter):
 
 
 class _CappedRetry(Retry):
-    """``Retry`` whose ``Retry-After`` wait is capped (``retry_after_max``, set per client)."""
+    """``Retry`` with the pipeline's waits after a refusal (the subclass made per client sets
+    ``retry_after_cap`` to ``HttpSettings.retry_after_max``):
 
-    retry_after_max: float = 120.0
+    - a ``Retry-After`` is honoured up to ``retry_after_cap`` seconds. Not urllib3's own
+      ``retry_after_max`` (an instance attribute since urllib3 2.6.3, 6 hours by default, set by
+      ``Retry.__init__``: a class attribute of that name would be shadowed);
+    - a 429 without ``Retry-After`` waits ``min(QUOTA_WINDOW, retry_after_cap)`` rather than the
+      short backoff: the quotas the pipeline meets are per minute, and a retry does not go through
+      the rate limiter (it is made inside ``urlopen``, below ``HTTPAdapter.send``), so retrying
+      within the same minute would only spend the attempts.
+
+    The error that ends a request (``MaxRetryError``, or the error itself when it may not be
+    retried, e.g. a POST's read timeout) gets an ``attempts`` attribute: how many requests were
+    actually sent, for :meth:`HttpClient._explain`.
+    """
+
+    retry_after_cap: float = 120.0
 
     def get_retry_after(self, response):
         seconds = super().get_retry_after(response)
-        return None if seconds is None else min(seconds, self.retry_after_max)
+        if seconds is None:
+            return min(QUOTA_WINDOW, self.retry_after_cap) if response.status == 429 else None
+        return min(seconds, self.retry_after_cap)
+
+    def increment(self, *args, **kwargs):
+        try:
+            return super().increment(*args, **kwargs)
+        except Exception as exc:
+            exc.attempts = len(self.history) + 1  # one history entry per earlier failed attempt
+            raise
 
 
 def build_retry(settings: HttpSettings) -> Retry:
-    retry_class = type("CappedRetry", (_CappedRetry,), {"retry_after_max": settings.retry_after_max})
+    retry_class = type("CappedRetry", (_CappedRetry,), {"retry_after_cap": settings.retry_after_max})
     return retry_class(
         total=settings.retries, connect=settings.retries, read=settings.retries, status=settings.retries,
         other=0, backoff_factor=settings.backoff_factor, backoff_jitter=settings.backoff_jitter,
@@ -183,22 +210,29 @@ class HttpClient:
             raise FetchError(url, self._explain(exc)) from None
 
     def _explain(self, exc: requests.exceptions.RequestException) -> str:
-        """One line saying what failed, after how many attempts."""
-        attempts = f"after {self.settings.retries + 1} attempts"
+        """One line saying what failed and after how many attempts (when requests were sent).
+
+        Never an exception's own text beyond a known cause: it may quote the URL, whose path and
+        query can be a secret (the alert webhook's token)."""
+        if isinstance(exc, (requests.exceptions.InvalidURL, requests.exceptions.MissingSchema,
+                            requests.exceptions.InvalidSchema)):
+            return f"invalid URL ({type(exc).__name__}), no request sent"
         reason = exc.args[0] if exc.args else exc
         inner = getattr(reason, "reason", None) or reason  # urllib3's MaxRetryError.reason
+        count = getattr(reason, "attempts", None)
+        attempts = "" if count is None else f" after {count} attempt{'' if count == 1 else 's'}"
         if isinstance(exc, requests.exceptions.ReadTimeout) or isinstance(inner, ReadTimeoutError):
-            return f"read timeout ({self.settings.read_timeout:g} s without data) {attempts}"
-        if isinstance(inner, NewConnectionError):  # (a subclass of ConnectTimeoutError in urllib3 2)
+            return f"read timeout ({self.settings.read_timeout:g} s without data){attempts}"
+        if isinstance(inner, NameResolutionError):  # a NewConnectionError: tested first
+            return f"cannot resolve the host name{attempts}"
+        if isinstance(inner, NewConnectionError):  # a subclass of ConnectTimeoutError in urllib3 2
             cause = "connection refused" if "refused" in str(inner).lower() else str(inner).split(": ", 1)[-1]
-            return f"cannot connect ({cause}) {attempts}"
+            return f"cannot connect ({cause}){attempts}"
         if isinstance(exc, requests.exceptions.ConnectTimeout) or isinstance(inner, ConnectTimeoutError):
-            return f"connection timed out ({self.settings.connect_timeout:g} s) {attempts}"
-        if isinstance(inner, NameResolutionError):
-            return f"cannot resolve the host name {attempts}"
+            return f"connection timed out ({self.settings.connect_timeout:g} s){attempts}"
         if isinstance(inner, ProtocolError):
-            return f"connection broken ({inner.args[0] if inner.args else inner}) {attempts}"
-        return f"request failed {attempts} ({type(inner).__name__}: {inner})"
+            return f"connection broken ({inner.args[0] if inner.args else type(inner).__name__}){attempts}"
+        return f"request failed{attempts} ({type(inner).__name__})"
 
     def close(self) -> None:
         self.session.close()

@@ -10,7 +10,10 @@ readers open it ``read_only``.
 
 When ``BAROMETRE_ALERT_WEBHOOK`` is set, the failure is also POSTed as JSON to that URL (a
 Slack/Mattermost-style incoming webhook reads its ``text``). The URL is treated as a secret: it is
-never written to the table or the logs, only its scheme and host (:func:`redact_url`).
+never written to the table or the logs, only its scheme and host (:func:`redact_url`). The row is
+inserted first (``webhook`` = ``pending``), then the alert is POSTed and its outcome written
+(:func:`set_webhook`): the row is what makes a retried tick skip the run, so an alert is sent at
+most once.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_EVENTS_DB = PROJECT_ROOT / "data" / "work" / "pipeline_events.duckdb"
 WEBHOOK_ENV = "BAROMETRE_ALERT_WEBHOOK"
 RUN_FAILURE = "run_failure"
+PENDING = "pending"  # the row is in, the alert not (yet) sent or its outcome not written
 TITLE = "Baromètre de la cohésion des territoires"
 
 _DDL = """
@@ -44,7 +48,7 @@ create table if not exists mart.pipeline_events (
     error        varchar,               -- the first failed step's error (exception class: message), or the run's
     occurred_at  timestamptz not null,  -- when the run ended
     recorded_at  timestamptz not null,
-    webhook      varchar not null,      -- not configured | sent (HTTP 200) | failed: <reason>
+    webhook      varchar not null,      -- not configured | pending | sent (HTTP 200) | failed: <reason>
     primary key (event_type, run_id)
 )
 """
@@ -88,8 +92,26 @@ def redact_url(url: str | None) -> str:
     """``https://hooks.example.org/T000/B000/XXXX`` → ``https://hooks.example.org/…``."""
     if not url:
         return "(none)"
+    if webhook_url_problem(url):
+        return "(not an http(s)://host URL)"
     parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.hostname or '?'}/…"
+    return f"{parts.scheme}://{parts.hostname}/…"
+
+
+def webhook_url_problem(url: str) -> str | None:
+    """Why ``url`` cannot be POSTed to (None for ``http(s)://host…``), without quoting any of it:
+    a URL that lost its scheme would otherwise reach requests, whose error quotes it whole."""
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError:
+        return "the webhook URL cannot be parsed"
+    if "://" not in url:
+        return "the webhook URL has no scheme (expected http(s)://host/…)"
+    if parts.scheme not in ("http", "https"):
+        return "the webhook URL's scheme is not http or https"
+    if not parts.hostname:
+        return "the webhook URL names no host"
+    return None
 
 
 def _connect(path: str | os.PathLike, read_only: bool = False, attempts: int = 10) -> duckdb.DuckDBPyConnection:
@@ -131,6 +153,16 @@ def record_failure(path: str | os.PathLike, event: FailureEvent, webhook: str) -
         con.close()
 
 
+def set_webhook(path: str | os.PathLike, run_id: str, webhook: str, event_type: str = RUN_FAILURE) -> None:
+    """Write what became of the alert of a recorded run (its row was inserted ``pending``)."""
+    con = _connect(path)
+    try:
+        con.execute("update mart.pipeline_events set webhook = ? where event_type = ? and run_id = ?",
+                    [webhook, event_type, run_id])
+    finally:
+        con.close()
+
+
 def read_events(path: str | os.PathLike) -> list[dict]:
     """Every recorded event, oldest first (for tests and people; opens the file read-only)."""
     con = _connect(path, read_only=True)
@@ -143,7 +175,11 @@ def read_events(path: str | os.PathLike) -> list[dict]:
 
 
 def post_alert(url: str, event: FailureEvent, client: HttpClient | None = None) -> str:
-    """POST the event to the webhook; returns what happened, without the URL (a secret)."""
+    """POST the event to the webhook; returns what happened, without the URL (a secret). A URL
+    that is not ``http(s)://host…`` is refused before anything is sent."""
+    problem = webhook_url_problem(url)
+    if problem:
+        return f"failed: {problem}, nothing sent"
     own = client is None
     client = client or HttpClient(HttpSettings(connect_timeout=5.0, read_timeout=10.0, retries=2, backoff_factor=0.5,
                                                rate_limits={}))

@@ -18,8 +18,11 @@ ingested on a guess (a COG year needs its vintage and witness population in the 
 
 Every request goes through :class:`barometre.http.HttpClient` (so ``BAROMETRE_MIRROR`` applies)
 with short timeouts and one retry (:func:`check_settings`): a check must end well within a
-sensor tick. A check that cannot be made raises :class:`ReleaseCheckError` naming the URL and the
-reason; the sensor then skips and keeps what it had seen.
+sensor tick (Dagster's 60 s timeout). There is no overall deadline: the requests of a ``head``
+check are made one after another (28 for the CGET tool), so a slow server can push the tick past
+the timeout; Dagster then fails the tick and the next one checks again (docs/orchestration.md).
+A check that cannot be made raises :class:`ReleaseCheckError` naming the URL and the reason; the
+sensor then skips and keeps what it had seen.
 
 The version of a release is the first 16 hex digits of the SHA-256 of its evidence, so the same
 files always give the same version (the sensors' run key).
@@ -197,16 +200,24 @@ def _sdmx_last_observations(client: HttpClient, url: str) -> tuple[dict[str, str
     except SourceFormatError as exc:
         raise ReleaseCheckError(f"{url}: {exc}") from None
     series_columns = [c for c in obs.columns if c not in ("TIME_PERIOD", "OBS_VALUE", "OBS_STATUS")]
-    # The last observation of each series (whether or not the server honoured lastNObservations).
-    latest = (obs.sort_values("TIME_PERIOD").groupby(series_columns, dropna=False, sort=True).tail(1))
-    evidence = {}
-    for values in latest.to_dict("records"):
-        series = values.get("IDBANK") or ".".join(str(values[c]) for c in series_columns
-                                                  if not c.startswith("TITLE") and values[c] == values[c])
-        status = values["OBS_STATUS"] if isinstance(values["OBS_STATUS"], str) else ""
-        evidence[f"{url}#{series}"] = f"{values['TIME_PERIOD']} {values['OBS_VALUE']:g} {status}".strip()
-    periods = sorted(latest["TIME_PERIOD"].dropna().unique())
-    return evidence, f"last period {periods[-1]} over {len(evidence)} series"
+    if not series_columns:
+        raise ReleaseCheckError(f"{url}: the SDMX series have no attributes (no series key), so their last "
+                                f"observations cannot be told apart")
+    if obs["TIME_PERIOD"].isna().all():
+        raise ReleaseCheckError(f"{url}: no observation of the SDMX answer has a TIME_PERIOD")
+    try:
+        # The last observation of each series (whether or not the server honoured lastNObservations).
+        latest = (obs.sort_values("TIME_PERIOD").groupby(series_columns, dropna=False, sort=True).tail(1))
+        evidence = {}
+        for values in latest.to_dict("records"):
+            series = values.get("IDBANK") or ".".join(str(values[c]) for c in series_columns
+                                                      if not c.startswith("TITLE") and values[c] == values[c])
+            status = values["OBS_STATUS"] if isinstance(values["OBS_STATUS"], str) else ""
+            evidence[f"{url}#{series}"] = f"{values['TIME_PERIOD']} {values['OBS_VALUE']:g} {status}".strip()
+        periods = sorted(latest["TIME_PERIOD"].dropna().unique())
+        return evidence, f"last period {periods[-1]} over {len(evidence)} series"
+    except (KeyError, ValueError, IndexError, TypeError) as exc:  # an answer shaped unlike any seen: skip the tick
+        raise ReleaseCheckError(f"{url}: unexpected SDMX answer ({type(exc).__name__}: {str(exc)[:120]})") from None
 
 
 def _latest_version_note(check: ReleaseCheck, client: HttpClient) -> str | None:

@@ -8,8 +8,12 @@ and the first error in ``mart.pipeline_events`` of its own DuckDB file
 the same facts are POSTed as JSON (``{"text": …, "event": {…}}``); the URL is read from the
 environment at each tick and never logged or stored.
 
-A failure is recorded once (the run id is the key): a tick that fails half-way (the events file
-locked by a reader for too long) is retried by Dagster from the same run, without a second alert.
+A failure is recorded once (the run id is the key), and alerted at most once: the row is
+inserted first with ``webhook`` = ``pending``, then the alert is POSTed and its outcome written
+over ``pending``. A tick that fails half-way (the events file locked by a reader for too long) is
+retried by Dagster from the same run; the retry finds the row and sends nothing. A row left
+``pending`` means the tick stopped between the insert and writing the outcome: the alert may or may
+not have gone out (the sensor's log of that tick says), and it is not sent again.
 """
 
 import os
@@ -18,6 +22,7 @@ from datetime import datetime, timezone
 import dagster as dg
 
 from barometre.pipeline_events import (
+    PENDING,
     WEBHOOK_ENV,
     FailureEvent,
     error_of,
@@ -26,6 +31,7 @@ from barometre.pipeline_events import (
     post_alert,
     record_failure,
     redact_url,
+    set_webhook,
 )
 
 
@@ -78,12 +84,16 @@ def record_run_failures(context: dg.RunFailureSensorContext, pipeline_events: Pi
         return
     event = failure_event(context)
     url = pipeline_events.webhook()
-    webhook = post_alert(url, event) if url else "not configured"
+    # The row before the POST: once it is in, a retried tick returns above and alerts nothing.
+    if not record_failure(pipeline_events.path, event, PENDING if url else "not configured"):
+        context.log.info(f"run {run_id} is already in mart.pipeline_events")
+        return
+    context.log.info(f"recorded the failure of run {run_id} ({event.job_name}) in {pipeline_events.path}")
     if url:
+        webhook = post_alert(url, event)
         log = context.log.info if webhook.startswith("sent") else context.log.warning
         log(f"alert for run {run_id} to {redact_url(url)}: {webhook}")
-    record_failure(pipeline_events.path, event, webhook)
-    context.log.info(f"recorded the failure of run {run_id} ({event.job_name}) in {pipeline_events.path}")
+        set_webhook(pipeline_events.path, run_id, webhook)
 
 
 SENSORS = [record_run_failures]

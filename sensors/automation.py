@@ -7,7 +7,10 @@ modules stay free of orchestration policy:
   refreshed by the monthly schedule and by their source's release sensor. They get a freshness
   policy from the source's cadence (``barometre/cadences.yaml``): a yearly source's table warns
   after 380 days without a materialisation and fails after 430, a quarterly one after 100 / 130,
-  etc.; a single publication (the CGET's 2018 barometer) has none.
+  etc.; a single publication (the CGET's 2018 barometer) has none. Dagster judges it by the last
+  materialisation, and the monthly refresh rematerialises every raw table: a policy fails only
+  when that refresh has stopped, or failed for the source, for longer than the window — not when
+  the publisher is late (``mart.sources``: ``last_modified``, ``retrieved_at``; docs/orchestration.md).
 - **Everything downstream of the raw tables** gets ``eager() & all_deps_blocking_checks_passed()``:
   when a dependency is updated (e.g. by a run that rebuilt one source's raw tables) the asset is
   requested — only the assets that depend on what changed — and never while a blocking asset

@@ -9,7 +9,10 @@ observations; :mod:`barometre.releases`), through the pipeline's HTTP client (so
 - A release it has not seen → one run of the job ``refresh_<source>``: the source's raw tables,
   the file manifest, and everything downstream, with that source read live (run config of the
   ``source_files`` resource). The run key is ``<source>@<release version>``: Dagster never starts
-  two runs with the same key for a sensor, so the same release is never ingested twice.
+  two runs with the same key for a sensor, so the same release is never ingested twice. The
+  cursor and the key are spent when the run is requested, not when it succeeds: a release whose
+  run failed is not requested again (re-execute that run, or launch ``refresh_<source>`` by hand;
+  docs/orchestration.md).
 - The release it saw last → a ``SkipReason`` saying what was checked and since when it is known.
 - A check that fails (server down, HTTP error, an answer without ETag) → a ``SkipReason`` naming
   the error; the cursor is kept, the next tick tries again.

@@ -409,3 +409,35 @@ def test_failure_without_webhook_is_recorded_only(tmp_path, monkeypatch):
         "schedule:monthly_refresh", ["raw__cget_territoires"], "not configured")
     assert row["error"] == (f"MissingSourceFile: source file barometre_2018/ze_wgs84_utf8.topojson not found in "
                             f"snapshot {tmp_path / 'empty'}")
+
+
+def test_a_tick_that_fails_after_the_alert_does_not_alert_again(tmp_path, monkeypatch):
+    """The row is inserted (webhook 'pending') before the POST: when writing the outcome fails
+    (the events file locked too long), the tick Dagster retries finds the row and posts nothing."""
+    job = dg.define_asset_job("refresh_barometre", selection=dg.AssetSelection.assets(ingest.cget_territoires))
+    defs = dg.Definitions(assets=ALL_ASSETS, jobs=[job], resources=build_resources(
+        snapshot_dir=tmp_path / "empty", work_db=tmp_path / "work.duckdb"))
+    instance = dg.DagsterInstance.ephemeral()
+    run = defs.resolve_job_def("refresh_barometre").execute_in_process(
+        run_config=QUIET, instance=instance, raise_on_error=False, tags={"dagster/schedule_name": "monthly_refresh"})
+    events_db = tmp_path / "events.duckdb"
+
+    def locked(*args, **kwargs):
+        raise duckdb.IOException("Could not set lock on file: Conflicting lock is held (test)")
+
+    with WebhookReceiver() as hook, dg.build_run_status_sensor_context(
+        sensor_name="record_run_failures", dagster_event=run.get_run_failure_event(), dagster_instance=instance,
+        dagster_run=run.dagster_run, resources={"pipeline_events": alerts.PipelineEvents(path=str(events_db))},
+    ).for_run_failure() as context:
+        monkeypatch.setenv("BAROMETRE_ALERT_WEBHOOK", hook.url)
+        monkeypatch.setattr(alerts, "set_webhook", locked)
+        with pytest.raises(duckdb.IOException, match="Conflicting lock is held"):
+            alerts.record_run_failures(context)
+        assert [row["webhook"] for row in read_events(events_db)] == ["pending"]
+        assert len(hook.posts) == 1
+        monkeypatch.undo()
+        monkeypatch.setenv("BAROMETRE_ALERT_WEBHOOK", hook.url)
+        alerts.record_run_failures(context)  # the retried tick
+    assert len(hook.posts) == 1
+    (row,) = read_events(events_db)
+    assert (row["run_id"], row["webhook"]) == (run.run_id, "pending")

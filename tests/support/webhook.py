@@ -1,16 +1,18 @@
 """A tiny alert-webhook receiver on 127.0.0.1 for tests: records the body of every POST and
-answers with a chosen status (200 by default)."""
+answers with a chosen status (200 by default), after ``delay`` seconds (0 by default: longer than
+the client's read timeout, a read timeout)."""
 
 from __future__ import annotations
 
 import json
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
 class WebhookReceiver:
-    def __init__(self, status: int = 200):
-        self.status = status
+    def __init__(self, status: int = 200, delay: float = 0.0):
+        self.status, self.delay = status, delay
         self.posts: list[dict] = []   # {"path", "headers", "json"}
         receiver = self
 
@@ -23,6 +25,8 @@ class WebhookReceiver:
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 receiver.posts.append({"path": self.path, "headers": dict(self.headers), "json": json.loads(body)})
+                if receiver.delay:
+                    time.sleep(receiver.delay)
                 self.send_response(receiver.status)
                 self.send_header("Content-Length", "2")
                 self.end_headers()

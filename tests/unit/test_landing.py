@@ -3,15 +3,17 @@ faults of issue 5, each asserting its outcome and that the last good landed file
 published database are untouched; conditional GET, checksum, mirror, rate limit, source modes."""
 
 import hashlib
+import socket
 import time
 
 import pandas as pd
 import pytest
 
 from barometre import warehouse
-from barometre.http import FetchError, HttpClient, HttpSettings, mirror_url
+from barometre.http import FetchError, HttpClient, HttpSettings, build_retry, mirror_url
 from barometre.landing import Landing, LiveConfigError, LiveFile, live_registry, live_source_ids, open_store
 from tests.support.http_server import Delay, HtmlPage, Status, Truncate, free_port
+from tests.support.webhook import WebhookReceiver
 
 BARO = b"id,year0,value0,year1,value1\n11,2012,19786,2014,20150\n"  # first line of the real baro.csv
 FAST = HttpSettings(retries=2, backoff_factor=0.01, backoff_jitter=0.01, backoff_max=0.05, connect_timeout=1.0,
@@ -73,6 +75,35 @@ def test_fault_503_with_retry_after_waits_as_told(env, http_server):
     assert landed.http_status == 200 and landing.target(live).read_bytes() == BARO
 
 
+def test_fault_429_without_retry_after_waits_the_quota_minute(env, http_server):
+    """Retries are made below the rate limiter: after a 429 that does not say how long to wait,
+    the retry waits min(60 s, retry_after_max) — 2 s here — instead of the ~0.01 s backoff."""
+    landing, live, first, published = env
+    http_server.put("/ba-coh-terr/data/csv/baro.csv", BARO)
+    http_server.script("/ba-coh-terr/data/csv/baro.csv", Status(429))
+    start = time.monotonic()
+    landed = landing.land(live, session="run-2")
+    assert time.monotonic() - start >= 2.0
+    assert [r.method for r in http_server.requests_for(live.url)] == ["GET", "GET", "GET"]  # first run, 429, 200
+    assert landed.http_status == 200 and landing.target(live).read_bytes() == BARO
+
+
+def test_retry_after_is_capped_by_the_settings():
+    """HttpSettings.retry_after_max caps a server's Retry-After (urllib3 >= 2.6.3 has its own
+    retry_after_max, 6 h by default, which must not win) and sets the wait after a bare 429."""
+    from urllib3 import HTTPResponse
+
+    retry = build_retry(HttpSettings())  # retry_after_max 120 s
+    assert retry.get_retry_after(HTTPResponse(status=503, headers={"Retry-After": "3600"})) == 120.0
+    assert retry.get_retry_after(HTTPResponse(status=429, headers={"Retry-After": "5"})) == 5
+    assert retry.get_retry_after(HTTPResponse(status=429)) == 60.0     # a quota minute
+    assert retry.get_retry_after(HTTPResponse(status=503)) is None     # the exponential backoff
+    assert retry.new(total=1).get_retry_after(HTTPResponse(status=429)) == 60.0  # kept by each increment
+    short = build_retry(HttpSettings(retry_after_max=10.0))
+    assert short.get_retry_after(HTTPResponse(status=429)) == 10.0
+    assert short.get_retry_after(HTTPResponse(status=503, headers={"Retry-After": "30"})) == 10.0
+
+
 @pytest.mark.parametrize("fault,message", [
     pytest.param([Delay(0.6)] * 3, "read timeout (0.3 s without data) after 3 attempts", id="read-timeout"),
     pytest.param([Truncate(100)], "incomplete body: connection broken after 100 bytes of Content-Length 108",
@@ -107,6 +138,44 @@ def test_fault_connection_refused(env):
                                          r"after 3 attempts$"):
         landing_gone.land(gone, session="run-2")
     assert _state(landing, live, published) == before
+
+
+def test_an_invalid_url_is_named_as_such_without_quoting_it():
+    """requests' own message quotes the URL (its path may be a secret: the webhook's token), and
+    nothing was sent: no attempt count."""
+    with pytest.raises(FetchError) as err:
+        HttpClient(FAST).get("hooks.example.org/services/T0/B0/SECRETTOKEN")
+    assert err.value.reason == "invalid URL (MissingSchema), no request sent"
+    with pytest.raises(FetchError) as err:
+        HttpClient(FAST).post_json("ftp://hooks.example.org/services/T0/B0/SECRETTOKEN", {})
+    assert err.value.reason == "invalid URL (InvalidSchema), no request sent"
+
+
+def test_an_unexpected_error_is_named_by_its_class_only(http_server):
+    """TLS spoken to a plain-HTTP server: an SSLError, not retried (only connection errors, read
+    timeouts and the listed statuses are); its text, which may quote the URL, is left out."""
+    url = f"https://127.0.0.1:{http_server.url.rsplit(':', 1)[1]}/hooks/T0/B0/SECRETTOKEN?token=SECRETTOKEN"
+    with pytest.raises(FetchError) as err:
+        HttpClient(FAST).get(url)
+    assert err.value.reason == "request failed after 1 attempt (SSLError)"
+
+
+def test_an_unknown_host_is_named_as_such(monkeypatch):
+    def no_such_host(*args, **kwargs):
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+
+    monkeypatch.setattr(socket, "getaddrinfo", no_such_host)  # what the resolver answers for an unknown name
+    with pytest.raises(FetchError) as err:
+        HttpClient(FAST).get("http://publisher.invalid/data/baro.csv")
+    assert str(err.value) == "http://publisher.invalid/data/baro.csv: cannot resolve the host name after 3 attempts"
+
+
+def test_a_post_is_not_retried_once_sent_and_says_so():
+    with WebhookReceiver(delay=0.6) as hook:
+        with pytest.raises(FetchError) as err:
+            HttpClient(FAST).post_json(hook.url, {"text": "run failed"})
+        assert err.value.reason == "read timeout (0.3 s without data) after 1 attempt"
+        assert len(hook.posts) == 1
 
 
 def test_fault_304_reuses_the_landed_file_and_records_it(env, http_server, baro):

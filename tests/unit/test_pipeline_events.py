@@ -5,6 +5,8 @@ import subprocess
 import sys
 from datetime import datetime, timezone
 
+import pytest
+
 from barometre.pipeline_events import (
     FailureEvent,
     is_recorded,
@@ -13,6 +15,7 @@ from barometre.pipeline_events import (
     read_events,
     record_failure,
     redact_url,
+    set_webhook,
 )
 from tests.support.http_server import free_port
 from tests.support.webhook import WebhookReceiver
@@ -38,6 +41,14 @@ def test_a_failure_is_recorded_once(tmp_path):
         "error": "FetchError: https://bdm.insee.fr/series/sdmx/data/TAUX-CHOMAGE: HTTP 404 Not Found",
         "webhook": "not configured"}
     assert row["occurred_at"] == EVENT.occurred_at
+
+
+def test_the_alert_outcome_replaces_pending(tmp_path):
+    path = tmp_path / "pipeline_events.duckdb"
+    assert record_failure(path, EVENT, "pending") is True
+    assert [row["webhook"] for row in read_events(path)] == ["pending"]
+    set_webhook(path, EVENT.run_id, "sent (HTTP 200)")
+    assert [row["webhook"] for row in read_events(path)] == ["sent (HTTP 200)"]
 
 
 def test_the_file_is_not_held_between_writes(tmp_path):
@@ -75,8 +86,25 @@ def test_alert_failures_are_reported_without_the_url():
     assert "s3cr3t" not in status
 
 
+@pytest.mark.parametrize("url,status", [
+    ("hooks.example.org/services/T0/B0/SECRETTOKEN",
+     "failed: the webhook URL has no scheme (expected http(s)://host/…), nothing sent"),
+    ("hooks.example.org:8443/services/T0/B0/SECRETTOKEN",  # urlsplit reads 'hooks.example.org' as the scheme
+     "failed: the webhook URL has no scheme (expected http(s)://host/…), nothing sent"),
+    ("ftp://hooks.example.org/services/T0/B0/SECRETTOKEN", "failed: the webhook URL's scheme is not http or https, nothing sent"),
+    ("https:///services/T0/B0/SECRETTOKEN", "failed: the webhook URL names no host, nothing sent"),
+    ("https://[hooks.example.org/services/T0/B0/SECRETTOKEN", "failed: the webhook URL cannot be parsed, nothing sent"),
+])
+def test_a_malformed_webhook_url_is_refused_without_quoting_it(url, status):
+    """requests' error for such a URL quotes it whole ('Invalid URL … Perhaps you meant
+    https://…SECRETTOKEN?'): it would reach the sensor's log and mart.pipeline_events.webhook."""
+    assert post_alert(url, EVENT) == status
+    assert "SECRETTOKEN" not in status and "SECRETTOKEN" not in redact_url(url)
+
+
 def test_redact_url_keeps_scheme_and_host_only():
     assert redact_url("https://hooks.slack.com/services/T0001/B0002/s3cr3t") == "https://hooks.slack.com/…"
+    assert redact_url("hooks.slack.com/services/T0001/B0002/s3cr3t") == "(not an http(s)://host URL)"
     assert redact_url(None) == "(none)"
 
 

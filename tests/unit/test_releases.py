@@ -161,6 +161,28 @@ def test_sdmx_last_observation_of_each_series(http_server, client, catalogue):
     assert check_release(check, client).version != release.version
 
 
+SDMX_HEAD = (b'<?xml version="1.0" encoding="UTF-8"?>\n<message:StructureSpecificData '
+             b'xmlns:message="http://www.sdmx.org/resources/sdmxml/schemas/v2_1/message"><message:DataSet>')
+SDMX_TAIL = b"</message:DataSet></message:StructureSpecificData>\n"
+
+
+@pytest.mark.parametrize("series,message", [
+    pytest.param(b'<Series><Obs TIME_PERIOD="2012-Q4" OBS_VALUE="7.5" OBS_STATUS="P"/></Series>',
+                 "the SDMX series have no attributes (no series key), so their last observations cannot be told "
+                 "apart", id="series-without-attributes"),
+    pytest.param(b'<Series IDBANK="001515842" REF_AREA="D01"><Obs OBS_VALUE="7.5"/></Series>'
+                 b'<Series IDBANK="001515843" REF_AREA="D02"><Obs OBS_VALUE="9.9"/></Series>',
+                 "no observation of the SDMX answer has a TIME_PERIOD", id="no-time-period"),
+])
+def test_sdmx_answers_that_cannot_be_read_are_errors_naming_the_url(http_server, client, catalogue, series, message):
+    """The sensor skips on a ReleaseCheckError; any other exception would make its tick fail."""
+    check = release_checks(catalogue)["insee_chomage_localise"]
+    http_server.put(mirror_path(check.urls[0]), SDMX_HEAD + series + SDMX_TAIL, content_type="application/xml")
+    with pytest.raises(ReleaseCheckError) as err:
+        check_release(check, client)
+    assert str(err.value) == f"{check.urls[0]}: {message}"
+
+
 def test_npm_latest_version_outside_the_catalogue_is_noted(http_server, client):
     check = ReleaseCheck("etalab_decoupage_administratif", "head", ("https://unpkg.com/x@6.0.0/data/regions.json",),
                          NPM_LATEST, ("5.3.0", "6.0.0"))
