@@ -643,6 +643,9 @@ def derived_region_frame(values: pd.DataFrame, region_of: Mapping[str, str]) -> 
     """One row per derived région value, next to the sums of its départements' numerators and
     denominators (same indicator, source and period) and the value the formula gives them.
 
+    ``missing_departements`` names the région's départements (``region_of``) whose counts are
+    not all there: no row, no numerator, or no denominator where others carry one. A région
+    with no département in ``region_of`` is reported there too.
     ``denominator_sum`` is missing when the départements' rows carry no denominator (the DREES
     densities are published values): the région's own denominator is then used in the formula.
     """
@@ -653,18 +656,24 @@ def derived_region_frame(values: pd.DataFrame, region_of: Mapping[str, str]) -> 
     dep = dep[dep["region"].notna()]
     sums = dep.groupby([*keys, "region"]).agg(
         departements_with_numerator=("numerator", "count"), departements_with_denominator=("denominator", "count"),
-        numerator_sum=("numerator", "sum"), denominator_sum=("denominator", "sum"),
-        member_codes=("code", lambda s: set(s))).reset_index()
+        numerator_sum=("numerator", "sum"), denominator_sum=("denominator", "sum")).reset_index()
+    # A département's counts are there when its row has a numerator, and a denominator too
+    # where any of its région's départements carries one.
+    any_den = dep.groupby([*keys, "region"])["denominator"].transform("count") > 0
+    counted = dep[dep["numerator"].notna() & (dep["denominator"].notna() | ~any_den)]
+    have = counted.groupby([*keys, "region"])["code"].agg(set).rename("member_codes").reset_index()
     reg = values[(values["level"] == "region") & values["derived"]]
     out = reg[[*keys, "code", "period_start", "period_end", "value", "numerator", "denominator"]].merge(
-        sums.rename(columns={"region": "code"}), on=[*keys, "code"], how="left")
+        sums.rename(columns={"region": "code"}), on=[*keys, "code"], how="left").merge(
+        have.rename(columns={"region": "code"}), on=[*keys, "code"], how="left")
     out["departements"] = out["code"].map(n_members).astype("Int64")
-    members = {r: {d for d, rr in region_of.items() if rr == r} for r in set(region_of.values())}
-    with_counts = out["departements_with_numerator"].fillna(0)
+    members: dict[str, set[str]] = {}
+    for d, r in region_of.items():
+        members.setdefault(r, set()).add(d)
     out["missing_departements"] = [
-        ", ".join(sorted(members.get(code, set()) - (have if isinstance(have, set) else set()))) or None
-        if n != expected else None
-        for code, have, n, expected in zip(out["code"], out["member_codes"], with_counts, out["departements"])]
+        (", ".join(sorted(members[code] - (have if isinstance(have, set) else set()))) or None) if code in members
+        else "(no département of this région in core.departement_region)"
+        for code, have in zip(out["code"], out["member_codes"])]
     full_den = out["departements_with_denominator"].fillna(0) == out["departements"].astype("float")
     out["denominator_sum"] = out["denominator_sum"].where(full_den)
     out["numerator_gap"] = _gap(out["numerator"], out["numerator_sum"])
