@@ -762,7 +762,7 @@ def validate_indicator_values(values: pd.DataFrame, region_of: Mapping[str, str]
     add("plausible_bounds", "a value is ≤ its indicator's plausible maximum (catalogue)", "value",
         lambda E: _at_least(E, "plausible_max", "value"),
         "plausible", plaus_index)
-    results = _run(table, rules, {k: v for k, v in frames.items() if len(v) or k == "plausible"})
+    results = _run(table, rules, frames)
     outcomes = _outcomes(table, DERIVED_CHECKS, rules, results, lambda row: table, (*reg_index, "level"), {},
                          time.perf_counter() - start)
     for outcome in outcomes:

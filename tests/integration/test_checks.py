@@ -120,6 +120,14 @@ def test_a_region_with_no_departement_in_the_mapping(mart, catalogue):
         "(no département of this région in core.departement_region)")
 
 
+def test_no_derived_region_and_no_france_value_to_check(mart, catalogue):
+    values, region_of = mart
+    values = values[~((values["level"] == "region") & values["derived"]) & ~values["code"].isin(["FRM", "FRMD"])]
+    outcomes = validation.validate_indicator_values(values, region_of, catalogue)
+    assert [(o.name, o.passed, o.notes["rows_checked"]) for o in outcomes] == [
+        ("derived_region_values", True, 0), ("france_within_regions", True, 0), ("plausible_bounds", True, 22405)]
+
+
 def test_a_france_value_outside_its_regions(mart, catalogue):
     values, region_of = mart
     values = values.copy()
