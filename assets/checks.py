@@ -41,7 +41,7 @@ def _metadata(outcome: validation.CheckOutcome) -> dict:
         metadata["column"] = first.column or "(table)"
         metadata["file"] = first.file
         if first.count is not None:
-            metadata["unexpected_rows"] = first.count
+            metadata["unexpected"] = first.count  # rows, or missing territories, groups, columns
         if first.examples:
             metadata["examples"] = dg.MetadataValue.md(pd.DataFrame(first.examples).to_markdown(index=False))
         metadata["failures"] = dg.MetadataValue.json([f.as_dict() for f in outcome.failures])

@@ -150,7 +150,7 @@ class Failure:
     column: str | None
     file: str
     count: int | None
-    noun: str
+    noun: tuple[str, str]  # what is counted: (singular, plural)
     examples: list[dict] = field(default_factory=list)
     detail: str | None = None
     group: str = ""
@@ -159,7 +159,7 @@ class Failure:
         where = f"{self.file}: column {self.column!r}" if self.column else self.file
         text = f"{where}: {self.rule} [{self.expectation}]"
         if self.count is not None:
-            text += f": {self.count} {self.noun}{'' if self.count == 1 else 's'}"
+            text += f": {self.count} {self.noun[0] if self.count == 1 else self.noun[1]}"
         if self.detail:
             text += f": {self.detail}"
         if self.examples:
@@ -245,7 +245,7 @@ class _Rule:
     column: str | None
     build: Callable[[Any], Any]  # gx.expectations → an Expectation
     batch: str = "table"
-    noun: str = "row"
+    noun: tuple[str, str] = ("row", "rows")  # what a failure counts: (singular, plural)
     index: tuple[str, ...] = ()
 
 
@@ -473,7 +473,7 @@ def _raw_rules(schema: RawSchema, frame: pd.DataFrame, types: pd.DataFrame, cata
         + ", ".join(f"{c} {k}" for c, k in schema.columns.items()), "type",
         lambda E: E.ExpectColumnPairValuesToBeInSet(column_A="column", column_B="type", value_pairs_set=kinds,
                                                     ignore_row_if="neither"),
-        batch="types", noun="column", index=("column",))
+        batch="types", noun=("column", "columns"), index=("column",))
     required = dict.fromkeys([*schema.key, *([schema.period] if schema.period else []), *schema.required])
     for col in required:
         # a numpy int64 or bool column cannot hold an empty cell (its kind is checked above)
@@ -526,7 +526,7 @@ def _raw_rules(schema: RawSchema, frame: pd.DataFrame, types: pd.DataFrame, cata
             each = f" for each {' × '.join(spec.by)}" if spec.by else ""
             add("territory_coverage", f"every one of {spec.label} is present{each}", spec.column,
                 lambda E: E.ExpectColumnValuesToBeBetween(column="rows", min_value=1),
-                batch=name, noun="missing territory", index=(spec.column, *spec.by))
+                batch=name, noun=("missing territory", "missing territories"), index=(spec.column, *spec.by))
         else:
             frames[name] = _count_frame(frame, spec)
             each = f" per {' × '.join(spec.by)}" if spec.by else ""
@@ -535,7 +535,7 @@ def _raw_rules(schema: RawSchema, frame: pd.DataFrame, types: pd.DataFrame, cata
             add("territory_coverage", f"{span} {spec.label}{scope}", spec.column,
                 lambda E, s=spec: E.ExpectColumnValuesToBeBetween(column="territories", min_value=s.low,
                                                                   max_value=s.high),
-                batch=name, noun="group", index=tuple(spec.by))
+                batch=name, noun=("group", "groups"), index=tuple(spec.by))
 
     # keys_and_periods
     key = list(schema.key)

@@ -68,6 +68,17 @@ def test_the_filosofi_medians_are_the_one_warning(store, catalogue):
         "set aside in mart.rejected_rows, not published: 335 rows (median_eur_integer), 145 rows (median_vintage_averaged)")
 
 
+def test_missing_territories_are_counted_in_the_plural(store, catalogue):
+    frame = population.parse(store.read(population.FILE))
+    frame = frame[~(frame["code_departement"].isin(["2A", "2B"]) & (frame["year"] == 2016))]
+    [outcome] = validation.validate_raw(population.SCHEMA, frame, catalogue)
+    [failure] = outcome.failures
+    assert failure.message() == (
+        f"{population.FILE}: column 'code_departement': every one of the 96 metropolitan départements is present for "
+        "each year [expect_column_values_to_be_between]: 2 missing territories; e.g. {'code_departement': '2A', "
+        "'year': 2016, 'rows': 0}")
+
+
 def test_schema_drift_and_a_wrong_kind_are_reported(store, catalogue):
     frame = chomage.parse(store.read(chomage.FILE))
     frame = frame.rename(columns={"unemployment_rate_raw": "rate_raw"}).assign(year=frame["year"].astype(str))
