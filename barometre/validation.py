@@ -481,7 +481,9 @@ def _raw_rules(schema: RawSchema, frame: pd.DataFrame, types: pd.DataFrame, cata
             add("columns_and_types", "no empty cell in a required column", col,
                 lambda E, col=col: E.ExpectColumnValuesToNotBeNull(column=col))
     if set(schema.columns) - set(frame.columns):
-        return rules, frames  # schema drift: the other rules cannot be read on this table
+        # schema drift: the other rules cannot be read on this table (its quarantine checks fail
+        # as not evaluated, validate_raw)
+        return rules, frames
     for spec in schema.allowed:
         add("columns_and_types", f"one of {list(spec.values)}", spec.column,
             lambda E, s=spec: E.ExpectColumnValuesToBeInSet(column=s.column, value_set=list(s.values)))
@@ -608,14 +610,20 @@ def validate_raw(schema: RawSchema, frame: pd.DataFrame, catalogue: Catalogue,
     outcomes = _outcomes(f"raw.{schema.table}", check_names(schema), rules, results, schema.file_for,
                          schema.examples, severity, time.perf_counter() - start,
                          check_of=lambda group: group if group in quarantined else SUITE_CHECK)
+    missing = [c for c in schema.columns if c not in frame.columns]
     for q in schema.quarantine:
-        if q.set_aside is None or set(schema.columns) - set(frame.columns):
+        [outcome] = [o for o in outcomes if o.name == q.name]
+        if missing:  # its rule was not run (see _raw_rules): it has not passed
+            outcome.passed = False
+            outcome.failures.append(Failure(
+                "expect_column_values_to_match_regex", q.rule, q.column, schema.files, None, ("row", "rows"),
+                detail=f"not evaluated: schema drift (missing columns {missing})", group=q.name))
+            continue
+        if q.set_aside is None:
             continue
         aside = q.set_aside(frame)
         counts = {str(rule): int(n) for rule, n in aside["rule"].value_counts(sort=False).items()} if len(aside) else {}
-        for outcome in outcomes:
-            if outcome.name == q.name:
-                outcome.notes["quarantined"] = counts
+        outcome.notes["quarantined"] = counts
     return outcomes
 
 

@@ -68,6 +68,17 @@ def test_the_filosofi_medians_are_the_one_warning(store, catalogue):
         "set aside in mart.rejected_rows, not published: 335 rows (median_eur_integer), 145 rows (median_vintage_averaged)")
 
 
+def test_schema_drift_fails_the_quarantine_check_as_not_evaluated(store, catalogue):
+    frame = filosofi.parse(store.read(filosofi.FILE)).rename(columns={"poverty_rate_disp": "poverty_rate"})
+    suite, median = validation.validate_raw(filosofi.SCHEMA, frame, catalogue)
+    assert not suite.passed
+    assert (median.name, median.passed, median.severity, median.expectations, median.notes) == (
+        "median_eur_integer", False, "WARN", 0, {})
+    assert median.description == (
+        f"{filosofi.FILE}: column 'q2_disp': a median in euros is a whole number as INSEE publishes it "
+        "[expect_column_values_to_match_regex]: not evaluated: schema drift (missing columns ['poverty_rate_disp'])")
+
+
 def test_missing_territories_are_counted_in_the_plural(store, catalogue):
     frame = population.parse(store.read(population.FILE))
     frame = frame[~(frame["code_departement"].isin(["2A", "2B"]) & (frame["year"] == 2016))]
