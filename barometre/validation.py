@@ -95,7 +95,7 @@ def manifest_schema(catalogue: Catalogue) -> RawSchema:
     """``raw.source_files_manifest``: one row per source file read (from the snapshot or landed
     live), every catalogue source present."""
     return RawSchema(
-        table="source_files_manifest", source_id="(all)", files="data/snapshot or data/landing (catalogue files)",
+        table="source_files_manifest", files="data/snapshot or data/landing (catalogue files)",
         columns={"source_id": "text", "path": "text", "url": "text", "origin": "text", "retrieved_at": "text",
                  "http_status": "int", "etag": "text", "last_modified": "text", "bytes": "int", "sha256": "text",
                  "fetched_url": "text"},
@@ -495,11 +495,10 @@ def _raw_rules(schema: RawSchema, frame: pd.DataFrame, types: pd.DataFrame, cata
     # territory_codes: the level's format, or (stricter, and cheaper) the set of known codes
     for spec in schema.codes:
         name = _LEVEL_NAMES.get(spec.level, spec.level)
-        label = _CODE_RULES.get(spec.level) if not spec.pattern or spec.known is None else None
-        label = label or f"a {name} code matches {spec.pattern}"
         scope = "" if not spec.where else " (rows with " + ", ".join(f"{k} = {v}" for k, v in spec.where.items()) + ")"
         if spec.known is None:
             pattern = spec.pattern or CODE_PATTERNS[spec.level].pattern
+            label = _CODE_RULES.get(spec.level) or f"a {name} code matches {pattern}"
             add("territory_codes", label + scope, spec.column,
                 lambda E, s=spec, p=pattern: E.ExpectColumnValuesToMatchRegex(
                     column=s.column, regex=_non_capturing(p), row_condition=_condition(s.where)))
@@ -509,7 +508,11 @@ def _raw_rules(schema: RawSchema, frame: pd.DataFrame, types: pd.DataFrame, cata
             if known not in reference_sets:
                 raise ValueError(f"raw.{schema.table}: reference set {known!r} of column {spec.column!r} not supplied")
             known = reference_sets[known]
-        label = f"a {name} code is one of {spec.known_label}" if spec.pattern else f"{label}: one of {spec.known_label}"
+        # The level's format is named where every known code has it (not the COG's COM codes).
+        fmt = CODE_PATTERNS.get(spec.level)
+        label = f"a {name} code is one of {spec.known_label}"
+        if fmt is not None and all(fmt.match(code) for code in known):
+            label = f"{_CODE_RULES[spec.level]}: one of {spec.known_label}"
         add("territory_codes", label + scope, spec.column,
             lambda E, s=spec, k=tuple(known): E.ExpectColumnValuesToBeInSet(
                 column=s.column, value_set=list(k), row_condition=_condition(s.where)))
@@ -556,7 +559,7 @@ def _raw_rules(schema: RawSchema, frame: pd.DataFrame, types: pd.DataFrame, cata
                 lambda E: E.ExpectColumnDistinctValuesToContainSet(column=schema.period, value_set=list(periods)))
     for spec in schema.ordered:
         check = "keys_and_periods" if _is_period_order(schema, spec) else "value_domains"
-        add(check, spec.label or f"{spec.greater} ≥ {spec.lesser}", spec.greater,
+        add(check, f"{spec.greater} ≥ {spec.lesser}", spec.greater,
             lambda E, s=spec: _at_least(E, s.greater, s.lesser))
 
     # value_domains
@@ -580,17 +583,15 @@ def _raw_rules(schema: RawSchema, frame: pd.DataFrame, types: pd.DataFrame, cata
             batch=name, index=(*ex, "indicator_id"))
     for spec in (s for s in schema.values if isinstance(s, Values)):
         unit = UNITS[spec.unit]
-        scope = f" ({spec.indicator})" if spec.where and spec.indicator else ""
-        add("value_domains", unit.label + scope, spec.column,
+        add("value_domains", unit.label, spec.column,
             lambda E, s=spec, u=unit: E.ExpectColumnValuesToBeBetween(
-                column=s.column, min_value=u.min, max_value=u.max, strict_min=u.strict_min,
-                row_condition=_condition(s.where)))
+                column=s.column, min_value=u.min, max_value=u.max, strict_min=u.strict_min))
         if spec.indicator:
             low, high = catalogue.indicator(spec.indicator).plausible
             add("value_domains", f"plausible bounds of {spec.indicator} (catalogue): {low:g}–{high:g} "
                                  f"{catalogue.indicator(spec.indicator).unit}", spec.column,
                 lambda E, s=spec, lo=low, hi=high: E.ExpectColumnValuesToBeBetween(
-                    column=s.column, min_value=lo, max_value=hi, row_condition=_condition(s.where)))
+                    column=s.column, min_value=lo, max_value=hi))
 
     # quarantine rules (WARN)
     for spec in schema.quarantine:

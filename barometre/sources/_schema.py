@@ -69,16 +69,17 @@ UNITS: dict[str, Unit] = {
 
 @dataclass(frozen=True)
 class Codes:
-    """Territory codes of ``column``: the format of ``level`` and, when ``known`` is set, one of
-    those codes (a tuple, or the name of a reference set supplied when the check runs, such as
-    the zones d'emploi 2010 of the CGET's mesh). ``where`` restricts the rule to some rows."""
+    """Territory codes of ``column``: when ``known`` is set, one of those codes (a tuple, or the
+    name of a reference set supplied when the check runs, such as the zones d'emploi 2010 of the
+    CGET's mesh); otherwise the format of ``level`` (``geography.CODE_PATTERNS``), or ``pattern``
+    for a level without one (the Ministry's own codes). ``where`` restricts the rule to some rows."""
 
     column: str
     level: str
     known: tuple[str, ...] | str | None = None
     known_label: str = ""
     where: Mapping[str, object] = field(default_factory=dict)
-    pattern: str | None = None  # instead of the level's format (e.g. the Ministry's own codes)
+    pattern: str | None = None  # only when ``known`` is not set
 
 
 @dataclass(frozen=True)
@@ -112,7 +113,6 @@ class Values:
     column: str
     unit: str
     indicator: str | None = None
-    where: Mapping[str, object] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -139,7 +139,6 @@ class Allowed:
 
     column: str
     values: tuple
-    label: str = ""
 
 
 @dataclass(frozen=True)
@@ -148,7 +147,6 @@ class Ordered:
 
     greater: str
     lesser: str
-    label: str = ""
 
 
 @dataclass(frozen=True)
@@ -169,7 +167,6 @@ class RawSchema:
     """The declaration of one raw table (asset ``raw/<table>``)."""
 
     table: str
-    source_id: str
     files: str  # the file(s) read, a path or a glob pattern of the snapshot
     columns: Mapping[str, str]  # name → kind (:data:`KINDS`), in order
     key: tuple[str, ...]
@@ -196,7 +193,7 @@ class RawSchema:
         return self.files
 
 
-def departement_panel(table: str, source_id: str, file: str, values: Mapping[str, str | tuple[str, str]],
+def departement_panel(table: str, file: str, values: Mapping[str, str | tuple[str, str]],
                       years: range | tuple[int, ...], extra_text_columns: tuple[str, ...] = (), **rules) -> RawSchema:
     """Schema of a département × year panel (Régions Inégales compilation, read by
     :func:`barometre.sources._csv.read_departement_panel`): ``code_departement``, ``year``, text
@@ -205,7 +202,7 @@ def departement_panel(table: str, source_id: str, file: str, values: Mapping[str
     :class:`RawSchema` (``ordered``, ``quarantine``)."""
     specs = [Values(col, *((spec,) if isinstance(spec, str) else spec)) for col, spec in values.items()]
     return RawSchema(
-        table=table, source_id=source_id, files=file,
+        table=table, files=file,
         columns={"code_departement": "text", "year": "int", **{c: "text" for c in extra_text_columns},
                  **{v.column: UNITS[v.unit].kind for v in specs}},
         key=("code_departement", "year"), period="year", periods=tuple(years),

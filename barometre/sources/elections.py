@@ -49,7 +49,7 @@ COLUMNS = ["year", "code_ministere", "kind", "code_departement", "libelle", "ins
            "votants", "exprimes", "pct_votants_inscrits", "provisional"]
 
 SCHEMA = RawSchema(
-    table="presidentielle_t1_departement", source_id="interieur_presidentielle_t1",
+    table="presidentielle_t1_departement",
     files="elections/*-t1-*-departements.csv",
     columns={"year": "int", "code_ministere": "text", "kind": "text", "code_departement": "text", "libelle": "text",
              "inscrits": "int", "abstentions": "int", "votants": "int", "exprimes": "int",

@@ -48,7 +48,7 @@ def _unit(column: str) -> str | tuple[str, str]:
 
 
 SCHEMA = departement_panel(
-    "filosofi_departement", SOURCE_ID, FILE, {c: _unit(c) for c in VALUE_COLUMNS}, years=range(2012, 2022),
+    "filosofi_departement", FILE, {c: _unit(c) for c in VALUE_COLUMNS}, years=range(2012, 2022),
     extra_text_columns=("dep_name",),
     ordered=tuple(Ordered(a, b) for a, b in (("d9_disp", "q3_disp"), ("q3_disp", "q2_disp"), ("q2_disp", "q1_disp"),
                                              ("q1_disp", "d1_disp"))),
