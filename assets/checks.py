@@ -58,7 +58,7 @@ def _result(key: dg.AssetKey, outcome: validation.CheckOutcome) -> dg.AssetCheck
 
 def _raw_checks(schema: RawSchema) -> dg.AssetChecksDefinition:
     key = dg.AssetKey(["raw", schema.table])
-    warn = {q.name for q in schema.quarantine}
+    warn = validation.warn_checks(schema)
     ins = {"table": dg.AssetIn(key=key)}
     if any(isinstance(c.known, str) for c in schema.codes):  # codes checked against the CGET's meshes
         ins["cget_territoires"] = dg.AssetIn(key=["raw", "cget_territoires"])
