@@ -56,7 +56,7 @@ SCHEMA = RawSchema(
              "pct_votants_inscrits": "float", "provisional": "bool"},
     key=("year", "code_ministere"), period="year", periods=tuple(FILES),
     required=("kind", "libelle", "inscrits", "abstentions", "votants", "exprimes", "pct_votants_inscrits"),
-    codes=(Codes("code_ministere", "ministere", pattern=r"^([0-9]{1,2}|2A|2B|Z[A-Z])$"),
+    codes=(Codes("code_ministere", "ministere", pattern=r"^(0?[1-9]|[1-8][0-9]|9[0-5]|2A|2B|Z[A-Z])$"),
            Codes("code_departement", "departement", DEPARTEMENTS, "the 101 départements")),
     coverage=(Coverage("code_departement", DEPARTEMENTS, "the 101 départements", by=("year",)),),
     values=(*(Values(c, "count") for c in ("inscrits", "abstentions", "votants", "exprimes")),

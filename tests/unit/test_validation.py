@@ -54,6 +54,18 @@ def test_a_real_table_passes_its_suite(store, catalogue):
     assert outcome.expectations == 8
 
 
+@pytest.mark.parametrize("old, new", [("1", "0"), ("1", "00"), ("95", "96"), ("9", "99")])
+def test_a_ministry_code_is_1_to_95(store, catalogue, old, new):
+    frame = pd.concat([elections.parse(store.read(f), y, f) for y, f in elections.FILES.items()], ignore_index=True)
+    assert validation.validate_raw(elections.SCHEMA, frame, catalogue)[0].passed  # the real files
+    frame.loc[(frame["year"] == 2017) & (frame["code_ministere"] == old), "code_ministere"] = new
+    [outcome] = validation.validate_raw(elections.SCHEMA, frame, catalogue)
+    assert [f.message() for f in outcome.failures] == [
+        "elections/2017-t1-definitifs-departements.csv: column 'code_ministere': a Ministry code is 1…95 (with or "
+        "without its leading zero), 2A, 2B or ZA…ZZ [expect_column_values_to_match_regex]: 1 row; "
+        f"e.g. {{'year': 2017, 'code_ministere': '{new}'}}"]
+
+
 def test_the_filosofi_medians_are_the_one_warning(store, catalogue):
     frame = filosofi.parse(store.read(filosofi.FILE))
     suite, median = validation.validate_raw(filosofi.SCHEMA, frame, catalogue)
