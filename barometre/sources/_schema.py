@@ -10,13 +10,15 @@ Rules of a declaration, each becoming one or more expectations:
 
 - ``columns``: exactly these columns, in this order, with these kinds (schema drift is an error);
 - ``key``: one row per key (no duplicate); ``required`` and key columns have no empty cell;
-- ``period`` / ``periods``: the period column holds parseable periods, and only the expected ones;
+- ``period`` / ``periods``: the period column holds only the expected periods, and all of them
+  (its format is checked only where a ``Pattern`` declares it, as for the CGET's ``YYYY-YYYY``);
 - ``codes``: territory codes have the format of their level (``geography.CODE_PATTERNS``) and,
   where known, belong to the territories of that level and geography vintage;
 - ``coverage``: every expected territory is present in each period (missing ones are reported by
   code), or the number of territories per period lies in a range;
 - ``values``: values lie in their unit's domain (:data:`UNITS`) and, for a column that carries an
-  indicator, within the indicator's ``plausible`` bounds of the catalogue;
+  indicator, within the indicator's ``plausible`` bounds of the catalogue (for
+  ``IndicatorValues``, only these bounds are checked: they lie within the unit's domain);
 - ``allowed`` / ``ordered``: categorical values, and row-wise orders between columns;
 - ``quarantine``: a rule whose failing rows are set aside (``mart.rejected_rows``) rather than
   stopping the run; its check has WARN severity.
@@ -118,7 +120,9 @@ class Values:
 @dataclass(frozen=True)
 class IndicatorValues:
     """A value column whose rows carry different indicators, named by ``key_column`` through the
-    catalogue (e.g. ``cget_id``): each indicator's unit domain and plausible bounds apply."""
+    catalogue (e.g. ``cget_id``): each row's value lies within its indicator's plausible bounds.
+    Its unit's domain is not checked apart: the plausible bounds lie within it (a test checks
+    every indicator of the catalogue)."""
 
     column: str
     key_column: str
@@ -171,7 +175,8 @@ class RawSchema:
     columns: Mapping[str, str]  # name → kind (:data:`KINDS`), in order
     key: tuple[str, ...]
     period: str | None = None
-    # The expected periods: a tuple, a function of the catalogue, or None (any parseable period).
+    # The expected periods: a tuple, a function of the catalogue, or None (not checked; the
+    # periods' format only where a Pattern of the period column declares it).
     periods: tuple | Callable[[object], tuple] | None = None
     required: tuple[str, ...] = ()
     codes: tuple[Codes, ...] = ()
