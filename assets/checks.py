@@ -10,12 +10,14 @@ sources that pass keep flowing. A quarantine rule (the Filosofi medians) has a W
 own: its rows are set aside in ``mart.rejected_rows`` and the run goes on. ``mart/indicator_values``
 gets three blocking checks of the derived values. A failing check's metadata names the
 expectation, the column, the number of rows and up to 10 example rows with their territory code
-and period (``examples``), and lists every failed expectation (``failures``).
+and period (``examples``), and lists every failed expectation (``failures``). Every check reads
+its table from the working database: its op is in the DuckDB pool (``DUCKDB_POOL``).
 """
 
 import dagster as dg
 import pandas as pd
 
+from assets.resources import DUCKDB_POOL
 from barometre import validation
 from barometre.catalogue import load_catalogue
 from barometre.sources import cget_2018
@@ -39,7 +41,7 @@ def _metadata(outcome: validation.CheckOutcome) -> dict:
         metadata["column"] = first.column or "(table)"
         metadata["file"] = first.file
         if first.count is not None:
-            metadata["unexpected_rows"] = first.count
+            metadata["unexpected"] = first.count  # rows, or missing territories, groups, columns
         if first.examples:
             metadata["examples"] = dg.MetadataValue.md(pd.DataFrame(first.examples).to_markdown(index=False))
         metadata["failures"] = dg.MetadataValue.json([f.as_dict() for f in outcome.failures])
@@ -56,7 +58,7 @@ def _result(key: dg.AssetKey, outcome: validation.CheckOutcome) -> dg.AssetCheck
 
 def _raw_checks(schema: RawSchema) -> dg.AssetChecksDefinition:
     key = dg.AssetKey(["raw", schema.table])
-    warn = {q.name for q in schema.quarantine}
+    warn = validation.warn_checks(schema)
     ins = {"table": dg.AssetIn(key=key)}
     if any(isinstance(c.known, str) for c in schema.codes):  # codes checked against the CGET's meshes
         ins["cget_territoires"] = dg.AssetIn(key=["raw", "cget_territoires"])
@@ -64,7 +66,7 @@ def _raw_checks(schema: RawSchema) -> dg.AssetChecksDefinition:
     specs = [dg.AssetCheckSpec(name, asset=key, description=text, blocking=name not in warn, additional_deps=deps)
              for name, text in validation.check_names(schema).items()]
 
-    @dg.multi_asset_check(name=f"check_raw_{schema.table}", specs=specs, ins=ins,
+    @dg.multi_asset_check(name=f"check_raw_{schema.table}", specs=specs, ins=ins, pool=DUCKDB_POOL,
                           description=f"Great Expectations suites of raw.{schema.table} ({schema.files}).")
     def _check(context: dg.AssetCheckExecutionContext, **inputs: pd.DataFrame):
         mesh = cget_2018.mesh_codes(inputs["cget_territoires"]) if "cget_territoires" in inputs else None
@@ -81,6 +83,7 @@ def _raw_checks(schema: RawSchema) -> dg.AssetChecksDefinition:
            for name, text in validation.DERIVED_CHECKS.items()],
     ins={"indicator_values": dg.AssetIn(key=INDICATOR_VALUES),
          "departement_region": dg.AssetIn(key=["core", "departement_region"])},
+    pool=DUCKDB_POOL,
     description="Derived values: régions from their départements, France within its régions, plausible bounds.")
 def check_mart_indicator_values(context: dg.AssetCheckExecutionContext, indicator_values: pd.DataFrame,
                                 departement_region: pd.DataFrame):

@@ -95,7 +95,7 @@ def manifest_schema(catalogue: Catalogue) -> RawSchema:
     """``raw.source_files_manifest``: one row per source file read (from the snapshot or landed
     live), every catalogue source present."""
     return RawSchema(
-        table="source_files_manifest", source_id="(all)", files="data/snapshot or data/landing (catalogue files)",
+        table="source_files_manifest", files="data/snapshot or data/landing (catalogue files)",
         columns={"source_id": "text", "path": "text", "url": "text", "origin": "text", "retrieved_at": "text",
                  "http_status": "int", "etag": "text", "last_modified": "text", "bytes": "int", "sha256": "text",
                  "fetched_url": "text"},
@@ -137,6 +137,11 @@ def check_names(schema: RawSchema) -> dict[str, str]:
     return names
 
 
+def warn_checks(schema: RawSchema) -> set[str]:
+    """The checks of a raw table with WARN severity: its quarantine rules (the suite blocks)."""
+    return {q.name for q in schema.quarantine}
+
+
 # ---------------------------------------------------------------------------------------------
 # Results.
 
@@ -150,7 +155,7 @@ class Failure:
     column: str | None
     file: str
     count: int | None
-    noun: str
+    noun: tuple[str, str]  # what is counted: (singular, plural)
     examples: list[dict] = field(default_factory=list)
     detail: str | None = None
     group: str = ""
@@ -159,7 +164,7 @@ class Failure:
         where = f"{self.file}: column {self.column!r}" if self.column else self.file
         text = f"{where}: {self.rule} [{self.expectation}]"
         if self.count is not None:
-            text += f": {self.count} {self.noun}{'' if self.count == 1 else 's'}"
+            text += f": {self.count} {self.noun[0] if self.count == 1 else self.noun[1]}"
         if self.detail:
             text += f": {self.detail}"
         if self.examples:
@@ -245,7 +250,7 @@ class _Rule:
     column: str | None
     build: Callable[[Any], Any]  # gx.expectations → an Expectation
     batch: str = "table"
-    noun: str = "row"
+    noun: tuple[str, str] = ("row", "rows")  # what a failure counts: (singular, plural)
     index: tuple[str, ...] = ()
 
 
@@ -470,10 +475,10 @@ def _raw_rules(schema: RawSchema, frame: pd.DataFrame, types: pd.DataFrame, cata
     frames["types"] = types
     kinds = [[col, t] for col, kind in schema.columns.items() for t in KINDS[kind]]
     add("columns_and_types", "each column has its declared kind: "
-        + ", ".join(f"{c} {k}" for c, k in schema.columns.items()), "type",
+        + ", ".join(f"{c} {k}" for c, k in schema.columns.items()), None,  # each example row names its column
         lambda E: E.ExpectColumnPairValuesToBeInSet(column_A="column", column_B="type", value_pairs_set=kinds,
                                                     ignore_row_if="neither"),
-        batch="types", noun="column", index=("column",))
+        batch="types", noun=("column", "columns"), index=("column",))
     required = dict.fromkeys([*schema.key, *([schema.period] if schema.period else []), *schema.required])
     for col in required:
         # a numpy int64 or bool column cannot hold an empty cell (its kind is checked above)
@@ -481,7 +486,9 @@ def _raw_rules(schema: RawSchema, frame: pd.DataFrame, types: pd.DataFrame, cata
             add("columns_and_types", "no empty cell in a required column", col,
                 lambda E, col=col: E.ExpectColumnValuesToNotBeNull(column=col))
     if set(schema.columns) - set(frame.columns):
-        return rules, frames  # schema drift: the other rules cannot be read on this table
+        # schema drift: the other rules cannot be read on this table (its quarantine checks fail
+        # as not evaluated, validate_raw)
+        return rules, frames
     for spec in schema.allowed:
         add("columns_and_types", f"one of {list(spec.values)}", spec.column,
             lambda E, s=spec: E.ExpectColumnValuesToBeInSet(column=s.column, value_set=list(s.values)))
@@ -493,11 +500,10 @@ def _raw_rules(schema: RawSchema, frame: pd.DataFrame, types: pd.DataFrame, cata
     # territory_codes: the level's format, or (stricter, and cheaper) the set of known codes
     for spec in schema.codes:
         name = _LEVEL_NAMES.get(spec.level, spec.level)
-        label = _CODE_RULES.get(spec.level) if not spec.pattern or spec.known is None else None
-        label = label or f"a {name} code matches {spec.pattern}"
         scope = "" if not spec.where else " (rows with " + ", ".join(f"{k} = {v}" for k, v in spec.where.items()) + ")"
         if spec.known is None:
             pattern = spec.pattern or CODE_PATTERNS[spec.level].pattern
+            label = _CODE_RULES.get(spec.level) or f"a {name} code matches {pattern}"
             add("territory_codes", label + scope, spec.column,
                 lambda E, s=spec, p=pattern: E.ExpectColumnValuesToMatchRegex(
                     column=s.column, regex=_non_capturing(p), row_condition=_condition(s.where)))
@@ -507,7 +513,11 @@ def _raw_rules(schema: RawSchema, frame: pd.DataFrame, types: pd.DataFrame, cata
             if known not in reference_sets:
                 raise ValueError(f"raw.{schema.table}: reference set {known!r} of column {spec.column!r} not supplied")
             known = reference_sets[known]
-        label = f"a {name} code is one of {spec.known_label}" if spec.pattern else f"{label}: one of {spec.known_label}"
+        # The level's format is named where every known code has it (not the COG's COM codes).
+        fmt = CODE_PATTERNS.get(spec.level)
+        label = f"a {name} code is one of {spec.known_label}"
+        if fmt is not None and all(fmt.match(code) for code in known):
+            label = f"{_CODE_RULES[spec.level]}: one of {spec.known_label}"
         add("territory_codes", label + scope, spec.column,
             lambda E, s=spec, k=tuple(known): E.ExpectColumnValuesToBeInSet(
                 column=s.column, value_set=list(k), row_condition=_condition(s.where)))
@@ -526,7 +536,7 @@ def _raw_rules(schema: RawSchema, frame: pd.DataFrame, types: pd.DataFrame, cata
             each = f" for each {' × '.join(spec.by)}" if spec.by else ""
             add("territory_coverage", f"every one of {spec.label} is present{each}", spec.column,
                 lambda E: E.ExpectColumnValuesToBeBetween(column="rows", min_value=1),
-                batch=name, noun="missing territory", index=(spec.column, *spec.by))
+                batch=name, noun=("missing territory", "missing territories"), index=(spec.column, *spec.by))
         else:
             frames[name] = _count_frame(frame, spec)
             each = f" per {' × '.join(spec.by)}" if spec.by else ""
@@ -535,7 +545,7 @@ def _raw_rules(schema: RawSchema, frame: pd.DataFrame, types: pd.DataFrame, cata
             add("territory_coverage", f"{span} {spec.label}{scope}", spec.column,
                 lambda E, s=spec: E.ExpectColumnValuesToBeBetween(column="territories", min_value=s.low,
                                                                   max_value=s.high),
-                batch=name, noun="group", index=tuple(spec.by))
+                batch=name, noun=("group", "groups"), index=tuple(spec.by))
 
     # keys_and_periods
     key = list(schema.key)
@@ -554,7 +564,7 @@ def _raw_rules(schema: RawSchema, frame: pd.DataFrame, types: pd.DataFrame, cata
                 lambda E: E.ExpectColumnDistinctValuesToContainSet(column=schema.period, value_set=list(periods)))
     for spec in schema.ordered:
         check = "keys_and_periods" if _is_period_order(schema, spec) else "value_domains"
-        add(check, spec.label or f"{spec.greater} ≥ {spec.lesser}", spec.greater,
+        add(check, f"{spec.greater} ≥ {spec.lesser}", spec.greater,
             lambda E, s=spec: _at_least(E, s.greater, s.lesser))
 
     # value_domains
@@ -578,17 +588,15 @@ def _raw_rules(schema: RawSchema, frame: pd.DataFrame, types: pd.DataFrame, cata
             batch=name, index=(*ex, "indicator_id"))
     for spec in (s for s in schema.values if isinstance(s, Values)):
         unit = UNITS[spec.unit]
-        scope = f" ({spec.indicator})" if spec.where and spec.indicator else ""
-        add("value_domains", unit.label + scope, spec.column,
+        add("value_domains", unit.label, spec.column,
             lambda E, s=spec, u=unit: E.ExpectColumnValuesToBeBetween(
-                column=s.column, min_value=u.min, max_value=u.max, strict_min=u.strict_min,
-                row_condition=_condition(s.where)))
+                column=s.column, min_value=u.min, max_value=u.max, strict_min=u.strict_min))
         if spec.indicator:
             low, high = catalogue.indicator(spec.indicator).plausible
             add("value_domains", f"plausible bounds of {spec.indicator} (catalogue): {low:g}–{high:g} "
                                  f"{catalogue.indicator(spec.indicator).unit}", spec.column,
                 lambda E, s=spec, lo=low, hi=high: E.ExpectColumnValuesToBeBetween(
-                    column=s.column, min_value=lo, max_value=hi, row_condition=_condition(s.where)))
+                    column=s.column, min_value=lo, max_value=hi))
 
     # quarantine rules (WARN)
     for spec in schema.quarantine:
@@ -603,19 +611,24 @@ def validate_raw(schema: RawSchema, frame: pd.DataFrame, catalogue: Catalogue,
     start = time.perf_counter()
     rules, frames = _raw_rules(schema, _for_gx(frame), column_types(frame), catalogue, reference_sets or {})
     results = _run(f"raw.{schema.table}", rules, frames)
-    severity = {q.name: "WARN" for q in schema.quarantine}
-    quarantined = {q.name for q in schema.quarantine}
+    warn = warn_checks(schema)
     outcomes = _outcomes(f"raw.{schema.table}", check_names(schema), rules, results, schema.file_for,
-                         schema.examples, severity, time.perf_counter() - start,
-                         check_of=lambda group: group if group in quarantined else SUITE_CHECK)
+                         schema.examples, dict.fromkeys(warn, "WARN"), time.perf_counter() - start,
+                         check_of=lambda group: group if group in warn else SUITE_CHECK)
+    missing = [c for c in schema.columns if c not in frame.columns]
     for q in schema.quarantine:
-        if q.set_aside is None or set(schema.columns) - set(frame.columns):
+        [outcome] = [o for o in outcomes if o.name == q.name]
+        if missing:  # its rule was not run (see _raw_rules): it has not passed
+            outcome.passed = False
+            outcome.failures.append(Failure(
+                "expect_column_values_to_match_regex", q.rule, q.column, schema.files, None, ("row", "rows"),
+                detail=f"not evaluated: schema drift (missing columns {missing})", group=q.name))
+            continue
+        if q.set_aside is None:
             continue
         aside = q.set_aside(frame)
         counts = {str(rule): int(n) for rule, n in aside["rule"].value_counts(sort=False).items()} if len(aside) else {}
-        for outcome in outcomes:
-            if outcome.name == q.name:
-                outcome.notes["quarantined"] = counts
+        outcome.notes["quarantined"] = counts
     return outcomes
 
 
@@ -643,6 +656,9 @@ def derived_region_frame(values: pd.DataFrame, region_of: Mapping[str, str]) -> 
     """One row per derived région value, next to the sums of its départements' numerators and
     denominators (same indicator, source and period) and the value the formula gives them.
 
+    ``missing_departements`` names the région's départements (``region_of``) whose counts are
+    not all there: no row, no numerator, or no denominator where others carry one. A région
+    with no département in ``region_of`` is reported there too.
     ``denominator_sum`` is missing when the départements' rows carry no denominator (the DREES
     densities are published values): the région's own denominator is then used in the formula.
     """
@@ -653,18 +669,24 @@ def derived_region_frame(values: pd.DataFrame, region_of: Mapping[str, str]) -> 
     dep = dep[dep["region"].notna()]
     sums = dep.groupby([*keys, "region"]).agg(
         departements_with_numerator=("numerator", "count"), departements_with_denominator=("denominator", "count"),
-        numerator_sum=("numerator", "sum"), denominator_sum=("denominator", "sum"),
-        member_codes=("code", lambda s: set(s))).reset_index()
+        numerator_sum=("numerator", "sum"), denominator_sum=("denominator", "sum")).reset_index()
+    # A département's counts are there when its row has a numerator, and a denominator too
+    # where any of its région's départements carries one.
+    any_den = dep.groupby([*keys, "region"])["denominator"].transform("count") > 0
+    counted = dep[dep["numerator"].notna() & (dep["denominator"].notna() | ~any_den)]
+    have = counted.groupby([*keys, "region"])["code"].agg(set).rename("member_codes").reset_index()
     reg = values[(values["level"] == "region") & values["derived"]]
     out = reg[[*keys, "code", "period_start", "period_end", "value", "numerator", "denominator"]].merge(
-        sums.rename(columns={"region": "code"}), on=[*keys, "code"], how="left")
+        sums.rename(columns={"region": "code"}), on=[*keys, "code"], how="left").merge(
+        have.rename(columns={"region": "code"}), on=[*keys, "code"], how="left")
     out["departements"] = out["code"].map(n_members).astype("Int64")
-    members = {r: {d for d, rr in region_of.items() if rr == r} for r in set(region_of.values())}
-    with_counts = out["departements_with_numerator"].fillna(0)
+    members: dict[str, set[str]] = {}
+    for d, r in region_of.items():
+        members.setdefault(r, set()).add(d)
     out["missing_departements"] = [
-        ", ".join(sorted(members.get(code, set()) - (have if isinstance(have, set) else set()))) or None
-        if n != expected else None
-        for code, have, n, expected in zip(out["code"], out["member_codes"], with_counts, out["departements"])]
+        (", ".join(sorted(members[code] - (have if isinstance(have, set) else set()))) or None) if code in members
+        else "(no département of this région in core.departement_region)"
+        for code, have in zip(out["code"], out["member_codes"])]
     full_den = out["departements_with_denominator"].fillna(0) == out["departements"].astype("float")
     out["denominator_sum"] = out["denominator_sum"].where(full_den)
     out["numerator_gap"] = _gap(out["numerator"], out["numerator_sum"])
@@ -753,7 +775,7 @@ def validate_indicator_values(values: pd.DataFrame, region_of: Mapping[str, str]
     add("plausible_bounds", "a value is ≤ its indicator's plausible maximum (catalogue)", "value",
         lambda E: _at_least(E, "plausible_max", "value"),
         "plausible", plaus_index)
-    results = _run(table, rules, {k: v for k, v in frames.items() if len(v) or k == "plausible"})
+    results = _run(table, rules, frames)
     outcomes = _outcomes(table, DERIVED_CHECKS, rules, results, lambda row: table, (*reg_index, "level"), {},
                          time.perf_counter() - start)
     for outcome in outcomes:

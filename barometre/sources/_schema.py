@@ -10,13 +10,15 @@ Rules of a declaration, each becoming one or more expectations:
 
 - ``columns``: exactly these columns, in this order, with these kinds (schema drift is an error);
 - ``key``: one row per key (no duplicate); ``required`` and key columns have no empty cell;
-- ``period`` / ``periods``: the period column holds parseable periods, and only the expected ones;
+- ``period`` / ``periods``: the period column holds only the expected periods, and all of them
+  (its format is checked only where a ``Pattern`` declares it, as for the CGET's ``YYYY-YYYY``);
 - ``codes``: territory codes have the format of their level (``geography.CODE_PATTERNS``) and,
   where known, belong to the territories of that level and geography vintage;
 - ``coverage``: every expected territory is present in each period (missing ones are reported by
   code), or the number of territories per period lies in a range;
 - ``values``: values lie in their unit's domain (:data:`UNITS`) and, for a column that carries an
-  indicator, within the indicator's ``plausible`` bounds of the catalogue;
+  indicator, within the indicator's ``plausible`` bounds of the catalogue (for
+  ``IndicatorValues``, only these bounds are checked: they lie within the unit's domain);
 - ``allowed`` / ``ordered``: categorical values, and row-wise orders between columns;
 - ``quarantine``: a rule whose failing rows are set aside (``mart.rejected_rows``) rather than
   stopping the run; its check has WARN severity.
@@ -69,16 +71,17 @@ UNITS: dict[str, Unit] = {
 
 @dataclass(frozen=True)
 class Codes:
-    """Territory codes of ``column``: the format of ``level`` and, when ``known`` is set, one of
-    those codes (a tuple, or the name of a reference set supplied when the check runs, such as
-    the zones d'emploi 2010 of the CGET's mesh). ``where`` restricts the rule to some rows."""
+    """Territory codes of ``column``: when ``known`` is set, one of those codes (a tuple, or the
+    name of a reference set supplied when the check runs, such as the zones d'emploi 2010 of the
+    CGET's mesh); otherwise the format of ``level`` (``geography.CODE_PATTERNS``), or ``pattern``
+    for a level without one (the Ministry's own codes). ``where`` restricts the rule to some rows."""
 
     column: str
     level: str
     known: tuple[str, ...] | str | None = None
     known_label: str = ""
     where: Mapping[str, object] = field(default_factory=dict)
-    pattern: str | None = None  # instead of the level's format (e.g. the Ministry's own codes)
+    pattern: str | None = None  # only when ``known`` is not set
 
 
 @dataclass(frozen=True)
@@ -112,13 +115,14 @@ class Values:
     column: str
     unit: str
     indicator: str | None = None
-    where: Mapping[str, object] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
 class IndicatorValues:
     """A value column whose rows carry different indicators, named by ``key_column`` through the
-    catalogue (e.g. ``cget_id``): each indicator's unit domain and plausible bounds apply."""
+    catalogue (e.g. ``cget_id``): each row's value lies within its indicator's plausible bounds.
+    Its unit's domain is not checked apart: the plausible bounds lie within it (a test checks
+    every indicator of the catalogue)."""
 
     column: str
     key_column: str
@@ -139,7 +143,6 @@ class Allowed:
 
     column: str
     values: tuple
-    label: str = ""
 
 
 @dataclass(frozen=True)
@@ -148,7 +151,6 @@ class Ordered:
 
     greater: str
     lesser: str
-    label: str = ""
 
 
 @dataclass(frozen=True)
@@ -169,12 +171,12 @@ class RawSchema:
     """The declaration of one raw table (asset ``raw/<table>``)."""
 
     table: str
-    source_id: str
     files: str  # the file(s) read, a path or a glob pattern of the snapshot
     columns: Mapping[str, str]  # name → kind (:data:`KINDS`), in order
     key: tuple[str, ...]
     period: str | None = None
-    # The expected periods: a tuple, a function of the catalogue, or None (any parseable period).
+    # The expected periods: a tuple, a function of the catalogue, or None (not checked; the
+    # periods' format only where a Pattern of the period column declares it).
     periods: tuple | Callable[[object], tuple] | None = None
     required: tuple[str, ...] = ()
     codes: tuple[Codes, ...] = ()
@@ -196,7 +198,7 @@ class RawSchema:
         return self.files
 
 
-def departement_panel(table: str, source_id: str, file: str, values: Mapping[str, str | tuple[str, str]],
+def departement_panel(table: str, file: str, values: Mapping[str, str | tuple[str, str]],
                       years: range | tuple[int, ...], extra_text_columns: tuple[str, ...] = (), **rules) -> RawSchema:
     """Schema of a département × year panel (Régions Inégales compilation, read by
     :func:`barometre.sources._csv.read_departement_panel`): ``code_departement``, ``year``, text
@@ -205,7 +207,7 @@ def departement_panel(table: str, source_id: str, file: str, values: Mapping[str
     :class:`RawSchema` (``ordered``, ``quarantine``)."""
     specs = [Values(col, *((spec,) if isinstance(spec, str) else spec)) for col, spec in values.items()]
     return RawSchema(
-        table=table, source_id=source_id, files=file,
+        table=table, files=file,
         columns={"code_departement": "text", "year": "int", **{c: "text" for c in extra_text_columns},
                  **{v.column: UNITS[v.unit].kind for v in specs}},
         key=("code_departement", "year"), period="year", periods=tuple(years),

@@ -41,7 +41,7 @@ EPCI_FILE = "barometre_2018/epci2018_wgs84_utf8.topojson"
 
 _BY_FILE = ("source_file", "period")
 SCHEMA = RawSchema(
-    table="cget_barometre_2018", source_id="cget_barometre_2018",
+    table="cget_barometre_2018",
     files="barometre_2018/carte_*.csv, histo_*.csv, baro.csv",
     columns={"source_file": "text", "cget_id": "text", "level": "text", "geography_vintage": "text", "code": "text",
              "name": "text", "period": "text", "period_start": "number", "period_end": "number", "value": "float"},
@@ -78,7 +78,7 @@ SCHEMA = RawSchema(
 )
 
 TERRITOIRES_SCHEMA = RawSchema(
-    table="cget_territoires", source_id="cget_barometre_2018", files=f"{ZE_FILE}, {EPCI_FILE}",
+    table="cget_territoires", files=f"{ZE_FILE}, {EPCI_FILE}",
     columns={"level": "text", "geography_vintage": "text", "code": "text", "name": "text"},
     key=("level", "geography_vintage", "code"), required=("name",),
     codes=(Codes("code", "zone_emploi", where={"level": "zone_emploi"}), Codes("code", "epci", where={"level": "epci"})),

@@ -21,7 +21,7 @@ from barometre.sources._schema import departement_panel
 FILE = "departements_2012_2021/unemployment_insee.csv"
 COLUMNS = ["code_departement", "year", "unemployment_rate", "unemployment_rate_raw"]
 
-SCHEMA = departement_panel("chomage_departement", "insee_chomage_localise", FILE,
+SCHEMA = departement_panel("chomage_departement", FILE,
                            {"unemployment_rate": ("%", "taux_chomage"), "unemployment_rate_raw": ("%", "taux_chomage")},
                            years=range(2012, 2022))
 

@@ -153,11 +153,10 @@ def _vintages(catalogue) -> tuple[int, ...]:
 _BY = ("cog_vintage",)
 _DEP_OR_COM = DEPARTEMENTS + COLLECTIVITES_OUTRE_MER
 _REG_OR_COM = REGIONS + COLLECTIVITES_OUTRE_MER
-_PATTERN_OR_COM = r"^([0-9]{2}|2A|2B|97[1-8]|98[4-9])$"
 
 
 def _schema(table: str, name: str, **fields) -> RawSchema:
-    return RawSchema(table=table, source_id=SOURCE_ID, files=f"cog/*/{name}.json.gz", period="cog_vintage",
+    return RawSchema(table=table, files=f"cog/*/{name}.json.gz", period="cog_vintage",
                      periods=_vintages, file_of=lambda row: path(int(row["cog_vintage"]), name), **fields)
 
 
@@ -167,9 +166,8 @@ COMMUNES_SCHEMA = _schema(
              "code_region": "text", "population": "int", "anciens_codes": "text"},
     key=("cog_vintage", "code_commune"), required=("nom",),
     codes=(Codes("code_commune", "commune"),
-           Codes("code_departement", "departement", _DEP_OR_COM, "the 101 départements and the COM",
-                 pattern=_PATTERN_OR_COM),
-           Codes("code_region", "region", _REG_OR_COM, "the 18 régions and the COM", pattern=_PATTERN_OR_COM)),
+           Codes("code_departement", "departement", _DEP_OR_COM, "the 101 départements and the COM"),
+           Codes("code_region", "region", _REG_OR_COM, "the 18 régions and the COM")),
     coverage=(CountRange("code_commune", 34_000, 36_000, "communes per COG release", by=_BY),
               Coverage("code_departement", DEPARTEMENTS, "the 101 départements (each has communes)", by=_BY)),
     values=(Values("population", "count"),),
@@ -189,9 +187,8 @@ DEPARTEMENTS_SCHEMA = _schema(
     "cog_departements", "departements",
     columns={"cog_vintage": "int", "code_departement": "text", "nom": "text", "code_region": "text"},
     key=("cog_vintage", "code_departement"), required=("nom", "code_region"),
-    codes=(Codes("code_departement", "departement", _DEP_OR_COM, "the 101 départements and the COM",
-                 pattern=_PATTERN_OR_COM),
-           Codes("code_region", "region", _REG_OR_COM, "the 18 régions and the COM", pattern=_PATTERN_OR_COM)),
+    codes=(Codes("code_departement", "departement", _DEP_OR_COM, "the 101 départements and the COM"),
+           Codes("code_region", "region", _REG_OR_COM, "the 18 régions and the COM")),
     coverage=(Coverage("code_departement", DEPARTEMENTS, "the 101 départements", by=_BY),),
     examples=("cog_vintage", "code_departement"),
 )
@@ -199,7 +196,7 @@ REGIONS_SCHEMA = _schema(
     "cog_regions", "regions",
     columns={"cog_vintage": "int", "code_region": "text", "nom": "text"},
     key=("cog_vintage", "code_region"), required=("nom",),
-    codes=(Codes("code_region", "region", _REG_OR_COM, "the 18 régions and the COM", pattern=_PATTERN_OR_COM),),
+    codes=(Codes("code_region", "region", _REG_OR_COM, "the 18 régions and the COM"),),
     coverage=(Coverage("code_region", REGIONS, "the 18 régions", by=_BY),),
     examples=("cog_vintage", "code_region"),
 )

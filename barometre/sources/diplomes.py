@@ -15,7 +15,7 @@ from barometre.sources._schema import departement_panel
 FILE = "departements_2012_2021/education_snapshots_insee.csv"
 
 # Only the observed census years (the interpolated upstream panel is not used).
-SCHEMA = departement_panel("diplomes_departement", "insee_diplomes_rp", FILE,
+SCHEMA = departement_panel("diplomes_departement", FILE,
                            {"edu_share_sup": ("%", "part_diplomes_superieur")}, years=(2011, 2016, 2022))
 
 

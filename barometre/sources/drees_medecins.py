@@ -10,7 +10,7 @@ from barometre.sources._schema import departement_panel
 
 FILE = "departements_2012_2021/doctor_density_drees.csv"
 
-SCHEMA = departement_panel("medecins_departement", "drees_medecins", FILE,
+SCHEMA = departement_panel("medecins_departement", FILE,
                            {"doctor_density_per_100k": ("/100k", "medecins_pour_100k"), "n_doctors": "count"},
                            years=range(2012, 2022))
 

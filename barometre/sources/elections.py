@@ -49,14 +49,14 @@ COLUMNS = ["year", "code_ministere", "kind", "code_departement", "libelle", "ins
            "votants", "exprimes", "pct_votants_inscrits", "provisional"]
 
 SCHEMA = RawSchema(
-    table="presidentielle_t1_departement", source_id="interieur_presidentielle_t1",
+    table="presidentielle_t1_departement",
     files="elections/*-t1-*-departements.csv",
     columns={"year": "int", "code_ministere": "text", "kind": "text", "code_departement": "text", "libelle": "text",
              "inscrits": "int", "abstentions": "int", "votants": "int", "exprimes": "int",
              "pct_votants_inscrits": "float", "provisional": "bool"},
     key=("year", "code_ministere"), period="year", periods=tuple(FILES),
     required=("kind", "libelle", "inscrits", "abstentions", "votants", "exprimes", "pct_votants_inscrits"),
-    codes=(Codes("code_ministere", "ministere", pattern=r"^([0-9]{1,2}|2A|2B|Z[A-Z])$"),
+    codes=(Codes("code_ministere", "ministere", pattern=r"^(0?[1-9]|[1-8][0-9]|9[0-5]|2A|2B|Z[A-Z])$"),
            Codes("code_departement", "departement", DEPARTEMENTS, "the 101 départements")),
     coverage=(Coverage("code_departement", DEPARTEMENTS, "the 101 départements", by=("year",)),),
     values=(*(Values(c, "count") for c in ("inscrits", "abstentions", "votants", "exprimes")),

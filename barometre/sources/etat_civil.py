@@ -11,9 +11,9 @@ from barometre.sources._schema import departement_panel
 BIRTHS_FILE = "departements_2012_2021/births_insee.csv"
 DEATHS_FILE = "departements_2012_2021/deaths_insee.csv"
 
-BIRTHS_SCHEMA = departement_panel("naissances_departement", "insee_naissances", BIRTHS_FILE, {"live_births": "count"},
+BIRTHS_SCHEMA = departement_panel("naissances_departement", BIRTHS_FILE, {"live_births": "count"},
                                   years=range(2012, 2022))
-DEATHS_SCHEMA = departement_panel("deces_departement", "insee_deces", DEATHS_FILE, {"deaths": "count"},
+DEATHS_SCHEMA = departement_panel("deces_departement", DEATHS_FILE, {"deaths": "count"},
                                   years=range(2012, 2022))
 
 

@@ -18,6 +18,9 @@ from barometre.sources._schema import Ordered, Quarantine, departement_panel
 
 FILE = "departements_2012_2021/income_poverty_filosofi.csv"
 SOURCE_ID = "insee_filosofi_departement"
+# A median in whole euros, as its value reads as text: the quarantine rule's check and
+# median_rejections both apply it (GX reads a column as text the same way).
+WHOLE_EUROS = r"^\d+(?:\.0)?$"
 
 _QUANTILES = ["q1", "q2", "q3", "d1", "d9", "gini", "s80s20", "d9_d1"]
 VALUE_COLUMNS: dict[str, str] = {
@@ -48,13 +51,13 @@ def _unit(column: str) -> str | tuple[str, str]:
 
 
 SCHEMA = departement_panel(
-    "filosofi_departement", SOURCE_ID, FILE, {c: _unit(c) for c in VALUE_COLUMNS}, years=range(2012, 2022),
+    "filosofi_departement", FILE, {c: _unit(c) for c in VALUE_COLUMNS}, years=range(2012, 2022),
     extra_text_columns=("dep_name",),
     ordered=tuple(Ordered(a, b) for a, b in (("d9_disp", "q3_disp"), ("q3_disp", "q2_disp"), ("q2_disp", "q1_disp"),
                                              ("q1_disp", "d1_disp"))),
     # The 2012–2016 medians of the compilation break it: they are quarantined by
     # median_rejections (core.filosofi_rejections → mart.rejected_rows), and the check warns.
-    quarantine=(Quarantine("median_eur_integer", "q2_disp", r"^\d+(\.0)?$",
+    quarantine=(Quarantine("median_eur_integer", "q2_disp", WHOLE_EUROS,
                            "a median in euros is a whole number as INSEE publishes it",
                            set_aside=lambda frame: median_rejections(frame, SOURCE_ID)),),
 )
@@ -117,7 +120,7 @@ def median_rejections(filosofi: pd.DataFrame, source_id: str) -> pd.DataFrame:
     be an average too), so a year is published entirely or not at all.
     """
     q2 = filosofi["q2_disp"]
-    non_integer = q2.notna() & (q2 % 1 != 0)
+    non_integer = q2.notna() & ~q2.astype(str).str.contains(WHOLE_EUROS)
     bad_years = set(filosofi.loc[non_integer, "year"])
     averaged = filosofi["year"].isin(bad_years) & ~non_integer
     out = []

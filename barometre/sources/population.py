@@ -9,7 +9,7 @@ from barometre.sources._schema import departement_panel
 
 FILE = "departements_2012_2021/population_insee.csv"
 
-SCHEMA = departement_panel("population_departement", "insee_estimations_population", FILE, {"pop_jan1": "count"},
+SCHEMA = departement_panel("population_departement", FILE, {"pop_jan1": "count"},
                            years=range(2012, 2022))
 
 

@@ -216,7 +216,7 @@ def test_a_file_its_suite_refuses_fails_its_blocking_check(baseline, tmp_path, c
     check = run.failed_check(asset)
     assert check.description == description
     meta = {k: v.value for k, v in check.metadata.items()}
-    assert (meta["column"], meta["unexpected_rows"], meta["file"]) == (column, count, path)
+    assert (meta["column"], meta["unexpected"], meta["file"]) == (column, count, path)
     assert meta["failures"][0]["examples"][0] == example
     assert meta["failed_expectation"].startswith("expect_")
     # The checked table was written (blocking checks run after it), nothing downstream of it was.

@@ -78,6 +78,56 @@ def test_a_region_that_lost_a_departement(mart, catalogue):
     assert "région numerator = Σ numerators of its départements" in [f.rule for f in outcome.failures]
 
 
+CORSICA_2017 = dict(indicator_id="participation_presidentielle_t1", period="2017", source_id="interieur_presidentielle_t1")
+CORSICA_EXAMPLE = {"indicator_id": "participation_presidentielle_t1", "source_id": "interieur_presidentielle_t1",
+                   "code": "94", "period": "2017"}
+
+
+def test_a_region_summed_from_part_of_its_departements(mart, catalogue):
+    """2A has a row but no counts, and Corse (94) is 2B alone: the sums, gaps and value agree
+    with each other, but 2A's counts are missing from them."""
+    values, region_of = mart
+    values = values.copy()
+    a, b = (_row(values, level="departement", code=code, **CORSICA_2017) for code in ("2A", "2B"))
+    values.loc[a, ["numerator", "denominator"]] = float("nan")
+    values.loc[_row(values, level="region", code="94", **CORSICA_2017), ["value", "numerator", "denominator"]] = \
+        values.loc[b, ["value", "numerator", "denominator"]].to_numpy()
+    outcome = _outcome(values, region_of, catalogue, "derived_region_values")
+    [failure] = outcome.failures
+    assert failure.message() == (
+        "mart.indicator_values: column 'missing_departements': a derived région has the counts of all its "
+        "départements [expect_column_values_to_be_null]: 1 row; e.g. "
+        f"{ {**CORSICA_EXAMPLE, 'missing_departements': '2A'} }")
+
+
+def test_a_departement_without_its_denominator(mart, catalogue):
+    values, region_of = mart
+    values = values.copy()
+    values.loc[_row(values, level="departement", code="2A", **CORSICA_2017), "denominator"] = float("nan")
+    outcome = _outcome(values, region_of, catalogue, "derived_region_values")
+    [failure] = outcome.failures
+    assert (failure.rule, failure.count, failure.examples) == (
+        "a derived région has the counts of all its départements", 1,
+        [{**CORSICA_EXAMPLE, "missing_departements": "2A"}])
+
+
+def test_a_region_with_no_departement_in_the_mapping(mart, catalogue):
+    values, region_of = mart
+    outcome = _outcome(values, {d: r for d, r in region_of.items() if r != "94"}, catalogue, "derived_region_values")
+    [failure] = outcome.failures
+    assert (failure.rule, failure.count, failure.examples[0]["code"], failure.examples[0]["missing_departements"]) == (
+        "a derived région has the counts of all its départements", 35, "94",
+        "(no département of this région in core.departement_region)")
+
+
+def test_no_derived_region_and_no_france_value_to_check(mart, catalogue):
+    values, region_of = mart
+    values = values[~((values["level"] == "region") & values["derived"]) & ~values["code"].isin(["FRM", "FRMD"])]
+    outcomes = validation.validate_indicator_values(values, region_of, catalogue)
+    assert [(o.name, o.passed, o.notes["rows_checked"]) for o in outcomes] == [
+        ("derived_region_values", True, 0), ("france_within_regions", True, 0), ("plausible_bounds", True, 22405)]
+
+
 def test_a_france_value_outside_its_regions(mart, catalogue):
     values, region_of = mart
     values = values.copy()

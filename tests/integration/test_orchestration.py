@@ -143,6 +143,14 @@ def test_every_duckdb_asset_is_in_the_duckdb_pool(defs):
     assert {a.op.name: a.op.pool for a in writers} == {a.op.name: "duckdb" for a in writers}
 
 
+def test_every_check_reading_the_working_database_is_in_the_duckdb_pool(defs):
+    """Every asset check loads its table from the working database (DuckDB I/O manager)."""
+    from assets.checks import CHECKS
+
+    assert len(CHECKS) == 16
+    assert {c.node_def.name: c.node_def.pool for c in defs.asset_checks} == {c.node_def.name: "duckdb" for c in CHECKS}
+
+
 def test_instance_settings(tmp_path, monkeypatch):
     """dagster.yaml: telemetry off, the pool limited to one run, tick retention."""
     from dagster._core.definitions.run_request import InstigatorType
