@@ -1,5 +1,8 @@
 """The working database's IO manager: one DuckDB connection per run, closed when the run ends."""
 
+import subprocess
+import sys
+
 import dagster as dg
 import duckdb
 import pandas as pd
@@ -49,3 +52,40 @@ def test_connection_is_closed_when_a_step_fails(tmp_path):
     con = duckdb.connect(str(db), read_only=True)
     assert con.execute("SELECT count(*) FROM raw.counts").fetchall() == [(3,)]
     con.close()
+
+
+@dg.asset(deps=[dg.AssetKey(["raw", "counts"])])
+def report_like() -> dg.MaterializeResult:
+    """Like barometre_report: stores nothing through the I/O manager (its output is a
+    MaterializeResult) and loads nothing (a dependency, not an input)."""
+    return dg.MaterializeResult(metadata={"pages": 3})
+
+
+def test_a_run_that_stores_nothing_does_not_open_the_work_database(tmp_path):
+    db = tmp_path / "work.duckdb"
+    result = dg.materialize([report_like], resources={"io_manager": WorkDatabase(database=str(db))})
+    assert result.success
+    assert not db.exists()
+
+
+def test_a_run_that_stores_nothing_runs_while_another_process_writes(tmp_path):
+    """barometre_report is not in the duckdb pool: it may run while a refresh run of another
+    process holds the working database read-write (DuckDB's file lock admits one such process)."""
+    db = tmp_path / "work.duckdb"
+    writer = subprocess.Popen(
+        [sys.executable, "-c", "import duckdb, sys; con = duckdb.connect(sys.argv[1]); "
+         "con.execute('CREATE TABLE t AS SELECT 1 AS x').fetchall(); print('ready', flush=True); sys.stdin.read()",
+         str(db)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert writer.stdout.readline() == "ready\n"
+        # The lock is real: a second read-write connection from this process is refused.
+        with pytest.raises(duckdb.IOException, match="Could not set lock on file"):
+            duckdb.connect(str(db))
+        result = dg.materialize([report_like], resources={"io_manager": WorkDatabase(database=str(db))},
+                                raise_on_error=False)
+        assert result.success
+        assert result.asset_materializations_for_node("report_like")[0].metadata["pages"].value == 3
+    finally:
+        writer.stdin.close()
+        writer.wait(timeout=30)
+    assert writer.returncode == 0
