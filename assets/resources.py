@@ -66,11 +66,13 @@ class _ReplacingPandasTypeHandler(DuckDBPandasTypeHandler):
 
     The stock handler deletes the rows and inserts into the existing table, so a table whose
     columns changed between two versions of the code (e.g. ``raw.source_files_manifest`` gaining
-    its HTTP columns) fails with a DuckDB binder error in an existing working database.
+    its HTTP columns) fails with a DuckDB binder error in an existing working database. An empty
+    frame is written too (the stock handler skips it: no table in a fresh working database, the
+    previous columns in an existing one): its table has its columns and no rows.
     """
 
     def handle_output(self, context, table_slice, obj: pd.DataFrame, connection):
-        if context.has_partition_key or obj.empty:
+        if context.has_partition_key:
             return super().handle_output(context, table_slice, obj, connection)
         connection.execute(f"create or replace table {table_slice.schema}.{table_slice.table} as select * from obj")
 

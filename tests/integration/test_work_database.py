@@ -89,3 +89,34 @@ def test_a_run_that_stores_nothing_runs_while_another_process_writes(tmp_path):
         writer.stdin.close()
         writer.wait(timeout=30)
     assert writer.returncode == 0
+
+
+def _counts_with(frame: pd.DataFrame):
+    @dg.asset(key_prefix="raw", name="counts")
+    def counts_() -> pd.DataFrame:
+        return frame
+    return counts_
+
+
+def test_an_empty_frame_replaces_the_table(tmp_path):
+    """An empty output is stored as an empty table with its own columns: in a fresh working
+    database the downstream asset loads it, in an existing one the previous table is replaced."""
+    empty = pd.DataFrame({"code": pd.Series([], dtype="string"), "n": pd.Series([], dtype="int64"),
+                          "source": pd.Series([], dtype="string")})
+    fresh = tmp_path / "fresh.duckdb"
+    result = dg.materialize([_counts_with(empty), total], resources={"io_manager": WorkDatabase(database=str(fresh))})
+    assert result.success
+    con = duckdb.connect(str(fresh), read_only=True)
+    assert con.execute("SELECT count(*) FROM raw.counts").fetchall() == [(0,)]
+    assert con.execute("SELECT n FROM core.total").fetchall() == [(0,)]
+    con.close()
+
+    db = tmp_path / "work.duckdb"
+    assert dg.materialize([counts], resources={"io_manager": WorkDatabase(database=str(db))}).success
+    assert dg.materialize([_counts_with(empty)], resources={"io_manager": WorkDatabase(database=str(db))}).success
+    con = duckdb.connect(str(db), read_only=True)
+    assert con.execute("SELECT count(*) FROM raw.counts").fetchall() == [(0,)]
+    assert con.execute("SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = 'raw' "
+                       "AND table_name = 'counts' ORDER BY ordinal_position").fetchall() == [
+        ("code", "VARCHAR"), ("n", "BIGINT"), ("source", "VARCHAR")]
+    con.close()
