@@ -466,6 +466,25 @@ def _write_shapes(folder: Path, snapshot_dir: Path, meshes: set[str]) -> None:
             encoding="utf-8")
 
 
+def replace_folder(staging: Path, target: Path) -> None:
+    """Put the folder ``staging`` in place of ``target``: the previous ``target`` is moved aside,
+    then deleted only once ``staging`` is in place; if that move fails it is moved back, so the
+    previous report stays whole."""
+    old = target.with_name(f".{target.name}.old-{os.getpid()}")
+    shutil.rmtree(old, ignore_errors=True)
+    had_previous = target.exists()
+    if had_previous:
+        target.rename(old)
+    try:
+        staging.rename(target)
+    except BaseException:
+        if had_previous and not target.exists():
+            old.rename(target)
+        raise
+    if had_previous:
+        shutil.rmtree(old, ignore_errors=True)
+
+
 def build_report(published_db: str | os.PathLike, out_dir: str | os.PathLike,
                  snapshot_dir: str | os.PathLike) -> ReportResult:
     """Write the report of ``published_db`` to ``out_dir`` (replaced as a whole); map shapes come
@@ -490,17 +509,13 @@ def build_report(published_db: str | os.PathLike, out_dir: str | os.PathLike,
 
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     staging = out_dir.with_name(f".{out_dir.name}.staging-{os.getpid()}")
-    old = out_dir.with_name(f".{out_dir.name}.old-{os.getpid()}")
     shutil.rmtree(staging, ignore_errors=True)
     try:
         shutil.copytree(STATIC_DIR, staging / "assets")
         _write_shapes(staging / "assets" / "shapes", Path(snapshot_dir), meshes_used)
         for name, html in pages.items():
             (staging / name).write_text(html, encoding="utf-8")
-        if out_dir.exists():
-            out_dir.rename(old)
-        staging.rename(out_dir)
+        replace_folder(staging, out_dir)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-        shutil.rmtree(old, ignore_errors=True)
     return ReportResult(path=out_dir / "index.html", pages=len(pages), seconds=time.perf_counter() - start)

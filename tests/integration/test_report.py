@@ -7,6 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from barometre.report import build
+from tests.conftest import SNAPSHOT
+
 pytestmark = pytest.mark.integration
 
 
@@ -78,3 +81,23 @@ def test_epci_of_a_mesh_without_shapes_get_a_table_not_a_map(report):
     html = (report / "part_locaux_thd.html").read_text(encoding="utf-8")
     assert "EPCI (périmètres 2017) : pas de carte" in html
     assert "-carte-region" in html  # the régions are mapped instead
+
+
+def test_a_failed_build_leaves_the_previous_report_whole(baseline, tmp_path, monkeypatch):
+    """The new site is written beside the report; if it cannot be moved in place, the previous
+    report is moved back and a ``.report.old-*`` folder is never left."""
+    db, out = baseline.published_db, tmp_path / "report"
+    assert build.build_report(db, out, SNAPSHOT).pages == 17
+    before = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    rename = Path.rename
+
+    def failing(self, to):
+        if self.name.startswith(".report.staging-"):
+            raise OSError(28, "No space left on device")
+        return rename(self, to)
+
+    monkeypatch.setattr(Path, "rename", failing)
+    with pytest.raises(OSError, match="No space left on device"):
+        build.build_report(db, out, SNAPSHOT)
+    assert {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["report"]

@@ -2,6 +2,7 @@
 specifications valid for the vendored Vega-Lite."""
 
 import re
+from pathlib import Path
 
 import altair as alt
 import pandas as pd
@@ -51,6 +52,37 @@ def test_quantile_classes_of_ten_values():
     assert classes.tolist() == [1, 1, 2, 2, 3, 3, 4, 4, 5, 5]
     same, one = build.quantile_classes(pd.Series([5.0, 5.0]), "%")
     assert same.tolist() == [1, 1] and one == ["5,0\u00a0%"]
+
+
+def _folder(path, text):
+    path.mkdir()
+    (path / "index.html").write_text(text, encoding="utf-8")
+    return path
+
+
+def test_replace_folder_puts_the_new_report_in_place(tmp_path):
+    target, staging = _folder(tmp_path / "report", "v1"), _folder(tmp_path / ".report.staging-1", "v2")
+    build.replace_folder(staging, target)
+    assert (target / "index.html").read_text(encoding="utf-8") == "v2"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["report"]
+    build.replace_folder(_folder(tmp_path / ".report.staging-2", "v3"), tmp_path / "first")  # no previous one
+    assert (tmp_path / "first" / "index.html").read_text(encoding="utf-8") == "v3"
+
+
+def test_replace_folder_keeps_the_previous_report_when_the_move_fails(tmp_path, monkeypatch):
+    target, staging = _folder(tmp_path / "report", "v1"), _folder(tmp_path / ".report.staging-1", "v2")
+    rename = Path.rename
+
+    def failing(self, to):
+        if self == staging:
+            raise OSError(28, "No space left on device")
+        return rename(self, to)
+
+    monkeypatch.setattr(Path, "rename", failing)
+    with pytest.raises(OSError, match="No space left on device"):
+        build.replace_folder(staging, target)
+    assert (target / "index.html").read_text(encoding="utf-8") == "v1"
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".report.staging-1", "report"]  # no .report.old-* left
 
 
 def test_french_numbers_changes_and_trends():
