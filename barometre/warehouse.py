@@ -8,7 +8,8 @@ before the replace, the published file is untouched.
 
 Every published file carries ``mart.publication`` (one row): when and by which run and code it
 was published, the SHA-256 of the source files behind it, the row count of every table, and the
-version of the column contract (:data:`SCHEMA_VERSION`, :func:`contract_fingerprint`).
+version of the column contract (:data:`SCHEMA_VERSION`, :data:`SCHEMA_FINGERPRINTS`,
+:func:`contract_fingerprint`).
 """
 
 from __future__ import annotations
@@ -33,12 +34,15 @@ DEFAULT_WORK_DB = PROJECT_ROOT / "data" / "work" / "barometre_work.duckdb"
 COHESION_TABLES = ("disparities", "convergence", "rankings", "dimension_scores", "france_summary")
 PUBLICATION_TABLE = "publication"
 
-# Version of the published contract: the tables of schema `mart`, their columns (in order) and
-# DuckDB types. Bump it by hand whenever a table or column is added, removed, renamed, reordered
-# or retyped, and set SCHEMA_FINGERPRINT to the new contract_fingerprint() (a test compares both
-# with a full build and says what to write). History: docs/warehouse.md#schema-versions.
-SCHEMA_VERSION = 1
-SCHEMA_FINGERPRINT = "9fce3c981e4c394ec22f39f1b487bdcc0e5d529f6e0444e05ebae181cc4eee7a"
+# Versions of the published contract: the tables of schema `mart`, their columns (in order) and
+# DuckDB types, each with its contract_fingerprint(). When a table or column is added, removed,
+# renamed, reordered or retyped, add the next version with the new fingerprint (a test compares
+# the current one with a full build and says what to write); never edit a published entry (a
+# test requires distinct fingerprints and pins each one in docs/warehouse.md#schema-versions).
+SCHEMA_FINGERPRINTS = {
+    1: "9fce3c981e4c394ec22f39f1b487bdcc0e5d529f6e0444e05ebae181cc4eee7a",
+}
+SCHEMA_VERSION = max(SCHEMA_FINGERPRINTS)
 
 PUBLICATION_DDL = f"""CREATE TABLE {SCHEMA}.{PUBLICATION_TABLE} (
     published_at TIMESTAMPTZ,
