@@ -145,7 +145,10 @@ def verdict_sentences(row: pd.Series, unit: str) -> list[str]:
         out.append("Dispersion relative (σ) : non définie (moyenne nulle ou négative, par exemple pour un taux "
                    "d'évolution).")
     if pd.notna(row["beta"]):
-        unit_change = "% par an" if row["change_kind"] == "log_growth" else "point par an"
+        # Log growth is regressed on ln(initial value), a change in points on the value itself
+        # (docs/methodology.md, Convergence).
+        per_unit = ("% par an par unité de ln(valeur de départ)" if row["change_kind"] == "log_growth"
+                    else "point par an par unité de départ")
         if row["beta_convergence"]:
             what = ("rattrapage (β) : plus la valeur de départ est élevée, moins elle a augmenté ou plus elle a "
                     "baissé")
@@ -154,7 +157,7 @@ def verdict_sentences(row: pd.Series, unit: str) -> list[str]:
         else:
             what = "pas de lien significatif entre la valeur de départ et son évolution (β)"
         out.append(f"{what[0].upper()}{what[1:]} — pente β\u00a0=\u00a0{format_fr(row['beta'], 4)} "
-                   f"({unit_change} par unité de départ, {_p(row['beta_pvalue'])}).")
+                   f"({per_unit}, {_p(row['beta_pvalue'])}).")
     elif pd.notna(row.get("beta_null_reason")):
         out.append(f"β non calculé : {row['beta_null_reason']}.")
     if unit == "%/an":

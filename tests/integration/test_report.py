@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from barometre.cohesion import format_fr
 from barometre.report import build
 from tests.conftest import SNAPSHOT
 
@@ -101,3 +102,17 @@ def test_a_failed_build_leaves_the_previous_report_whole(baseline, tmp_path, mon
         build.build_report(db, out, SNAPSHOT)
     assert {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["report"]
+
+
+def test_beta_is_read_per_unit_of_what_it_was_regressed_on(published, report):
+    """Log growth (revenu_median_uc, €) is regressed on ln(initial value), a change in points
+    (taux_chomage, %) on the initial value: the sentence under β says which (docs/methodology.md)."""
+    con, _ = published
+    for indicator_id, beta, unit in [("revenu_median_uc", -0.7701, "% par an par unité de ln(valeur de départ)"),
+                                     ("taux_chomage", -0.0249, "point par an par unité de départ")]:
+        (published_beta,) = _q(con, "SELECT beta FROM mart.convergence WHERE indicator_id = ? AND level = 'departement' "
+                                    "AND scope = 'all' AND comparison = 'first_last'", [indicator_id])[0]
+        assert round(published_beta, 4) == beta
+        html = (report / f"{indicator_id}.html").read_text(encoding="utf-8")
+        assert f"β\u00a0=\u00a0{format_fr(published_beta, 4)} ({unit}, " in html
+    assert "% par an par unité de départ" not in (report / "revenu_median_uc.html").read_text(encoding="utf-8")
