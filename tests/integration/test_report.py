@@ -116,3 +116,22 @@ def test_beta_is_read_per_unit_of_what_it_was_regressed_on(published, report):
         html = (report / f"{indicator_id}.html").read_text(encoding="utf-8")
         assert f"β\u00a0=\u00a0{format_fr(published_beta, 4)} ({unit}, " in html
     assert "% par an par unité de départ" not in (report / "revenu_median_uc.html").read_text(encoding="utf-8")
+
+
+def test_map_note_says_what_the_classes_and_the_drom_are(report):
+    """Quintile breaks with ties: taux_chomage 2021 (96 départements) has classes of 26, 17, 17, 19
+    and 17, so the note does not promise equal counts; the DROM are said to be listed beside the
+    map only where they are (participation, not médecins: no DROM value at département level)."""
+    html = (report / "taux_chomage.html").read_text(encoding="utf-8")
+    dep_map = next(s for k, s in _specs(html).items() if k.endswith("-carte-departement"))
+    mapped = [r for r in dep_map["datasets"]["values"] if r["period"] == "2021"]
+    assert [len([r for r in mapped if r["classe"] == c]) for c in range(1, 6)] == [26, 17, 17, 19, 17]
+    assert "même effectif" not in html
+    assert ("cinq classes bornées par les quintiles de la période affichée (les ex æquo restent dans la même classe, "
+            "dont l'effectif peut alors dépasser un cinquième)") in " ".join(html.split()).replace("&#39;", "'")
+    medecins = " ".join((report / "medecins_pour_100k.html").read_text(encoding="utf-8").split())
+    assert "Outre-mer (hors carte)" not in medecins and "DROM sont listés" not in medecins
+    assert "ne couvre que la métropole (96 départements)." in medecins
+    participation = " ".join((report / "participation_presidentielle_t1.html").read_text(encoding="utf-8").split())
+    assert "Outre-mer (hors carte)" in participation
+    assert "ne couvre que la métropole (96 départements) : les DROM sont listés à côté." in participation
