@@ -31,6 +31,8 @@ from barometre.landing import PROJECT_ROOT
 SCHEMA = "mart"
 DEFAULT_PUBLISHED_DB = PROJECT_ROOT / "data" / "barometre.duckdb"
 DEFAULT_WORK_DB = PROJECT_ROOT / "data" / "work" / "barometre_work.duckdb"
+# The cohesion marts (barometre/cohesion.py), in their publication order; assets/cohesion.py
+# builds one asset per name.
 COHESION_TABLES = ("disparities", "convergence", "rankings", "dimension_scores", "france_summary")
 PUBLICATION_TABLE = "publication"
 
@@ -146,6 +148,8 @@ def read_publication(con: duckdb.DuckDBPyConnection) -> dict:
     if len(rows) != 1:
         raise ValueError(f"mart.{PUBLICATION_TABLE} has {len(rows)} rows, expected 1")
     return dict(zip(names, rows[0]))
+
+
 def untouched_note(path: str | os.PathLike) -> str:
     """What a failed run left published: the previous file, as it was."""
     path = Path(path)
@@ -174,15 +178,12 @@ def summary(path: str | os.PathLike) -> str:
         rejected = con.execute("SELECT source_id, rule, count(*) FROM mart.rejected_rows GROUP BY ALL ORDER BY ALL").fetchall()
         repeated = con.execute("SELECT detail FROM mart.quality_report WHERE kind = 'repeated_vintage' ORDER BY detail").fetchall()
         n_dims = con.execute("SELECT count(*) FROM mart.dimensions").fetchall()[0][0]
-        present = {r[0] for r in con.execute(
-            f"SELECT table_name FROM duckdb_tables() WHERE schema_name = '{SCHEMA}'").fetchall()}
-        cohesion = [(name, con.execute(f'SELECT count(*) FROM {SCHEMA}."{name}"').fetchall()[0][0])
-                    for name in COHESION_TABLES if name in present]
         origins = con.execute("""
             SELECT origin, count(*), count(*) FILTER (WHERE http_status = 304), string_agg(DISTINCT source_id, ', ' ORDER BY source_id)
             FROM mart.sources GROUP BY origin ORDER BY origin""").fetchall()
     finally:
         con.close()
+    cohesion = [(name, pub["row_counts"][name]) for name in COHESION_TABLES if name in pub["row_counts"]]
     lines = [f"Published {path}",
              f"  at {pub['published_at']:%Y-%m-%d %H:%M:%S %Z} by run {pub['run_id'] or '(none)'}, code "
              f"{pub['code_version']} ({pub['code_version_source']}), schema version {pub['schema_version']}, "

@@ -427,8 +427,8 @@ def _published_at(pub: Published) -> str:
         return when.astimezone(dt.timezone.utc).strftime("%d/%m/%Y à %H:%M UTC")
 
 
-def home(pub: Published) -> dict:
-    split = by_indicator(pub)
+def home(pub: Published, split: dict[str, Published]) -> dict:
+    """The home page: ``split`` is ``by_indicator(pub)``."""
     dims = []
     for d in pub.dimensions.itertuples(index=False):
         cards = []
@@ -508,7 +508,7 @@ def build_report(published_db: str | os.PathLike, out_dir: str | os.PathLike,
         page["previous"] = indicators[i - 1] if i > 0 else None
         page["next"] = indicators[i + 1] if i + 1 < len(indicators) else None
         pages[f"{ind['indicator_id']}.html"] = env.get_template("indicator.html").render(**page, meta=meta)
-    pages["index.html"] = env.get_template("index.html").render(**home(pub), meta=meta, indicators=indicators)
+    pages["index.html"] = env.get_template("index.html").render(**home(pub, split), meta=meta, indicators=indicators)
 
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     staging = out_dir.with_name(f".{out_dir.name}.staging-{os.getpid()}")
