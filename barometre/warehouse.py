@@ -4,7 +4,8 @@ Dashboards read the *published* file (``data/barometre.duckdb``, override with
 ``BAROMETRE_DB``). It is never written in place: :func:`publish` writes a staging file next to
 it, checkpoints and closes it, then ``os.replace``s it over the published one, so a reader sees
 either the previous publication or the new one, never a half-written file. If anything fails
-before the replace, the published file is untouched.
+before the replace, the published file is untouched. The staging files of a run that was
+killed are removed by the next publication (:func:`barometre.staging.stale`).
 
 Every published file carries ``mart.publication`` (one row): when and by which run and code it
 was published, the SHA-256 of the source files behind it, the row count of every table, and the
@@ -27,6 +28,7 @@ import duckdb
 import pandas as pd
 
 from barometre.landing import PROJECT_ROOT
+from barometre.staging import stale
 
 SCHEMA = "mart"
 DEFAULT_PUBLISHED_DB = PROJECT_ROOT / "data" / "barometre.duckdb"
@@ -108,7 +110,9 @@ def publish(tables: dict[str, pd.DataFrame], path: str | os.PathLike, *, run_id:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     staging = path.with_name(f".{path.name}.staging-{os.getpid()}")
-    staging.unlink(missing_ok=True)
+    wal = staging.with_name(f"{staging.name}.wal")
+    for leftover in [staging, wal, *stale(path, "staging")]:  # the latter: of killed runs
+        leftover.unlink(missing_ok=True)
     counts = {}
     files = _source_files(tables)
     version, version_source = code_version()
@@ -137,6 +141,7 @@ def publish(tables: dict[str, pd.DataFrame], path: str | os.PathLike, *, run_id:
         os.replace(staging, path)
     finally:
         staging.unlink(missing_ok=True)
+        wal.unlink(missing_ok=True)  # left when close() failed
     return counts
 
 

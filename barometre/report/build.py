@@ -3,8 +3,9 @@
 :func:`build_report` reads the published DuckDB file read-only (:func:`barometre.report.data.load`),
 the map shapes from the snapshot (:mod:`barometre.report.geo`), renders the Jinja templates of
 ``templates/`` and writes the site to a staging folder that then replaces the previous report, so a
-failed build leaves the previous report whole. The site works offline from ``file://``: charts
-are inlined Vega-Lite specifications drawn by the vendored Vega libraries; shapes are scripts.
+failed build leaves the previous report whole; the folders a killed build left are removed by the
+next one. The site works offline from ``file://``: charts are inlined Vega-Lite specifications
+drawn by the vendored Vega libraries; shapes are scripts.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from barometre.cohesion import _DECIMALS, _UNIT_TEXT, format_fr
 from barometre.geography import FRANCE_TERRITORIES
 from barometre.report import charts, geo
 from barometre.report.data import VERDICT_LEVELS, Published, by_indicator, load, long_run, main_france
+from barometre.staging import stale
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 STATIC_DIR = PACKAGE_DIR / "static"
@@ -484,8 +486,10 @@ def replace_folder(staging: Path, target: Path) -> None:
         if had_previous and not target.exists():
             old.rename(target)
         raise
-    if had_previous:
-        shutil.rmtree(old, ignore_errors=True)
+    # The previous report, and those a killed build had moved aside (one may be the last whole
+    # report if the build was killed between the two renames), once the new one is in place.
+    for previous in [old, *stale(target, "old")]:
+        shutil.rmtree(previous, ignore_errors=True)
 
 
 def build_report(published_db: str | os.PathLike, out_dir: str | os.PathLike,
@@ -512,7 +516,8 @@ def build_report(published_db: str | os.PathLike, out_dir: str | os.PathLike,
 
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     staging = out_dir.with_name(f".{out_dir.name}.staging-{os.getpid()}")
-    shutil.rmtree(staging, ignore_errors=True)
+    for leftover in [staging, *stale(out_dir, "staging")]:  # the latter: of killed builds
+        shutil.rmtree(leftover, ignore_errors=True)
     try:
         shutil.copytree(STATIC_DIR, staging / "assets")
         _write_shapes(staging / "assets" / "shapes", Path(snapshot_dir), meshes_used)

@@ -2,7 +2,9 @@
 what the pages say must be what the published file holds."""
 
 import json
+import os
 import re
+import shutil
 from pathlib import Path
 
 import pytest
@@ -10,6 +12,7 @@ import pytest
 from barometre.cohesion import format_fr
 from barometre.report import build
 from tests.conftest import SNAPSHOT
+from tests.support.processes import age, dead_pid
 
 pytestmark = pytest.mark.integration
 
@@ -85,10 +88,18 @@ def test_epci_of_a_mesh_without_shapes_get_a_table_not_a_map(report):
 
 
 def test_a_failed_build_leaves_the_previous_report_whole(baseline, tmp_path, monkeypatch):
-    """The new site is written beside the report; if it cannot be moved in place, the previous
-    report is moved back and a ``.report.old-*`` folder is never left."""
+    """The new site is written beside the report (the staging folder of a killed build is removed,
+    not that of a running one); if it cannot be moved in place, the previous report is moved back
+    and a ``.report.old-*`` folder is never left."""
     db, out = baseline.published_db, tmp_path / "report"
+    killed = tmp_path / f".report.staging-{dead_pid()}"  # a build killed mid-way
+    running = tmp_path / f".report.staging-{os.getppid()}"  # a build still running
+    for folder in (killed, running):
+        (folder / "assets").mkdir(parents=True)
+        age(folder, 7200)
     assert build.build_report(db, out, SNAPSHOT).pages == 17
+    assert sorted(p.name for p in tmp_path.iterdir()) == [running.name, "report"]
+    shutil.rmtree(running)
     before = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
     rename = Path.rename
 
