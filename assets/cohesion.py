@@ -11,7 +11,7 @@ import pandas as pd
 
 from assets._metadata import frame_metadata
 from assets.resources import DUCKDB_POOL
-from barometre import cohesion
+from barometre import cohesion, warehouse
 from barometre.catalogue import load_catalogue
 from barometre.sources.cog import static_population_departements
 
@@ -113,6 +113,6 @@ def france_summary(context: dg.AssetExecutionContext, indicator_values: pd.DataF
     frame = cohesion.france_summary(cohesion.france_values(indicator_values), load_catalogue())
     return _out(context, frame, headline=_md(cohesion.france_headlines(frame)))
 
-MART_NAMES = ["disparities", "convergence", "rankings", "dimension_scores", "france_summary"]
+MART_NAMES = list(warehouse.COHESION_TABLES)
 
 ASSETS = [territory_scope, territory_population, disparities, convergence, rankings, dimension_scores, france_summary]

@@ -66,24 +66,38 @@ class _ReplacingPandasTypeHandler(DuckDBPandasTypeHandler):
 
     The stock handler deletes the rows and inserts into the existing table, so a table whose
     columns changed between two versions of the code (e.g. ``raw.source_files_manifest`` gaining
-    its HTTP columns) fails with a DuckDB binder error in an existing working database.
+    its HTTP columns) fails with a DuckDB binder error in an existing working database. An empty
+    frame is written too (the stock handler skips it: no table in a fresh working database, the
+    previous columns in an existing one): its table has its columns and no rows.
     """
 
     def handle_output(self, context, table_slice, obj: pd.DataFrame, connection):
-        if context.has_partition_key or obj.empty:
+        if context.has_partition_key:
             return super().handle_output(context, table_slice, obj, connection)
         connection.execute(f"create or replace table {table_slice.schema}.{table_slice.table} as select * from obj")
 
 
 class _RunConnection(DuckDbClient):
-    """DuckDbClient that hands out one open connection instead of opening one per call."""
+    """DuckDbClient that hands out one connection for the whole run instead of opening one per
+    call. The connection is opened on first use, so a run that stores and loads nothing through
+    the I/O manager (e.g. ``barometre_report`` alone, outside the ``duckdb`` pool) never opens the
+    working database and cannot collide with another run's writer on DuckDB's file lock."""
 
-    def __init__(self, connection: duckdb.DuckDBPyConnection):
-        self._connection = connection
+    def __init__(self, database: str, config: dict):
+        self._database = database
+        self._config = config
+        self._connection: duckdb.DuckDBPyConnection | None = None
 
     @contextlib.contextmanager
     def connect(self, context, table_slice):
+        if self._connection is None:
+            self._connection = duckdb.connect(self._database, config=self._config)
         yield self._connection
+
+    def close(self) -> None:
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
 
 
 class WorkDatabase(DuckDBPandasIOManager):
@@ -92,9 +106,10 @@ class WorkDatabase(DuckDBPandasIOManager):
     DuckDB connection for the whole run instead of one per input and output.
 
     Opening a DuckDB connection costs ~20 ms and closing one after a write checkpoints the file;
-    a run loads ~110 inputs and stores ~50 outputs (docs/benchmarks.md). The connection is closed
-    (and checkpointed) when the run ends, failed or not. Tables, schemas and SQL are those of
-    ``DuckDBPandasIOManager``; the in-process executor keeps a single writer. While a run lasts,
+    a run loads ~110 inputs and stores ~50 outputs (docs/benchmarks.md). The connection is opened
+    when the run first loads or stores a table (a run that does neither never opens the file) and
+    closed (and checkpointed) when the run ends, failed or not. Tables, schemas and SQL are those
+    of ``DuckDBPandasIOManager``; the in-process executor keeps a single writer. While a run lasts,
     another connection to the file from the same process must use the same configuration
     (``dagster_duckdb.DuckDBResource`` does; a read-only one is refused).
     """
@@ -105,10 +120,10 @@ class WorkDatabase(DuckDBPandasIOManager):
 
     @contextlib.contextmanager
     def yield_for_execution(self, context: dg.InitResourceContext):
-        connection = duckdb.connect(self.database, config={"custom_user_agent": "dagster", **self.connection_config})
+        client = _RunConnection(self.database, {"custom_user_agent": "dagster", **self.connection_config})
         try:
-            yield DbIOManager(db_client=_RunConnection(connection), database=self.database, schema=self.schema_,
+            yield DbIOManager(db_client=client, database=self.database, schema=self.schema_,
                               type_handlers=self.type_handlers(), default_load_type=self.default_load_type(),
                               io_manager_name="WorkDatabase")
         finally:
-            connection.close()
+            client.close()

@@ -4,11 +4,13 @@ Dashboards read the *published* file (``data/barometre.duckdb``, override with
 ``BAROMETRE_DB``). It is never written in place: :func:`publish` writes a staging file next to
 it, checkpoints and closes it, then ``os.replace``s it over the published one, so a reader sees
 either the previous publication or the new one, never a half-written file. If anything fails
-before the replace, the published file is untouched.
+before the replace, the published file is untouched. The staging files of a run that was
+killed are removed by the next publication (:func:`barometre.staging.stale`).
 
 Every published file carries ``mart.publication`` (one row): when and by which run and code it
 was published, the SHA-256 of the source files behind it, the row count of every table, and the
-version of the column contract (:data:`SCHEMA_VERSION`, :func:`contract_fingerprint`).
+version of the column contract (:data:`SCHEMA_VERSION`, :data:`SCHEMA_FINGERPRINTS`,
+:func:`contract_fingerprint`).
 """
 
 from __future__ import annotations
@@ -26,19 +28,25 @@ import duckdb
 import pandas as pd
 
 from barometre.landing import PROJECT_ROOT
+from barometre.staging import stale
 
 SCHEMA = "mart"
 DEFAULT_PUBLISHED_DB = PROJECT_ROOT / "data" / "barometre.duckdb"
 DEFAULT_WORK_DB = PROJECT_ROOT / "data" / "work" / "barometre_work.duckdb"
+# The cohesion marts (barometre/cohesion.py), in their publication order; assets/cohesion.py
+# builds one asset per name.
 COHESION_TABLES = ("disparities", "convergence", "rankings", "dimension_scores", "france_summary")
 PUBLICATION_TABLE = "publication"
 
-# Version of the published contract: the tables of schema `mart`, their columns (in order) and
-# DuckDB types. Bump it by hand whenever a table or column is added, removed, renamed, reordered
-# or retyped, and set SCHEMA_FINGERPRINT to the new contract_fingerprint() (a test compares both
-# with a full build and says what to write). History: docs/warehouse.md#schema-versions.
-SCHEMA_VERSION = 1
-SCHEMA_FINGERPRINT = "9fce3c981e4c394ec22f39f1b487bdcc0e5d529f6e0444e05ebae181cc4eee7a"
+# Versions of the published contract: the tables of schema `mart`, their columns (in order) and
+# DuckDB types, each with its contract_fingerprint(). When a table or column is added, removed,
+# renamed, reordered or retyped, add the next version with the new fingerprint (a test compares
+# the current one with a full build and says what to write); never edit a published entry (a
+# test requires distinct fingerprints and pins each one in docs/warehouse.md#schema-versions).
+SCHEMA_FINGERPRINTS = {
+    1: "9fce3c981e4c394ec22f39f1b487bdcc0e5d529f6e0444e05ebae181cc4eee7a",
+}
+SCHEMA_VERSION = max(SCHEMA_FINGERPRINTS)
 
 PUBLICATION_DDL = f"""CREATE TABLE {SCHEMA}.{PUBLICATION_TABLE} (
     published_at TIMESTAMPTZ,
@@ -102,7 +110,9 @@ def publish(tables: dict[str, pd.DataFrame], path: str | os.PathLike, *, run_id:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     staging = path.with_name(f".{path.name}.staging-{os.getpid()}")
-    staging.unlink(missing_ok=True)
+    wal = staging.with_name(f"{staging.name}.wal")
+    for leftover in [staging, wal, *stale(path, "staging")]:  # the latter: of killed runs
+        leftover.unlink(missing_ok=True)
     counts = {}
     files = _source_files(tables)
     version, version_source = code_version()
@@ -131,6 +141,7 @@ def publish(tables: dict[str, pd.DataFrame], path: str | os.PathLike, *, run_id:
         os.replace(staging, path)
     finally:
         staging.unlink(missing_ok=True)
+        wal.unlink(missing_ok=True)  # left when close() failed
     return counts
 
 
@@ -142,6 +153,8 @@ def read_publication(con: duckdb.DuckDBPyConnection) -> dict:
     if len(rows) != 1:
         raise ValueError(f"mart.{PUBLICATION_TABLE} has {len(rows)} rows, expected 1")
     return dict(zip(names, rows[0]))
+
+
 def untouched_note(path: str | os.PathLike) -> str:
     """What a failed run left published: the previous file, as it was."""
     path = Path(path)
@@ -170,15 +183,12 @@ def summary(path: str | os.PathLike) -> str:
         rejected = con.execute("SELECT source_id, rule, count(*) FROM mart.rejected_rows GROUP BY ALL ORDER BY ALL").fetchall()
         repeated = con.execute("SELECT detail FROM mart.quality_report WHERE kind = 'repeated_vintage' ORDER BY detail").fetchall()
         n_dims = con.execute("SELECT count(*) FROM mart.dimensions").fetchall()[0][0]
-        present = {r[0] for r in con.execute(
-            f"SELECT table_name FROM duckdb_tables() WHERE schema_name = '{SCHEMA}'").fetchall()}
-        cohesion = [(name, con.execute(f'SELECT count(*) FROM {SCHEMA}."{name}"').fetchall()[0][0])
-                    for name in COHESION_TABLES if name in present]
         origins = con.execute("""
             SELECT origin, count(*), count(*) FILTER (WHERE http_status = 304), string_agg(DISTINCT source_id, ', ' ORDER BY source_id)
             FROM mart.sources GROUP BY origin ORDER BY origin""").fetchall()
     finally:
         con.close()
+    cohesion = [(name, pub["row_counts"][name]) for name in COHESION_TABLES if name in pub["row_counts"]]
     lines = [f"Published {path}",
              f"  at {pub['published_at']:%Y-%m-%d %H:%M:%S %Z} by run {pub['run_id'] or '(none)'}, code "
              f"{pub['code_version']} ({pub['code_version_source']}), schema version {pub['schema_version']}, "

@@ -3,8 +3,9 @@
 :func:`build_report` reads the published DuckDB file read-only (:func:`barometre.report.data.load`),
 the map shapes from the snapshot (:mod:`barometre.report.geo`), renders the Jinja templates of
 ``templates/`` and writes the site to a staging folder that then replaces the previous report, so a
-failed build leaves the previous report whole. The site works offline from ``file://``: charts
-are inlined Vega-Lite specifications drawn by the vendored Vega libraries; shapes are scripts.
+failed build leaves the previous report whole; the folders a killed build left are removed by the
+next one. The site works offline from ``file://``: charts are inlined Vega-Lite specifications
+drawn by the vendored Vega libraries; shapes are scripts.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from barometre.cohesion import _DECIMALS, _UNIT_TEXT, format_fr
 from barometre.geography import FRANCE_TERRITORIES
 from barometre.report import charts, geo
 from barometre.report.data import VERDICT_LEVELS, Published, by_indicator, load, long_run, main_france
+from barometre.staging import stale
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 STATIC_DIR = PACKAGE_DIR / "static"
@@ -145,7 +147,10 @@ def verdict_sentences(row: pd.Series, unit: str) -> list[str]:
         out.append("Dispersion relative (σ) : non définie (moyenne nulle ou négative, par exemple pour un taux "
                    "d'évolution).")
     if pd.notna(row["beta"]):
-        unit_change = "% par an" if row["change_kind"] == "log_growth" else "point par an"
+        # Log growth is regressed on ln(initial value), a change in points on the value itself
+        # (docs/methodology.md, Convergence).
+        per_unit = ("% par an par unité de ln(valeur de départ)" if row["change_kind"] == "log_growth"
+                    else "point par an par unité de départ")
         if row["beta_convergence"]:
             what = ("rattrapage (β) : plus la valeur de départ est élevée, moins elle a augmenté ou plus elle a "
                     "baissé")
@@ -154,7 +159,7 @@ def verdict_sentences(row: pd.Series, unit: str) -> list[str]:
         else:
             what = "pas de lien significatif entre la valeur de départ et son évolution (β)"
         out.append(f"{what[0].upper()}{what[1:]} — pente β\u00a0=\u00a0{format_fr(row['beta'], 4)} "
-                   f"({unit_change} par unité de départ, {_p(row['beta_pvalue'])}).")
+                   f"({per_unit}, {_p(row['beta_pvalue'])}).")
     elif pd.notna(row.get("beta_null_reason")):
         out.append(f"β non calculé : {row['beta_null_reason']}.")
     if unit == "%/an":
@@ -424,8 +429,8 @@ def _published_at(pub: Published) -> str:
         return when.astimezone(dt.timezone.utc).strftime("%d/%m/%Y à %H:%M UTC")
 
 
-def home(pub: Published) -> dict:
-    split = by_indicator(pub)
+def home(pub: Published, split: dict[str, Published]) -> dict:
+    """The home page: ``split`` is ``by_indicator(pub)``."""
     dims = []
     for d in pub.dimensions.itertuples(index=False):
         cards = []
@@ -466,6 +471,27 @@ def _write_shapes(folder: Path, snapshot_dir: Path, meshes: set[str]) -> None:
             encoding="utf-8")
 
 
+def replace_folder(staging: Path, target: Path) -> None:
+    """Put the folder ``staging`` in place of ``target``: the previous ``target`` is moved aside,
+    then deleted only once ``staging`` is in place; if that move fails it is moved back, so the
+    previous report stays whole."""
+    old = target.with_name(f".{target.name}.old-{os.getpid()}")
+    shutil.rmtree(old, ignore_errors=True)
+    had_previous = target.exists()
+    if had_previous:
+        target.rename(old)
+    try:
+        staging.rename(target)
+    except BaseException:
+        if had_previous and not target.exists():
+            old.rename(target)
+        raise
+    # The previous report, and those a killed build had moved aside (one may be the last whole
+    # report if the build was killed between the two renames), once the new one is in place.
+    for previous in [old, *stale(target, "old")]:
+        shutil.rmtree(previous, ignore_errors=True)
+
+
 def build_report(published_db: str | os.PathLike, out_dir: str | os.PathLike,
                  snapshot_dir: str | os.PathLike) -> ReportResult:
     """Write the report of ``published_db`` to ``out_dir`` (replaced as a whole); map shapes come
@@ -486,21 +512,18 @@ def build_report(published_db: str | os.PathLike, out_dir: str | os.PathLike,
         page["previous"] = indicators[i - 1] if i > 0 else None
         page["next"] = indicators[i + 1] if i + 1 < len(indicators) else None
         pages[f"{ind['indicator_id']}.html"] = env.get_template("indicator.html").render(**page, meta=meta)
-    pages["index.html"] = env.get_template("index.html").render(**home(pub), meta=meta, indicators=indicators)
+    pages["index.html"] = env.get_template("index.html").render(**home(pub, split), meta=meta, indicators=indicators)
 
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     staging = out_dir.with_name(f".{out_dir.name}.staging-{os.getpid()}")
-    old = out_dir.with_name(f".{out_dir.name}.old-{os.getpid()}")
-    shutil.rmtree(staging, ignore_errors=True)
+    for leftover in [staging, *stale(out_dir, "staging")]:  # the latter: of killed builds
+        shutil.rmtree(leftover, ignore_errors=True)
     try:
         shutil.copytree(STATIC_DIR, staging / "assets")
         _write_shapes(staging / "assets" / "shapes", Path(snapshot_dir), meshes_used)
         for name, html in pages.items():
             (staging / name).write_text(html, encoding="utf-8")
-        if out_dir.exists():
-            out_dir.rename(old)
-        staging.rename(out_dir)
+        replace_folder(staging, out_dir)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-        shutil.rmtree(old, ignore_errors=True)
     return ReportResult(path=out_dir / "index.html", pages=len(pages), seconds=time.perf_counter() - start)

@@ -49,10 +49,18 @@ def test_schema_version_is_bumped_when_the_contract_changes(published):
     pub = warehouse.read_publication(con)
     assert pub["schema_version"] == warehouse.SCHEMA_VERSION
     assert pub["schema_fingerprint"] == warehouse.contract_fingerprint(con)
-    assert pub["schema_fingerprint"] == warehouse.SCHEMA_FINGERPRINT, (
-        "the published tables, columns or types changed: in barometre/warehouse.py set "
-        f"SCHEMA_VERSION = {warehouse.SCHEMA_VERSION + 1} and SCHEMA_FINGERPRINT = \"{pub['schema_fingerprint']}\", "
-        "and describe the change in docs/warehouse.md (Schema versions)")
+    assert pub["schema_fingerprint"] == warehouse.SCHEMA_FINGERPRINTS[warehouse.SCHEMA_VERSION], (
+        "the published tables, columns or types changed: in barometre/warehouse.py add "
+        f"{warehouse.SCHEMA_VERSION + 1}: \"{pub['schema_fingerprint']}\" to SCHEMA_FINGERPRINTS, and describe the "
+        "change in docs/warehouse.md (Schema versions)")
+
+
+def test_summary_counts_the_cohesion_marts(published):
+    con, _ = published
+    counts = {name: _q(con, f'SELECT count(*) FROM mart."{name}"')[0][0] for name in warehouse.COHESION_TABLES}
+    assert counts["disparities"] == 276 and counts["france_summary"] == 63
+    line = "  Cohesion marts (docs/methodology.md): " + ", ".join(f"{n} {c} rows" for n, c in counts.items())
+    assert line in warehouse.summary(_path_of(con)).splitlines()
 
 
 def _reads(path: Path) -> list[dict]:

@@ -2,10 +2,17 @@
 what the pages say must be what the published file holds."""
 
 import json
+import os
 import re
+import shutil
 from pathlib import Path
 
 import pytest
+
+from barometre.cohesion import format_fr
+from barometre.report import build
+from tests.conftest import SNAPSHOT
+from tests.support.processes import age, dead_pid
 
 pytestmark = pytest.mark.integration
 
@@ -78,3 +85,64 @@ def test_epci_of_a_mesh_without_shapes_get_a_table_not_a_map(report):
     html = (report / "part_locaux_thd.html").read_text(encoding="utf-8")
     assert "EPCI (périmètres 2017) : pas de carte" in html
     assert "-carte-region" in html  # the régions are mapped instead
+
+
+def test_a_failed_build_leaves_the_previous_report_whole(baseline, tmp_path, monkeypatch):
+    """The new site is written beside the report (the staging folder of a killed build is removed,
+    not that of a running one); if it cannot be moved in place, the previous report is moved back
+    and a ``.report.old-*`` folder is never left."""
+    db, out = baseline.published_db, tmp_path / "report"
+    killed = tmp_path / f".report.staging-{dead_pid()}"  # a build killed mid-way
+    running = tmp_path / f".report.staging-{os.getppid()}"  # a build still running
+    for folder in (killed, running):
+        (folder / "assets").mkdir(parents=True)
+        age(folder, 7200)
+    assert build.build_report(db, out, SNAPSHOT).pages == 17
+    assert sorted(p.name for p in tmp_path.iterdir()) == [running.name, "report"]
+    shutil.rmtree(running)
+    before = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    rename = Path.rename
+
+    def failing(self, to):
+        if self.name.startswith(".report.staging-"):
+            raise OSError(28, "No space left on device")
+        return rename(self, to)
+
+    monkeypatch.setattr(Path, "rename", failing)
+    with pytest.raises(OSError, match="No space left on device"):
+        build.build_report(db, out, SNAPSHOT)
+    assert {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["report"]
+
+
+def test_beta_is_read_per_unit_of_what_it_was_regressed_on(published, report):
+    """Log growth (revenu_median_uc, €) is regressed on ln(initial value), a change in points
+    (taux_chomage, %) on the initial value: the sentence under β says which (docs/methodology.md)."""
+    con, _ = published
+    for indicator_id, beta, unit in [("revenu_median_uc", -0.7701, "% par an par unité de ln(valeur de départ)"),
+                                     ("taux_chomage", -0.0249, "point par an par unité de départ")]:
+        (published_beta,) = _q(con, "SELECT beta FROM mart.convergence WHERE indicator_id = ? AND level = 'departement' "
+                                    "AND scope = 'all' AND comparison = 'first_last'", [indicator_id])[0]
+        assert round(published_beta, 4) == beta
+        html = (report / f"{indicator_id}.html").read_text(encoding="utf-8")
+        assert f"β\u00a0=\u00a0{format_fr(published_beta, 4)} ({unit}, " in html
+    assert "% par an par unité de départ" not in (report / "revenu_median_uc.html").read_text(encoding="utf-8")
+
+
+def test_map_note_says_what_the_classes_and_the_drom_are(report):
+    """Quintile breaks with ties: taux_chomage 2021 (96 départements) has classes of 26, 17, 17, 19
+    and 17, so the note does not promise equal counts; the DROM are said to be listed beside the
+    map only where they are (participation, not médecins: no DROM value at département level)."""
+    html = (report / "taux_chomage.html").read_text(encoding="utf-8")
+    dep_map = next(s for k, s in _specs(html).items() if k.endswith("-carte-departement"))
+    mapped = [r for r in dep_map["datasets"]["values"] if r["period"] == "2021"]
+    assert [len([r for r in mapped if r["classe"] == c]) for c in range(1, 6)] == [26, 17, 17, 19, 17]
+    assert "même effectif" not in html
+    assert ("cinq classes bornées par les quintiles de la période affichée (les ex æquo restent dans la même classe, "
+            "dont l'effectif peut alors dépasser un cinquième)") in " ".join(html.split()).replace("&#39;", "'")
+    medecins = " ".join((report / "medecins_pour_100k.html").read_text(encoding="utf-8").split())
+    assert "Outre-mer (hors carte)" not in medecins and "DROM sont listés" not in medecins
+    assert "ne couvre que la métropole (96 départements)." in medecins
+    participation = " ".join((report / "participation_presidentielle_t1.html").read_text(encoding="utf-8").split())
+    assert "Outre-mer (hors carte)" in participation
+    assert "ne couvre que la métropole (96 départements) : les DROM sont listés à côté." in participation

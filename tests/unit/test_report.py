@@ -1,7 +1,9 @@
 """The report's building blocks: map meshes, quantile classes, French verdicts, and chart
 specifications valid for the vendored Vega-Lite."""
 
+import os
 import re
+from pathlib import Path
 
 import altair as alt
 import pandas as pd
@@ -11,6 +13,7 @@ from barometre.report import build, charts, geo
 from barometre.report.build import STATIC_DIR
 from barometre.report.data import long_run, main_france
 from tests.conftest import SNAPSHOT
+from tests.support.processes import age, dead_pid
 
 
 def test_topojson_arcs_are_decoded_stitched_and_wound_clockwise():
@@ -51,6 +54,57 @@ def test_quantile_classes_of_ten_values():
     assert classes.tolist() == [1, 1, 2, 2, 3, 3, 4, 4, 5, 5]
     same, one = build.quantile_classes(pd.Series([5.0, 5.0]), "%")
     assert same.tolist() == [1, 1] and one == ["5,0\u00a0%"]
+
+
+def _folder(path, text):
+    path.mkdir()
+    (path / "index.html").write_text(text, encoding="utf-8")
+    return path
+
+
+def test_replace_folder_puts_the_new_report_in_place(tmp_path):
+    target, staging = _folder(tmp_path / "report", "v1"), _folder(tmp_path / ".report.staging-1", "v2")
+    build.replace_folder(staging, target)
+    assert (target / "index.html").read_text(encoding="utf-8") == "v2"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["report"]
+    build.replace_folder(_folder(tmp_path / ".report.staging-2", "v3"), tmp_path / "first")  # no previous one
+    assert (tmp_path / "first" / "index.html").read_text(encoding="utf-8") == "v3"
+
+
+def test_replace_folder_keeps_the_previous_report_when_the_move_fails(tmp_path, monkeypatch):
+    target, staging = _folder(tmp_path / "report", "v1"), _folder(tmp_path / ".report.staging-1", "v2")
+    rename = Path.rename
+
+    def failing(self, to):
+        if self == staging:
+            raise OSError(28, "No space left on device")
+        return rename(self, to)
+
+    monkeypatch.setattr(Path, "rename", failing)
+    with pytest.raises(OSError, match="No space left on device"):
+        build.replace_folder(staging, target)
+    assert (target / "index.html").read_text(encoding="utf-8") == "v1"
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".report.staging-1", "report"]  # no .report.old-* left
+
+
+def test_replace_folder_removes_what_killed_builds_moved_aside_once_the_new_report_is_in_place(tmp_path, monkeypatch):
+    dead = dead_pid()
+    killed = age(_folder(tmp_path / f".report.old-{dead}", "v0"), 7200)
+    running = age(_folder(tmp_path / f".report.old-{os.getppid()}", "v0"), 7200)
+    rename = Path.rename
+
+    def failing(self, to):
+        if self.name.startswith(".report.staging-"):
+            raise OSError(28, "No space left on device")
+        return rename(self, to)
+
+    monkeypatch.setattr(Path, "rename", failing)
+    with pytest.raises(OSError):
+        build.replace_folder(_folder(tmp_path / ".report.staging-1", "v2"), tmp_path / "report")
+    assert killed.exists()  # perhaps the last whole report: kept until a new one is in place
+    monkeypatch.setattr(Path, "rename", rename)
+    build.replace_folder(tmp_path / ".report.staging-1", tmp_path / "report")
+    assert sorted(p.name for p in tmp_path.iterdir()) == [running.name, "report"]
 
 
 def test_french_numbers_changes_and_trends():

@@ -1,10 +1,14 @@
 import hashlib
+import os
+import re
 
 import duckdb
 import pandas as pd
 import pytest
 
 from barometre import warehouse
+from barometre.landing import PROJECT_ROOT
+from tests.support.processes import age, dead_pid
 
 
 def test_publish_replaces_the_file_and_a_failure_leaves_it_untouched(tmp_path):
@@ -69,3 +73,63 @@ def test_the_fingerprint_changes_with_a_column_not_with_the_data(tmp_path):
     assert fingerprint(pd.DataFrame({"v": [5], "note": [None]}, dtype=object).astype({"v": "int64"}), "b.duckdb") == base
     assert fingerprint(pd.DataFrame({"v": [1.5], "note": ["a"]}), "c.duckdb") != base  # v retyped
     assert fingerprint(pd.DataFrame({"v": [1], "note": ["a"], "w": [1]}), "d.duckdb") != base  # column added
+
+
+def test_each_schema_version_has_its_own_fingerprint_listed_in_the_docs():
+    """A new contract gets a new version: the versions are 1, 2 … with distinct fingerprints,
+    the current one is the highest, and docs/warehouse.md lists each one with the first 12
+    characters of its fingerprint (editing a published entry shows in the docs' history)."""
+    versions = warehouse.SCHEMA_FINGERPRINTS
+    assert list(versions) == list(range(1, len(versions) + 1))
+    assert warehouse.SCHEMA_VERSION == max(versions)
+    assert len(set(versions.values())) == len(versions)
+    assert all(re.fullmatch("[0-9a-f]{64}", fp) for fp in versions.values())
+    text = (PROJECT_ROOT / "docs" / "warehouse.md").read_text(encoding="utf-8")
+    section = text[text.index("### Schema versions"):text.index("### Rules for readers")]
+    rows = re.findall(r"^\| (\d+) \| `([0-9a-f]{12})` \|", section, re.M)
+    assert rows == [(str(v), fp[:12]) for v, fp in versions.items()]
+
+
+def test_publish_removes_the_staging_files_of_killed_runs_only(tmp_path):
+    dead, live = dead_pid(), os.getppid()
+    killed = [tmp_path / f".barometre.duckdb.staging-{dead}", tmp_path / f".barometre.duckdb.staging-{dead}.wal"]
+    running = tmp_path / f".barometre.duckdb.staging-{live}"
+    for path in [*killed, running]:
+        path.write_bytes(b"x")
+        age(path, 7200)
+    warehouse.publish({"t": pd.DataFrame({"v": [1]})}, tmp_path / "barometre.duckdb")
+    assert sorted(p.name for p in tmp_path.iterdir()) == [running.name, "barometre.duckdb"]
+
+
+class _CloseFails:
+    """A connection whose CHECKPOINT and close() fail (disk full): the write-ahead log stays."""
+
+    def __init__(self, con):
+        self.con = con
+
+    def __getattr__(self, name):
+        return getattr(self.con, name)
+
+    def execute(self, sql, *args):
+        if sql == "CHECKPOINT":
+            raise duckdb.IOException("IO Error: No space left on device")
+        return self.con.execute(sql, *args)
+
+    def close(self):
+        raise duckdb.IOException("IO Error: No space left on device")
+
+
+def test_a_failed_close_leaves_no_staging_file(tmp_path, monkeypatch):
+    opened = []
+    connect = duckdb.connect
+
+    def failing_connect(*args, **kwargs):
+        opened.append(_CloseFails(connect(*args, **kwargs)))
+        return opened[-1]
+
+    monkeypatch.setattr(warehouse.duckdb, "connect", failing_connect)
+    with pytest.raises(duckdb.IOException, match="No space left on device"):
+        warehouse.publish({"t": pd.DataFrame({"v": [1, 2]})}, tmp_path / "barometre.duckdb")
+    leftover = sorted(p.name for p in tmp_path.iterdir())
+    opened[0].con.close()
+    assert leftover == []
