@@ -34,8 +34,11 @@ ANALYSED_LEVELS = ("region", "departement", "epci", "zone_emploi")
 SCOPES = ("all", "metro")
 # Amounts and densities (no upper bound): changes are log growth rates, % per year.
 LEVEL_UNITS = frozenset({"€", "/100k"})
-# Rates of change: values can be negative by nature, so Gini and Theil are not defined.
+# Rates of change: values can be negative by nature and their zero is not "nothing", so Gini,
+# Theil and every ratio to a level (cv, d9/d1, max/min) are meaningless; σ convergence reads the
+# standard deviation instead of the cv.
 RATE_OF_CHANGE_UNITS = frozenset({"%/an"})
+RATE_OF_CHANGE_REASON = "rate of change (%/an): not a positive quantity"
 # France perimeter used as the benchmark of a territory, in order of preference (FR includes
 # the collectivités d'outre-mer and voters abroad: never a benchmark for territories).
 FRANCE_BENCHMARK = ("FRMD", "FRM")
@@ -50,11 +53,12 @@ DISPARITY_COLUMNS = [
     "indicator_id", "level", "scope", "geography_vintage", "period", "period_start", "period_end",
     "n", "min", "max", "max_min_ratio", "range", "d1", "d9", "d9_d1", "q1", "median", "q3", "mean",
     "weighted_mean", "std", "cv", "gini", "theil",
-    "weight_source", "weighted_mean_null_reason", "gini_theil_null_reason",
+    "weight_source", "weighted_mean_null_reason", "gini_theil_null_reason", "ratio_null_reason",
 ]
 CONVERGENCE_COLUMNS = [
     "indicator_id", "level", "scope", "geography_vintage", "period_from", "period_to", "comparison", "years",
-    "change_kind", "n_common", "mean_from", "mean_to", "std_from", "std_to", "cv_from", "cv_to", "sigma_convergence",
+    "change_kind", "n_common", "mean_from", "mean_to", "std_from", "std_to", "cv_from", "cv_to", "sigma_measure",
+    "sigma_convergence",
     "beta", "beta_pvalue", "beta_r2", "beta_convergence", "mean_annual_change",
     "bottom_decile_growth", "top_decile_growth", "beta_null_reason",
 ]
@@ -216,18 +220,37 @@ def disparities(ref: pd.DataFrame, catalogue: Catalogue, population: pd.DataFram
     reason = pd.Series(None, index=out.index, dtype=object)
     reason[n_nonpos > 0] = [f"{k} of {m} values ≤ 0: defined for strictly positive quantities only"
                             for k, m in zip(n_nonpos[n_nonpos > 0], out["n"][n_nonpos > 0])]
-    reason[np.asarray(unit.isin(RATE_OF_CHANGE_UNITS))] = "rate of change (%/an): not a positive quantity"
+    rate = np.asarray(unit.isin(RATE_OF_CHANGE_UNITS))
+    reason[rate] = RATE_OF_CHANGE_REASON
     reason[out["n"] < 2] = "fewer than 2 territories"
     out.loc[reason.notna(), ["gini", "theil"]] = np.nan
     out["gini_theil_null_reason"] = reason
     one = out["n"] < 2
     out.loc[one, ["std", "cv"]] = np.nan
+    out["ratio_null_reason"] = _ratio_null_reason(out, rate)
+    out.loc[rate, ["cv", "d9_d1", "max_min_ratio"]] = np.nan
 
     out = out.reset_index()
     out = _weighted_mean(frame, out, key, population)
-    out = _text(out[DISPARITY_COLUMNS], ["weight_source", "weighted_mean_null_reason", "gini_theil_null_reason"])
+    out = _text(out[DISPARITY_COLUMNS], ["weight_source", "weighted_mean_null_reason", "gini_theil_null_reason",
+                                         "ratio_null_reason"])
     return out.sort_values(["indicator_id", "level", "scope", "geography_vintage", "period_end",
                             "period_start"]).reset_index(drop=True)
+
+
+def _ratio_null_reason(out: pd.DataFrame, rate: np.ndarray) -> pd.Series:
+    """Why ``cv``, ``d9_d1`` or ``max_min_ratio`` is null: a rate of change (all three), else the
+    denominator of each that is ≤ 0, or a single territory (no cv)."""
+    parts = [(out["n"] < 2, "cv: fewer than 2 territories"),
+             ((out["n"] >= 2) & ~(out["mean"] > 0), "cv: mean ≤ 0"),
+             (~(out["d1"] > 0), "d9_d1: d1 ≤ 0"),
+             (~(out["min"] > 0), "max_min_ratio: min ≤ 0")]
+    reason = pd.Series(None, index=out.index, dtype=object)
+    for mask, text in parts:
+        mask = np.asarray(mask)
+        reason[mask] = [text if pd.isna(r) else f"{r}; {text}" for r in reason[mask]]
+    reason[rate] = RATE_OF_CHANGE_REASON + ": no cv, d9_d1 or max_min_ratio"
+    return reason
 
 
 def _weighted_mean(frame: pd.DataFrame, out: pd.DataFrame, key: list[str],
@@ -344,7 +367,7 @@ def convergence(ref: pd.DataFrame, catalogue: Catalogue) -> pd.DataFrame:
                              **convergence_stats(both["x0"].to_numpy(), both["x1"].to_numpy(), years, units[ind])})
     out = pd.DataFrame(rows, columns=CONVERGENCE_COLUMNS)
     out = out.astype({"sigma_convergence": "boolean", "beta_convergence": "boolean", "n_common": "int64"})
-    out = _text(out, ["beta_null_reason"])
+    out = _text(out, ["sigma_measure", "beta_null_reason"])
     return out.sort_values(["indicator_id", "level", "scope", "geography_vintage", "comparison", "period_from",
                             "period_to"]).reset_index(drop=True)
 
@@ -354,19 +377,29 @@ def _cv(x: np.ndarray) -> float:
     return float(np.std(x) / mean) if len(x) >= 2 and mean > 0 else math.nan
 
 
+def sigma_measure(unit: str) -> str:
+    """The dispersion σ convergence reads: ``std`` (absolute) for rates of change, whose mean can
+    approach 0 and make the cv explode, else ``cv`` (relative)."""
+    return "std" if unit in RATE_OF_CHANGE_UNITS else "cv"
+
+
 def convergence_stats(x0: np.ndarray, x1: np.ndarray, years: float, unit: str) -> dict:
     """σ and β convergence of the same territories observed at two periods ``years`` apart.
 
-    Annualised change: log growth ``100 × ln(x1 / x0) / years`` (% per year) for amounts and
-    densities (``LEVEL_UNITS``), regressed on ``ln x0``; ``(x1 − x0) / years`` (points per year)
-    for shares and rates, regressed on ``x0``.
+    σ convergence: the dispersion of :func:`sigma_measure` falls (cv, or the standard deviation
+    for rates of change, which have no cv). Annualised change: log growth
+    ``100 × ln(x1 / x0) / years`` (% per year) for amounts and densities (``LEVEL_UNITS``),
+    regressed on ``ln x0``; ``(x1 − x0) / years`` (points per year) for shares and rates,
+    regressed on ``x0``.
     """
     x0, x1 = np.asarray(x0, dtype=float), np.asarray(x1, dtype=float)
-    kind = change_kind(unit)
-    cv0, cv1 = _cv(x0), _cv(x1)
+    kind, measure = change_kind(unit), sigma_measure(unit)
+    std0, std1 = float(np.std(x0)), float(np.std(x1))
+    cv0, cv1 = (_cv(x0), _cv(x1)) if measure == "cv" else (math.nan, math.nan)
+    d0, d1 = (cv0, cv1) if measure == "cv" else (std0, std1)
     out = {"change_kind": kind, "n_common": len(x0), "mean_from": float(np.mean(x0)), "mean_to": float(np.mean(x1)),
-           "std_from": float(np.std(x0)), "std_to": float(np.std(x1)), "cv_from": cv0, "cv_to": cv1,
-           "sigma_convergence": (cv1 < cv0) if not (math.isnan(cv0) or math.isnan(cv1)) else None,
+           "std_from": std0, "std_to": std1, "cv_from": cv0, "cv_to": cv1, "sigma_measure": measure,
+           "sigma_convergence": (d1 < d0) if not (math.isnan(d0) or math.isnan(d1)) else None,
            "beta": math.nan, "beta_pvalue": math.nan, "beta_r2": math.nan, "beta_convergence": None,
            "mean_annual_change": math.nan, "bottom_decile_growth": math.nan, "top_decile_growth": math.nan,
            "beta_null_reason": None}
@@ -637,24 +670,24 @@ def _verdict(row: pd.Series) -> str:
     def flag(x):
         return None if pd.isna(x) else bool(x)
 
-    sigma, beta = flag(row["sigma_convergence"]), flag(row["beta_convergence"])
+    sigma, beta, measure = flag(row["sigma_convergence"]), flag(row["beta_convergence"]), row["sigma_measure"]
     if sigma is None and beta is None:
         return "n/a"
     if sigma is True and beta is True:
         return "yes (σ and β)"
     if sigma is True:
-        return "yes (σ: cv down)"
+        return f"yes (σ: {measure} down)"
     if beta is True:
-        return "β only (catch-up, cv up)"
-    return "no (cv up)" if sigma is False else "no"
+        return f"β only (catch-up, {measure} up)"
+    return f"no ({measure} up)" if sigma is False else "no"
 
 
 def convergence_headlines(conv: pd.DataFrame) -> pd.DataFrame:
     """Per indicator and level, the long-run comparison (first → last period, else the latest
-    consecutive pair): cv from → to, β and its p-value, and whether territories converge, for
-    all territories and metropolitan ones."""
+    consecutive pair): the dispersion σ reads (cv, or std for rates of change) from → to, β and
+    its p-value, and whether territories converge, for all territories and metropolitan ones."""
     if conv.empty:
-        return pd.DataFrame(columns=["indicator_id", "level", "periods", "n", "cv", "beta (p)", "converging",
+        return pd.DataFrame(columns=["indicator_id", "level", "periods", "n", "σ", "beta (p)", "converging",
                                      "converging metro"])
     c = conv.assign(_long=(conv["comparison"] == "first_last").astype(int),
                     _to=conv["period_to"].str[-4:], _from=conv["period_from"].str[:4])
@@ -666,7 +699,9 @@ def convergence_headlines(conv: pd.DataFrame) -> pd.DataFrame:
     out = pd.DataFrame({
         "periods": alls["period_from"] + " → " + alls["period_to"],
         "n": alls["n_common"],
-        "cv": alls["cv_from"].round(3).astype(str) + " → " + alls["cv_to"].round(3).astype(str),
+        "σ": [f"{m} {round(a, 3)} → {round(b, 3)}" for m, a, b in zip(
+            alls["sigma_measure"], np.where(alls["sigma_measure"] == "std", alls["std_from"], alls["cv_from"]),
+            np.where(alls["sigma_measure"] == "std", alls["std_to"], alls["cv_to"]))],
         "beta (p)": [f"{b:.4g} ({'<0.001' if p < 0.001 else f'{p:.3f}'})" if pd.notna(b) else "–"
                      for b, p in zip(alls["beta"], alls["beta_pvalue"])],
         "converging": alls["converging"],

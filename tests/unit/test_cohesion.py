@@ -88,6 +88,32 @@ def test_rates_of_change_have_no_gini_and_ratios_are_null_not_inf(catalogue):
         "rate of change (%/an): not a positive quantity")
 
 
+def test_rates_of_change_have_no_ratios_even_when_every_value_is_positive(catalogue):
+    # 0.1, 0.2, 0.3, 0.4 % a year: a cv (0.447), d9/d1 (0.37 / 0.13) and max/min (4) could be
+    # computed, but a rate of change has no natural zero: they would explode as the mean nears 0.
+    ref = _ref("solde_migratoire_annuel", {"01": 0.1, "02": 0.2, "03": 0.3, "04": 0.4}, period="2012-2013")
+    row = _one(cohesion.disparities(ref, catalogue), scope="all")
+    assert pd.isna(row["cv"]) and pd.isna(row["d9_d1"]) and pd.isna(row["max_min_ratio"])
+    assert row["ratio_null_reason"] == "rate of change (%/an): not a positive quantity: no cv, d9_d1 or max_min_ratio"
+    # The absolute figures stay: squared deviations 0.0225 + 0.0025 + 0.0025 + 0.0225 = 0.05, / 4.
+    assert row["std"] == pytest.approx(math.sqrt(0.0125))
+    assert (row["d1"], row["d9"], row["range"]) == pytest.approx((0.13, 0.37, 0.3))
+
+
+@pytest.mark.parametrize("values, reason", [
+    ({"01": 1, "02": 2, "03": 4}, None),
+    ({"01": 0, "02": 2, "03": 4}, "max_min_ratio: min ≤ 0"),  # d1 = 0.4, mean 2
+    ({"01": -1, "02": 2, "03": 4}, "d9_d1: d1 ≤ 0; max_min_ratio: min ≤ 0"),  # d1 = −1 + 0.2 × 3 = −0.4
+    ({"01": 0, "02": 0, "03": 0}, "cv: mean ≤ 0; d9_d1: d1 ≤ 0; max_min_ratio: min ≤ 0"),
+    ({"01": 7}, "cv: fewer than 2 territories"),
+])
+def test_ratio_null_reason_names_each_null_ratio(catalogue, values, reason):
+    row = _one(cohesion.disparities(_ref("part_locaux_thd", values), catalogue), scope="all")
+    assert (None if pd.isna(row["ratio_null_reason"]) else row["ratio_null_reason"]) == reason
+    for column, text in (("cv", "cv:"), ("d9_d1", "d9_d1:"), ("max_min_ratio", "max_min_ratio:")):
+        assert pd.isna(row[column]) == (reason is not None and text in reason), column
+
+
 def test_single_territory(catalogue):
     row = _one(cohesion.disparities(_ref("taux_chomage", {"01": 7.5}), catalogue), scope="all")
     assert (row["n"], row["min"], row["max"], row["median"], row["range"], row["mean"]) == (1, 7.5, 7.5, 7.5, 0, 7.5)
@@ -184,8 +210,26 @@ def test_convergence_points_by_hand():
     assert out["mean_annual_change"] == pytest.approx(1.0)
     assert out["cv_from"] == pytest.approx(np.std([10, 20, 30]) / 20)
     assert out["cv_to"] == pytest.approx(np.std([14, 22, 30]) / 22)
-    assert out["sigma_convergence"] is True
+    assert out["sigma_measure"] == "cv" and out["sigma_convergence"] is True
     assert math.isnan(out["bottom_decile_growth"])  # only for amounts and densities
+
+
+def test_sigma_convergence_of_rates_of_change_reads_the_standard_deviation(catalogue):
+    # Rates 0.0, 0.4, 0.8 → −0.2, 0.1, 0.4 % a year: the gaps narrow (std sqrt(0.32 / 3) = 0.327 →
+    # sqrt(0.18 / 3) = 0.245) while the mean falls from 0.4 to 0.1, so the cv would rise from 0.816
+    # to 2.449 and call it divergence.
+    out = cohesion.convergence_stats(np.array([0.0, 0.4, 0.8]), np.array([-0.2, 0.1, 0.4]), 1.0, "%/an")
+    assert out["sigma_measure"] == "std"
+    assert (out["std_from"], out["std_to"]) == pytest.approx((math.sqrt(0.32 / 3), math.sqrt(0.18 / 3)))
+    assert math.isnan(out["cv_from"]) and math.isnan(out["cv_to"])
+    assert out["sigma_convergence"] is True
+    # Unchanged gaps (every rate down by 0.3): not a narrowing.
+    same = cohesion.convergence_stats(np.array([0.0, 0.4, 0.8]), np.array([-0.3, 0.1, 0.5]), 1.0, "%/an")
+    assert same["std_to"] == pytest.approx(same["std_from"]) and same["sigma_convergence"] is False
+    ref = pd.concat([_ref("croissance_population_annuelle", {"01": 0.0, "02": 0.4, "03": 0.8}, period="2012-2013"),
+                     _ref("croissance_population_annuelle", {"01": -0.2, "02": 0.1, "03": 0.4}, period="2013-2014")])
+    row = _one(cohesion.convergence(ref, catalogue), scope="all")
+    assert (row["sigma_measure"], bool(row["sigma_convergence"])) == ("std", True) and pd.isna(row["cv_to"])
 
 
 def test_poorer_territories_growing_faster_give_a_negative_beta(catalogue):
