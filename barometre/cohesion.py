@@ -540,6 +540,8 @@ _NBSP = "\u00a0"
 _DECIMALS = {"€": 0, "%": 1, "/100k": 1, "/100": 1, "%/an": 2}
 _UNIT_TEXT = {"€": "€", "%": "%", "/100k": "pour 100 000 habitants", "/100": "pour 100 habitants",
               "%/an": "% par an"}
+# Units left out of a number when the indicator's name says them ("… pour 100 habitants").
+_UNIT_IN_NAME = frozenset({"/100k", "/100"})
 # Article and gender of an indicator name, from its first word.
 _SUBJECT = {"Part": ("la", "f"), "Taux": ("le", "m"), "Revenu": ("le", "m"), "Coefficient": ("le", "m"),
             "Médecins": ("le nombre de", "m"), "Bénévoles": ("le nombre de", "m")}
@@ -559,10 +561,11 @@ def format_fr(x: float, decimals: int, signed: bool = False) -> str:
 
 
 def _with_unit(x: float, unit: str, name: str = "") -> str:
-    """The number and its unit, unless the indicator's name already says it ("… pour 100 000
-    habitants")."""
+    """The number and its unit, unless the unit is a "pour N habitants" that the indicator's name
+    already says ("Médecins en activité pour 100 000 habitants": "de 332,9 à 333,7"). A "%" in a
+    name ("seuil 60 % du niveau de vie médian") never drops the unit of the value."""
     text = format_fr(x, _DECIMALS[unit])
-    return text if _UNIT_TEXT[unit] in name else f"{text}{_NBSP}{_UNIT_TEXT[unit]}"
+    return text if unit in _UNIT_IN_NAME and _UNIT_TEXT[unit] in name else f"{text}{_NBSP}{_UNIT_TEXT[unit]}"
 
 
 def subject(name: str) -> tuple[str, str]:

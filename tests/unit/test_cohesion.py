@@ -393,3 +393,16 @@ def test_headline_stable_and_spans():
                              "2015-2016", 0.261, "2016-2017", 0.264, spans=True)
     assert text == ("En France métropolitaine, le taux de croissance annuel de la population est resté stable "
                     "entre la période 2015-2016 et la période 2016-2017, à 0,26\u00a0% par an.")
+
+
+def test_headline_keeps_the_percent_sign_when_the_name_contains_one():
+    # "Taux de pauvreté monétaire (seuil 60 % du niveau de vie médian)": the "%" of the threshold
+    # is not the unit of the value.
+    text = cohesion.headline("Taux de pauvreté monétaire (seuil 60 % du niveau de vie médian)", "%", "FRM",
+                             "2012", 14.3, "2021", 14.5, spans=False)
+    assert text == ("En France métropolitaine, le taux de pauvreté monétaire (seuil 60 % du niveau de vie médian) "
+                    "a augmenté de 0,2\u00a0point entre 2012 et 2021, de 14,3\u00a0% à 14,5\u00a0%.")
+    # A "pour 100 000 habitants" that the name says is not repeated after each number.
+    text = cohesion.headline("Médecins en activité pour 100 000 habitants", "/100k", "FRM",
+                             "2020", 339.1, "2021", 338.8, spans=False)
+    assert text.endswith("entre 2020 et 2021, de 339,1 à 338,8.")
