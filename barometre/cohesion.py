@@ -583,9 +583,13 @@ def headline(name: str, unit: str, code: str, p0: str, v0: float, p1: str, v1: f
     et DROM), la part des … a augmenté de 2,4 points entre 2009 et 2014, de 15,0 % à 17,4 %."."""
     subj, gender = subject(name)
     dec = _DECIMALS[unit]
-    change = v1 - v0
+    # The sentence prints both values at the unit's precision: its change (and "stable") is the
+    # difference of those printed values, so that a reader can check it (85,3 % → 81,4 %: 3,9
+    # points, not the 4,0 of the unrounded 85.334 → 81.373).
+    v0, v1 = round(v0, dec), round(v1, dec)
+    change = round(v1 - v0, dec)
     between = f"entre la période {p0} et la période {p1}" if spans else f"entre {p0} et {p1}"
-    if round(change, dec) == 0:
+    if change == 0:
         verb = "est restée stable" if gender == "f" else "est resté stable"
         return f"{_WHERE.get(code, code)}, {subj} {verb} {between}, à {_with_unit(v1, unit, name)}."
     verb = "a augmenté de" if change > 0 else "a diminué de"

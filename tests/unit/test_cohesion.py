@@ -406,3 +406,21 @@ def test_headline_keeps_the_percent_sign_when_the_name_contains_one():
     text = cohesion.headline("Médecins en activité pour 100 000 habitants", "/100k", "FRM",
                              "2020", 339.1, "2021", 338.8, spans=False)
     assert text.endswith("entre 2020 et 2021, de 339,1 à 338,8.")
+
+
+def test_headline_change_is_the_difference_of_the_printed_values():
+    # Metropolitan turnout, 1st round: 85.3338 % in 2007, 81.3728 % in 2012. The unrounded change
+    # −3.961 prints "4,0", yet the sentence prints 85,3 % and 81,4 %: 81,4 − 85,3 = −3,9.
+    text = cohesion.headline("Taux de participation au 1er tour de l'élection présidentielle (votants / inscrits)",
+                             "%", "FRM", "2007", 85.33384380440484, "2012", 81.37278506105228, spans=False)
+    assert text == ("En France métropolitaine, le taux de participation au 1er tour de l'élection présidentielle "
+                    "(votants / inscrits) a diminué de 3,9\u00a0points entre 2007 et 2012, de 85,3\u00a0% à 81,4\u00a0%.")
+    # "Stable" is decided on the printed values too: 0.2649 → 0.2651 prints 0,26 → 0,27 (a change
+    # of 0,01 point), although the unrounded change (0.0002) rounds to 0,00.
+    text = cohesion.headline("Taux de croissance annuel de la population", "%/an", "FRM",
+                             "2015-2016", 0.2649, "2016-2017", 0.2651, spans=True)
+    assert "a augmenté de 0,01\u00a0point entre la période 2015-2016 et la période 2016-2017, de 0,26" in text
+    # And 0.256 → 0.264 prints 0,26 → 0,26: stable, although the unrounded change is 0,01.
+    text = cohesion.headline("Taux de croissance annuel de la population", "%/an", "FRM",
+                             "2015-2016", 0.256, "2016-2017", 0.264, spans=True)
+    assert "est resté stable entre la période 2015-2016 et la période 2016-2017, à 0,26\u00a0% par an." in text
