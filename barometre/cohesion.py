@@ -517,7 +517,8 @@ def dimension_scores(ref: pd.DataFrame, catalogue: Catalogue) -> tuple[pd.DataFr
     long = pd.concat(parts, ignore_index=True)
     unit = ["level", "dimension_id", "period", "geography_vintage", "code"]
     long = long[long.groupby(unit)["indicator_id"].transform("size") == long["n_ind"]]  # complete territories
-    per_ind = long.groupby(["level", "dimension_id", "period", "indicator_id"])["value"]
+    # Standardised within one geography vintage: the territories of two meshes are never mixed.
+    per_ind = long.groupby(["level", "geography_vintage", "dimension_id", "period", "indicator_id"])["value"]
     std = per_ind.transform(lambda s: s.std(ddof=0))
     long = long.assign(z=long["sign"] * (long["value"] - per_ind.transform("mean")) / std.where(std > 0))
     scores = long.groupby(unit, as_index=False).agg(score=("z", "mean"), n_z=("z", "count"),

@@ -342,6 +342,19 @@ def test_dimension_scores_by_hand(catalogue):
     assert coverage.loc[0, "period_groups"] == "2016"
 
 
+def test_dimension_scores_standardise_within_one_geography_vintage(catalogue):
+    # Two EPCI meshes at the same period: each is standardised on its own territories.
+    ref = pd.concat([_ref("taux_chomage", {"A": 6.0, "B": 8.0, "C": 10.0}, period="2016", level="epci",
+                          vintage="epci_2017"),
+                     _ref("taux_chomage", {"D": 20.0, "E": 30.0}, period="2016", level="epci", vintage="epci_2018")])
+    scores, _ = cohesion.dimension_scores(ref, catalogue)
+    s = scores.set_index("code")
+    # epci_2017: mean 8, std sqrt(8/3); epci_2018: mean 25, std 5; polarity − flips the sign.
+    assert s["score"].to_dict() == pytest.approx({"A": math.sqrt(1.5), "B": 0.0, "C": -math.sqrt(1.5),
+                                                  "D": 1.0, "E": -1.0})
+    assert s.loc["D", "geography_vintage"] == "epci_2018"
+
+
 def test_dimension_without_common_period_is_not_scored(catalogue):
     ref = pd.concat([_ref("benevoles_pour_100_hab", {"01": 9.0, "02": 8.0}, period="2015"),
                      _ref("participation_presidentielle_t1", {"01": 80.0, "02": 75.0}, period="2017")])
