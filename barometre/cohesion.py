@@ -47,7 +47,10 @@ BETA_SIGNIFICANCE = 0.05
 
 SET_KEY = ["indicator_id", "level", "geography_vintage", "period"]
 REFERENCE_COLUMNS = ["indicator_id", "level", "code", "geography_vintage", "period", "period_start", "period_end",
-                     "value"]
+                     "value", "source_id"]
+# A convergence series: the periods of one source only (a 10-year census average and a one-year
+# estimate are not two dates of the same measure).
+SERIES_KEY = ["indicator_id", "level", "geography_vintage", "source_id"]
 
 DISPARITY_COLUMNS = [
     "indicator_id", "level", "scope", "geography_vintage", "period", "period_start", "period_end",
@@ -56,7 +59,7 @@ DISPARITY_COLUMNS = [
     "weight_source", "weighted_mean_null_reason", "gini_theil_null_reason", "ratio_null_reason",
 ]
 CONVERGENCE_COLUMNS = [
-    "indicator_id", "level", "scope", "geography_vintage", "period_from", "period_to", "comparison", "years",
+    "indicator_id", "level", "scope", "geography_vintage", "source_id", "period_from", "period_to", "comparison", "years",
     "change_kind", "n_common", "mean_from", "mean_to", "std_from", "std_to", "cv_from", "cv_to", "sigma_measure",
     "sigma_convergence",
     "beta", "beta_pvalue", "beta_r2", "beta_convergence", "mean_annual_change",
@@ -260,12 +263,12 @@ def _weighted_mean(frame: pd.DataFrame, out: pd.DataFrame, key: list[str],
     if population is None or population.empty:
         return out.assign(weighted_mean=np.nan, weight_source=None,
                           weighted_mean_null_reason="no population table")
-    w = frame.merge(population.rename(columns={"year": "period_start"}),
+    w = frame.merge(population.rename(columns={"year": "period_start", "source_id": "population_source"}),
                     on=["level", "code", "period_start"], how="left")
     w["wx"] = w["population"] * w["value"]
     agg = w.groupby(key, sort=False).agg(n_w=("population", "count"), sw=("population", "sum"),
                                          swx=("wx", "sum"),
-                                         sources=("source_id", lambda s: ",".join(sorted(set(s.dropna())))))
+                                         sources=("population_source", lambda s: ",".join(sorted(set(s.dropna())))))
     out = out.merge(agg.reset_index(), on=key, how="left")
     complete = (out["n_w"] == out["n"]) & (out["sw"] > 0)
     out["weighted_mean"] = (out["swx"] / out["sw"].where(complete)).astype(float)
@@ -338,14 +341,16 @@ def _midpoint(start: float, end: float) -> float:
 
 
 def convergence(ref: pd.DataFrame, catalogue: Catalogue) -> pd.DataFrame:
-    """One row per (indicator, level, scope, geography vintage, pair of periods), over the
-    territories observed at both periods: σ convergence (cv falls) and β convergence (annualised
-    change regressed on the initial level). Pairs are the consecutive periods
+    """One row per (indicator, level, scope, geography vintage, source, pair of periods), over
+    the territories observed at both periods: σ convergence (the dispersion of
+    :func:`sigma_measure` falls) and β convergence (annualised change regressed on the initial
+    level). A series is the reference values of one source (``SERIES_KEY``): periods of
+    different sources are never paired. Pairs are the consecutive periods of the series
     (:func:`period_pairs`) and, for series of three periods or more, the first and the last."""
     units = {i.id: i.unit for i in catalogue.indicators}
     frame = with_scopes(ref)
     rows = []
-    for (ind, level, vintage), series in frame.groupby(["indicator_id", "level", "geography_vintage"], sort=False):
+    for (ind, level, vintage, source), series in frame.groupby(SERIES_KEY, sort=False, dropna=False):
         pairs = [(a, b, "consecutive") for a, b in period_pairs(series)]
         ends = first_last(series)
         if ends and ends not in {(a, b) for a, b, _ in pairs}:
@@ -363,13 +368,13 @@ def convergence(ref: pd.DataFrame, catalogue: Catalogue) -> pd.DataFrame:
                     continue
                 years = (_midpoint(*years_of.loc[p1]) - _midpoint(*years_of.loc[p0]))
                 rows.append({"indicator_id": ind, "level": level, "scope": scope, "geography_vintage": vintage,
-                             "period_from": p0, "period_to": p1, "comparison": comparison, "years": float(years),
+                             "source_id": source, "period_from": p0, "period_to": p1, "comparison": comparison, "years": float(years),
                              **convergence_stats(both["x0"].to_numpy(), both["x1"].to_numpy(), years, units[ind])})
     out = pd.DataFrame(rows, columns=CONVERGENCE_COLUMNS)
     out = out.astype({"sigma_convergence": "boolean", "beta_convergence": "boolean", "n_common": "int64"})
-    out = _text(out, ["sigma_measure", "beta_null_reason"])
-    return out.sort_values(["indicator_id", "level", "scope", "geography_vintage", "comparison", "period_from",
-                            "period_to"]).reset_index(drop=True)
+    out = _text(out, ["source_id", "sigma_measure", "beta_null_reason"])
+    return out.sort_values(["indicator_id", "level", "scope", "geography_vintage", "source_id", "comparison",
+                            "period_from", "period_to"]).reset_index(drop=True)
 
 
 def _cv(x: np.ndarray) -> float:
@@ -691,25 +696,27 @@ def _verdict(row: pd.Series) -> str:
 
 
 def convergence_headlines(conv: pd.DataFrame) -> pd.DataFrame:
-    """Per indicator and level, the long-run comparison (first → last period, else the latest
-    consecutive pair): the dispersion σ reads (cv, or std for rates of change) from → to, β and
-    its p-value, and whether territories converge, for all territories and metropolitan ones."""
+    """Per indicator, level and source, the long-run comparison (first → last period, else the
+    latest consecutive pair): the dispersion σ reads (cv, or std for rates of change) from → to,
+    β and its p-value, and whether territories converge, for all territories and metropolitan
+    ones."""
+    key = ["indicator_id", "level", "source_id"]
     if conv.empty:
-        return pd.DataFrame(columns=["indicator_id", "level", "periods", "n", "σ", "beta (p)", "converging",
-                                     "converging metro"])
+        return pd.DataFrame(columns=[*key, "periods", "n", "σ", "beta (p)", "converging", "converging metro"])
     c = conv.assign(_long=(conv["comparison"] == "first_last").astype(int),
                     _to=conv["period_to"].str[-4:], _from=conv["period_from"].str[:4])
-    c = c.sort_values(["indicator_id", "level", "scope", "_long", "_to", "_from"])
-    best = c.drop_duplicates(["indicator_id", "level", "scope"], keep="last").copy()
+    c = c.sort_values([*key, "scope", "_long", "_to", "_from"])
+    best = c.drop_duplicates([*key, "scope"], keep="last").copy()
     best["converging"] = best.apply(_verdict, axis=1)
-    alls = best[best["scope"] == "all"].set_index(["indicator_id", "level"])
-    metro = best[best["scope"] == "metro"].set_index(["indicator_id", "level"])["converging"]
+    alls = best[best["scope"] == "all"].set_index(key)
+    metro = best[best["scope"] == "metro"].set_index(key)["converging"]
+    std = alls["sigma_measure"] == "std"
     out = pd.DataFrame({
         "periods": alls["period_from"] + " → " + alls["period_to"],
         "n": alls["n_common"],
         "σ": [f"{m} {round(a, 3)} → {round(b, 3)}" for m, a, b in zip(
-            alls["sigma_measure"], np.where(alls["sigma_measure"] == "std", alls["std_from"], alls["cv_from"]),
-            np.where(alls["sigma_measure"] == "std", alls["std_to"], alls["cv_to"]))],
+            alls["sigma_measure"], alls["std_from"].where(std, alls["cv_from"]),
+            alls["std_to"].where(std, alls["cv_to"]))],
         "beta (p)": [f"{b:.4g} ({'<0.001' if p < 0.001 else f'{p:.3f}'})" if pd.notna(b) else "–"
                      for b, p in zip(alls["beta"], alls["beta_pvalue"])],
         "converging": alls["converging"],

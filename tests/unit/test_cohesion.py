@@ -11,12 +11,13 @@ from barometre.geography import metropolitan
 
 
 def _ref(indicator_id: str, values: dict[str, float], period: str = "2014", level: str = "departement",
-         metro: dict[str, bool] | None = None, vintage: str = "cog_2026") -> pd.DataFrame:
-    """Reference rows of one (indicator, level, period): code → value."""
+         metro: dict[str, bool] | None = None, vintage: str = "cog_2026", source: str = "a_source") -> pd.DataFrame:
+    """Reference rows of one (indicator, level, period) from one source: code → value."""
     start, end = (int(period[:4]), int(period[-4:]))
     return pd.DataFrame({
         "indicator_id": indicator_id, "level": level, "code": list(values), "geography_vintage": vintage,
         "period": period, "period_start": start, "period_end": end, "value": [float(v) for v in values.values()],
+        "source_id": source,
         "is_metropolitan": pd.array([True if metro is None else metro[c] for c in values], dtype="boolean"),
     })
 
@@ -268,6 +269,36 @@ def test_convergence_keeps_only_territories_observed_at_both_periods(catalogue):
         ["2012", "2013", "consecutive", 3], ["2013", "2014", "consecutive", 3], ["2012", "2014", "first_last", 3]]
     first = _one(out, period_from="2012", period_to="2013")
     assert first["cv_from"] == pytest.approx(np.std([10, 12, 8]) / 10)
+
+
+def test_convergence_never_pairs_periods_of_different_sources(catalogue):
+    # Migration by région: the CGET's census averages (1999-2009, 2009-2014), then INSEE's yearly
+    # estimates. 2009-2014 → 2014-2015 and 1999-2009 → 2014-2015 would join the two sources.
+    codes = {"11": 0.1, "24": 0.3, "93": 0.6}
+    ref = pd.concat([_ref("solde_migratoire_annuel", codes, period=p, level="region", source="cget_barometre_2018")
+                     for p in ("1999-2009", "2009-2014")]
+                    + [_ref("solde_migratoire_annuel", codes, period=p, level="region",
+                            source="insee_estimations_population") for p in ("2012-2013", "2013-2014", "2014-2015")])
+    out = cohesion.convergence(ref, catalogue)
+    out = out[out["scope"] == "all"]
+    assert out[["source_id", "period_from", "period_to", "comparison"]].values.tolist() == [
+        ["cget_barometre_2018", "1999-2009", "2009-2014", "consecutive"],
+        ["insee_estimations_population", "2012-2013", "2013-2014", "consecutive"],
+        ["insee_estimations_population", "2013-2014", "2014-2015", "consecutive"],
+        ["insee_estimations_population", "2012-2013", "2014-2015", "first_last"]]
+    # One period can take its reference values from two sources (metropolitan départements from
+    # the estimates, DROM from the COG): each territory is paired within its own source.
+    ref = pd.concat([
+        _ref("croissance_population_annuelle", {"01": 0.2, "02": 0.4}, period="2019-2020",
+             source="insee_estimations_population"),
+        _ref("croissance_population_annuelle", {"971": -0.5, "972": -0.9, "974": 0.6}, period="2019-2020",
+             source="etalab_decoupage_administratif", metro={"971": False, "972": False, "974": False}),
+        _ref("croissance_population_annuelle", {"01": 0.3, "02": 0.6, "971": -0.4, "972": -0.8, "974": 0.5},
+             period="2020-2022", source="etalab_decoupage_administratif",
+             metro={"01": True, "02": True, "971": False, "972": False, "974": False})])
+    row = _one(cohesion.convergence(ref, catalogue), scope="all")
+    assert (row["source_id"], row["n_common"]) == ("etalab_decoupage_administratif", 3)
+    assert row["std_from"] == pytest.approx(np.std([-0.5, -0.9, 0.6]))
 
 
 def test_convergence_with_two_territories_has_no_beta(catalogue):
