@@ -31,9 +31,10 @@ from barometre.geography import FRANCE_TERRITORIES, metropolitan
 from barometre.sources.cog import SOURCE_ID as COG_SOURCE_ID
 
 ANALYSED_LEVELS = ("region", "departement", "epci", "zone_emploi")
-SCOPES = ("all", "metro")
 # Amounts and densities (no upper bound): changes are log growth rates, % per year.
 LEVEL_UNITS = frozenset({"€", "/100k"})
+# Shares and rates: a change between two values is a number of points.
+POINTS_UNITS = frozenset({"%", "%/an"})
 # Rates of change: values can be negative by nature and their zero is not "nothing", so Gini,
 # Theil and every ratio to a level (cv, d9/d1, max/min) are meaningless; σ convergence reads the
 # standard deviation instead of the cv.
@@ -82,6 +83,18 @@ def change_kind(unit: str) -> str:
     """How a change of an indicator in ``unit`` is measured: ``log_growth`` (% per year, for
     amounts and densities) or ``points`` (difference, for shares and rates)."""
     return "log_growth" if unit in LEVEL_UNITS else "points"
+
+
+def change_unit(unit: str) -> str:
+    """The unit of the difference of two values: ``points`` for shares and rates, else the
+    indicator's unit."""
+    return "points" if unit in POINTS_UNITS else unit
+
+
+def relative_change(v0: float, v1: float, unit: str) -> float:
+    """``100 × (v1 / v0 − 1)``, the change in % of an amount or density (``LEVEL_UNITS``); NaN
+    for other units or when ``v0 ≤ 0``."""
+    return 100 * (v1 / v0 - 1) if change_kind(unit) == "log_growth" and v0 > 0 else math.nan
 
 
 def _text(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
@@ -524,7 +537,7 @@ def dimension_scores(ref: pd.DataFrame, catalogue: Catalogue) -> tuple[pd.DataFr
     long = long[long.groupby(unit)["indicator_id"].transform("size") == long["n_ind"]]  # complete territories
     # Standardised within one geography vintage: the territories of two meshes are never mixed.
     per_ind = long.groupby(["level", "geography_vintage", "dimension_id", "period", "indicator_id"])["value"]
-    std = per_ind.transform(lambda s: s.std(ddof=0))
+    std = per_ind.transform("std", ddof=0)
     long = long.assign(z=long["sign"] * (long["value"] - per_ind.transform("mean")) / std.where(std > 0))
     scores = long.groupby(unit, as_index=False).agg(score=("z", "mean"), n_z=("z", "count"),
                                                     n_indicators=("n_ind", "first"),
@@ -599,17 +612,14 @@ def headline(name: str, unit: str, code: str, p0: str, v0: float, p1: str, v1: f
         verb = "est restée stable" if gender == "f" else "est resté stable"
         return f"{_WHERE.get(code, code)}, {subj} {verb} {between}, à {_with_unit(v1, unit, name)}."
     verb = "a augmenté de" if change > 0 else "a diminué de"
-    if change_kind(unit) == "log_growth":
-        pct = 100 * (v1 / v0 - 1) if v0 > 0 else math.nan
-        amount = _with_unit(abs(change), unit, name)
-        if not math.isnan(pct):
-            amount += f" ({format_fr(pct, 1, signed=True)}{_NBSP}%)"
-    elif unit in ("%", "%/an"):
-        points = abs(change)
-        word = "point" if round(points, dec) < 2 else "points"
-        amount = f"{format_fr(points, dec)}{_NBSP}{word}"
+    if change_unit(unit) == "points":
+        word = "point" if abs(change) < 2 else "points"
+        amount = f"{format_fr(abs(change), dec)}{_NBSP}{word}"
     else:
         amount = _with_unit(abs(change), unit, name)
+        pct = relative_change(v0, v1, unit)
+        if not math.isnan(pct):
+            amount += f" ({format_fr(pct, 1, signed=True)}{_NBSP}%)"
     where = _WHERE.get(code, code)
     return f"{where}, {subj} {verb} {amount} {between}, de {_with_unit(v0, unit, name)} à {_with_unit(v1, unit, name)}."
 
@@ -630,13 +640,12 @@ def france_summary(france: pd.DataFrame, catalogue: Catalogue) -> pd.DataFrame:
             row = {"indicator_id": ind, "code": code, "france_name": FRANCE_TERRITORIES.get(code),
                    "period": r.period, "period_start": r.period_start, "period_end": r.period_end,
                    "value": float(r.value), "unit": unit, "previous_period": before, "previous_value": math.nan,
-                   "change": math.nan, "change_unit": "€" if unit == "€" else ("points" if unit in ("%", "%/an") else unit),
+                   "change": math.nan, "change_unit": change_unit(unit),
                    "change_pct": math.nan, "is_latest": r.period == latest, "headline": None}
             if before is not None:
                 v0 = float(value[before])
-                row.update(previous_value=v0, change=float(r.value) - v0)
-                if change_kind(unit) == "log_growth" and v0 > 0:
-                    row["change_pct"] = 100 * (float(r.value) / v0 - 1)
+                row.update(previous_value=v0, change=float(r.value) - v0,
+                           change_pct=relative_change(v0, float(r.value), unit))
                 row["headline"] = headline(name, unit, code, before, v0, r.period, float(r.value),
                                            spans=r.period_end > r.period_start)
             rows.append(row)

@@ -468,3 +468,12 @@ def test_headline_change_is_the_difference_of_the_printed_values():
     text = cohesion.headline("Taux de croissance annuel de la population", "%/an", "FRM",
                              "2015-2016", 0.256, "2016-2017", 0.264, spans=True)
     assert "est resté stable entre la période 2015-2016 et la période 2016-2017, à 0,26\u00a0% par an." in text
+
+
+def test_change_unit_and_relative_change():
+    assert [cohesion.change_unit(u) for u in ("%", "%/an", "€", "/100k", "/100")] == [
+        "points", "points", "€", "/100k", "/100"]
+    assert cohesion.relative_change(19786.0, 20369.0, "€") == pytest.approx(100 * 583 / 19786)
+    assert cohesion.relative_change(200.0, 210.0, "/100k") == pytest.approx(5.0)
+    assert math.isnan(cohesion.relative_change(15.0, 17.4, "%"))  # a share changes in points
+    assert math.isnan(cohesion.relative_change(0.0, 3.0, "€"))
