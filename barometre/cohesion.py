@@ -31,11 +31,15 @@ from barometre.geography import FRANCE_TERRITORIES, metropolitan
 from barometre.sources.cog import SOURCE_ID as COG_SOURCE_ID
 
 ANALYSED_LEVELS = ("region", "departement", "epci", "zone_emploi")
-SCOPES = ("all", "metro")
 # Amounts and densities (no upper bound): changes are log growth rates, % per year.
 LEVEL_UNITS = frozenset({"€", "/100k"})
-# Rates of change: values can be negative by nature, so Gini and Theil are not defined.
+# Shares and rates: a change between two values is a number of points.
+POINTS_UNITS = frozenset({"%", "%/an"})
+# Rates of change: values can be negative by nature and their zero is not "nothing", so Gini,
+# Theil and every ratio to a level (cv, d9/d1, max/min) are meaningless; σ convergence reads the
+# standard deviation instead of the cv.
 RATE_OF_CHANGE_UNITS = frozenset({"%/an"})
+RATE_OF_CHANGE_REASON = "rate of change (%/an): not a positive quantity"
 # France perimeter used as the benchmark of a territory, in order of preference (FR includes
 # the collectivités d'outre-mer and voters abroad: never a benchmark for territories).
 FRANCE_BENCHMARK = ("FRMD", "FRM")
@@ -44,17 +48,21 @@ BETA_SIGNIFICANCE = 0.05
 
 SET_KEY = ["indicator_id", "level", "geography_vintage", "period"]
 REFERENCE_COLUMNS = ["indicator_id", "level", "code", "geography_vintage", "period", "period_start", "period_end",
-                     "value"]
+                     "value", "source_id"]
+# A convergence series: the periods of one source only (a 10-year census average and a one-year
+# estimate are not two dates of the same measure).
+SERIES_KEY = ["indicator_id", "level", "geography_vintage", "source_id"]
 
 DISPARITY_COLUMNS = [
     "indicator_id", "level", "scope", "geography_vintage", "period", "period_start", "period_end",
     "n", "min", "max", "max_min_ratio", "range", "d1", "d9", "d9_d1", "q1", "median", "q3", "mean",
     "weighted_mean", "std", "cv", "gini", "theil",
-    "weight_source", "weighted_mean_null_reason", "gini_theil_null_reason",
+    "weight_source", "weighted_mean_null_reason", "gini_theil_null_reason", "ratio_null_reason",
 ]
 CONVERGENCE_COLUMNS = [
-    "indicator_id", "level", "scope", "geography_vintage", "period_from", "period_to", "comparison", "years",
-    "change_kind", "n_common", "mean_from", "mean_to", "std_from", "std_to", "cv_from", "cv_to", "sigma_convergence",
+    "indicator_id", "level", "scope", "geography_vintage", "source_id", "period_from", "period_to", "comparison", "years",
+    "change_kind", "n_common", "mean_from", "mean_to", "std_from", "std_to", "cv_from", "cv_to", "sigma_measure",
+    "sigma_convergence",
     "beta", "beta_pvalue", "beta_r2", "beta_convergence", "mean_annual_change",
     "bottom_decile_growth", "top_decile_growth", "beta_null_reason",
 ]
@@ -75,6 +83,18 @@ def change_kind(unit: str) -> str:
     """How a change of an indicator in ``unit`` is measured: ``log_growth`` (% per year, for
     amounts and densities) or ``points`` (difference, for shares and rates)."""
     return "log_growth" if unit in LEVEL_UNITS else "points"
+
+
+def change_unit(unit: str) -> str:
+    """The unit of the difference of two values: ``points`` for shares and rates, else the
+    indicator's unit."""
+    return "points" if unit in POINTS_UNITS else unit
+
+
+def relative_change(v0: float, v1: float, unit: str) -> float:
+    """``100 × (v1 / v0 − 1)``, the change in % of an amount or density (``LEVEL_UNITS``); NaN
+    for other units or when ``v0 ≤ 0``."""
+    return 100 * (v1 / v0 - 1) if change_kind(unit) == "log_growth" and v0 > 0 else math.nan
 
 
 def _text(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
@@ -216,18 +236,37 @@ def disparities(ref: pd.DataFrame, catalogue: Catalogue, population: pd.DataFram
     reason = pd.Series(None, index=out.index, dtype=object)
     reason[n_nonpos > 0] = [f"{k} of {m} values ≤ 0: defined for strictly positive quantities only"
                             for k, m in zip(n_nonpos[n_nonpos > 0], out["n"][n_nonpos > 0])]
-    reason[np.asarray(unit.isin(RATE_OF_CHANGE_UNITS))] = "rate of change (%/an): not a positive quantity"
+    rate = np.asarray(unit.isin(RATE_OF_CHANGE_UNITS))
+    reason[rate] = RATE_OF_CHANGE_REASON
     reason[out["n"] < 2] = "fewer than 2 territories"
     out.loc[reason.notna(), ["gini", "theil"]] = np.nan
     out["gini_theil_null_reason"] = reason
     one = out["n"] < 2
     out.loc[one, ["std", "cv"]] = np.nan
+    out["ratio_null_reason"] = _ratio_null_reason(out, rate)
+    out.loc[rate, ["cv", "d9_d1", "max_min_ratio"]] = np.nan
 
     out = out.reset_index()
     out = _weighted_mean(frame, out, key, population)
-    out = _text(out[DISPARITY_COLUMNS], ["weight_source", "weighted_mean_null_reason", "gini_theil_null_reason"])
+    out = _text(out[DISPARITY_COLUMNS], ["weight_source", "weighted_mean_null_reason", "gini_theil_null_reason",
+                                         "ratio_null_reason"])
     return out.sort_values(["indicator_id", "level", "scope", "geography_vintage", "period_end",
                             "period_start"]).reset_index(drop=True)
+
+
+def _ratio_null_reason(out: pd.DataFrame, rate: np.ndarray) -> pd.Series:
+    """Why ``cv``, ``d9_d1`` or ``max_min_ratio`` is null: a rate of change (all three), else the
+    denominator of each that is ≤ 0, or a single territory (no cv)."""
+    parts = [(out["n"] < 2, "cv: fewer than 2 territories"),
+             ((out["n"] >= 2) & ~(out["mean"] > 0), "cv: mean ≤ 0"),
+             (~(out["d1"] > 0), "d9_d1: d1 ≤ 0"),
+             (~(out["min"] > 0), "max_min_ratio: min ≤ 0")]
+    reason = pd.Series(None, index=out.index, dtype=object)
+    for mask, text in parts:
+        mask = np.asarray(mask)
+        reason[mask] = [text if pd.isna(r) else f"{r}; {text}" for r in reason[mask]]
+    reason[rate] = RATE_OF_CHANGE_REASON + ": no cv, d9_d1 or max_min_ratio"
+    return reason
 
 
 def _weighted_mean(frame: pd.DataFrame, out: pd.DataFrame, key: list[str],
@@ -237,12 +276,12 @@ def _weighted_mean(frame: pd.DataFrame, out: pd.DataFrame, key: list[str],
     if population is None or population.empty:
         return out.assign(weighted_mean=np.nan, weight_source=None,
                           weighted_mean_null_reason="no population table")
-    w = frame.merge(population.rename(columns={"year": "period_start"}),
+    w = frame.merge(population.rename(columns={"year": "period_start", "source_id": "population_source"}),
                     on=["level", "code", "period_start"], how="left")
     w["wx"] = w["population"] * w["value"]
     agg = w.groupby(key, sort=False).agg(n_w=("population", "count"), sw=("population", "sum"),
                                          swx=("wx", "sum"),
-                                         sources=("source_id", lambda s: ",".join(sorted(set(s.dropna())))))
+                                         sources=("population_source", lambda s: ",".join(sorted(set(s.dropna())))))
     out = out.merge(agg.reset_index(), on=key, how="left")
     complete = (out["n_w"] == out["n"]) & (out["sw"] > 0)
     out["weighted_mean"] = (out["swx"] / out["sw"].where(complete)).astype(float)
@@ -315,14 +354,16 @@ def _midpoint(start: float, end: float) -> float:
 
 
 def convergence(ref: pd.DataFrame, catalogue: Catalogue) -> pd.DataFrame:
-    """One row per (indicator, level, scope, geography vintage, pair of periods), over the
-    territories observed at both periods: σ convergence (cv falls) and β convergence (annualised
-    change regressed on the initial level). Pairs are the consecutive periods
+    """One row per (indicator, level, scope, geography vintage, source, pair of periods), over
+    the territories observed at both periods: σ convergence (the dispersion of
+    :func:`sigma_measure` falls) and β convergence (annualised change regressed on the initial
+    level). A series is the reference values of one source (``SERIES_KEY``): periods of
+    different sources are never paired. Pairs are the consecutive periods of the series
     (:func:`period_pairs`) and, for series of three periods or more, the first and the last."""
     units = {i.id: i.unit for i in catalogue.indicators}
     frame = with_scopes(ref)
     rows = []
-    for (ind, level, vintage), series in frame.groupby(["indicator_id", "level", "geography_vintage"], sort=False):
+    for (ind, level, vintage, source), series in frame.groupby(SERIES_KEY, sort=False, dropna=False):
         pairs = [(a, b, "consecutive") for a, b in period_pairs(series)]
         ends = first_last(series)
         if ends and ends not in {(a, b) for a, b, _ in pairs}:
@@ -340,13 +381,13 @@ def convergence(ref: pd.DataFrame, catalogue: Catalogue) -> pd.DataFrame:
                     continue
                 years = (_midpoint(*years_of.loc[p1]) - _midpoint(*years_of.loc[p0]))
                 rows.append({"indicator_id": ind, "level": level, "scope": scope, "geography_vintage": vintage,
-                             "period_from": p0, "period_to": p1, "comparison": comparison, "years": float(years),
+                             "source_id": source, "period_from": p0, "period_to": p1, "comparison": comparison, "years": float(years),
                              **convergence_stats(both["x0"].to_numpy(), both["x1"].to_numpy(), years, units[ind])})
     out = pd.DataFrame(rows, columns=CONVERGENCE_COLUMNS)
     out = out.astype({"sigma_convergence": "boolean", "beta_convergence": "boolean", "n_common": "int64"})
-    out = _text(out, ["beta_null_reason"])
-    return out.sort_values(["indicator_id", "level", "scope", "geography_vintage", "comparison", "period_from",
-                            "period_to"]).reset_index(drop=True)
+    out = _text(out, ["source_id", "sigma_measure", "beta_null_reason"])
+    return out.sort_values(["indicator_id", "level", "scope", "geography_vintage", "source_id", "comparison",
+                            "period_from", "period_to"]).reset_index(drop=True)
 
 
 def _cv(x: np.ndarray) -> float:
@@ -354,19 +395,29 @@ def _cv(x: np.ndarray) -> float:
     return float(np.std(x) / mean) if len(x) >= 2 and mean > 0 else math.nan
 
 
+def sigma_measure(unit: str) -> str:
+    """The dispersion σ convergence reads: ``std`` (absolute) for rates of change, whose mean can
+    approach 0 and make the cv explode, else ``cv`` (relative)."""
+    return "std" if unit in RATE_OF_CHANGE_UNITS else "cv"
+
+
 def convergence_stats(x0: np.ndarray, x1: np.ndarray, years: float, unit: str) -> dict:
     """σ and β convergence of the same territories observed at two periods ``years`` apart.
 
-    Annualised change: log growth ``100 × ln(x1 / x0) / years`` (% per year) for amounts and
-    densities (``LEVEL_UNITS``), regressed on ``ln x0``; ``(x1 − x0) / years`` (points per year)
-    for shares and rates, regressed on ``x0``.
+    σ convergence: the dispersion of :func:`sigma_measure` falls (cv, or the standard deviation
+    for rates of change, which have no cv). Annualised change: log growth
+    ``100 × ln(x1 / x0) / years`` (% per year) for amounts and densities (``LEVEL_UNITS``),
+    regressed on ``ln x0``; ``(x1 − x0) / years`` (points per year) for shares and rates,
+    regressed on ``x0``.
     """
     x0, x1 = np.asarray(x0, dtype=float), np.asarray(x1, dtype=float)
-    kind = change_kind(unit)
-    cv0, cv1 = _cv(x0), _cv(x1)
+    kind, measure = change_kind(unit), sigma_measure(unit)
+    std0, std1 = float(np.std(x0)), float(np.std(x1))
+    cv0, cv1 = (_cv(x0), _cv(x1)) if measure == "cv" else (math.nan, math.nan)
+    d0, d1 = (cv0, cv1) if measure == "cv" else (std0, std1)
     out = {"change_kind": kind, "n_common": len(x0), "mean_from": float(np.mean(x0)), "mean_to": float(np.mean(x1)),
-           "std_from": float(np.std(x0)), "std_to": float(np.std(x1)), "cv_from": cv0, "cv_to": cv1,
-           "sigma_convergence": (cv1 < cv0) if not (math.isnan(cv0) or math.isnan(cv1)) else None,
+           "std_from": std0, "std_to": std1, "cv_from": cv0, "cv_to": cv1, "sigma_measure": measure,
+           "sigma_convergence": (d1 < d0) if not (math.isnan(d0) or math.isnan(d1)) else None,
            "beta": math.nan, "beta_pvalue": math.nan, "beta_r2": math.nan, "beta_convergence": None,
            "mean_annual_change": math.nan, "bottom_decile_growth": math.nan, "top_decile_growth": math.nan,
            "beta_null_reason": None}
@@ -484,8 +535,9 @@ def dimension_scores(ref: pd.DataFrame, catalogue: Catalogue) -> tuple[pd.DataFr
     long = pd.concat(parts, ignore_index=True)
     unit = ["level", "dimension_id", "period", "geography_vintage", "code"]
     long = long[long.groupby(unit)["indicator_id"].transform("size") == long["n_ind"]]  # complete territories
-    per_ind = long.groupby(["level", "dimension_id", "period", "indicator_id"])["value"]
-    std = per_ind.transform(lambda s: s.std(ddof=0))
+    # Standardised within one geography vintage: the territories of two meshes are never mixed.
+    per_ind = long.groupby(["level", "geography_vintage", "dimension_id", "period", "indicator_id"])["value"]
+    std = per_ind.transform("std", ddof=0)
     long = long.assign(z=long["sign"] * (long["value"] - per_ind.transform("mean")) / std.where(std > 0))
     scores = long.groupby(unit, as_index=False).agg(score=("z", "mean"), n_z=("z", "count"),
                                                     n_indicators=("n_ind", "first"),
@@ -507,6 +559,8 @@ _NBSP = "\u00a0"
 _DECIMALS = {"€": 0, "%": 1, "/100k": 1, "/100": 1, "%/an": 2}
 _UNIT_TEXT = {"€": "€", "%": "%", "/100k": "pour 100 000 habitants", "/100": "pour 100 habitants",
               "%/an": "% par an"}
+# Units left out of a number when the indicator's name says them ("… pour 100 habitants").
+_UNIT_IN_NAME = frozenset({"/100k", "/100"})
 # Article and gender of an indicator name, from its first word.
 _SUBJECT = {"Part": ("la", "f"), "Taux": ("le", "m"), "Revenu": ("le", "m"), "Coefficient": ("le", "m"),
             "Médecins": ("le nombre de", "m"), "Bénévoles": ("le nombre de", "m")}
@@ -526,10 +580,11 @@ def format_fr(x: float, decimals: int, signed: bool = False) -> str:
 
 
 def _with_unit(x: float, unit: str, name: str = "") -> str:
-    """The number and its unit, unless the indicator's name already says it ("… pour 100 000
-    habitants")."""
+    """The number and its unit, unless the unit is a "pour N habitants" that the indicator's name
+    already says ("Médecins en activité pour 100 000 habitants": "de 332,9 à 333,7"). A "%" in a
+    name ("seuil 60 % du niveau de vie médian") never drops the unit of the value."""
     text = format_fr(x, _DECIMALS[unit])
-    return text if _UNIT_TEXT[unit] in name else f"{text}{_NBSP}{_UNIT_TEXT[unit]}"
+    return text if unit in _UNIT_IN_NAME and _UNIT_TEXT[unit] in name else f"{text}{_NBSP}{_UNIT_TEXT[unit]}"
 
 
 def subject(name: str) -> tuple[str, str]:
@@ -547,23 +602,24 @@ def headline(name: str, unit: str, code: str, p0: str, v0: float, p1: str, v1: f
     et DROM), la part des … a augmenté de 2,4 points entre 2009 et 2014, de 15,0 % à 17,4 %."."""
     subj, gender = subject(name)
     dec = _DECIMALS[unit]
-    change = v1 - v0
+    # The sentence prints both values at the unit's precision: its change (and "stable") is the
+    # difference of those printed values, so that a reader can check it (85,3 % → 81,4 %: 3,9
+    # points, not the 4,0 of the unrounded 85.334 → 81.373).
+    v0, v1 = round(v0, dec), round(v1, dec)
+    change = round(v1 - v0, dec)
     between = f"entre la période {p0} et la période {p1}" if spans else f"entre {p0} et {p1}"
-    if round(change, dec) == 0:
+    if change == 0:
         verb = "est restée stable" if gender == "f" else "est resté stable"
         return f"{_WHERE.get(code, code)}, {subj} {verb} {between}, à {_with_unit(v1, unit, name)}."
     verb = "a augmenté de" if change > 0 else "a diminué de"
-    if change_kind(unit) == "log_growth":
-        pct = 100 * (v1 / v0 - 1) if v0 > 0 else math.nan
-        amount = _with_unit(abs(change), unit, name)
-        if not math.isnan(pct):
-            amount += f" ({format_fr(pct, 1, signed=True)}{_NBSP}%)"
-    elif unit in ("%", "%/an"):
-        points = abs(change)
-        word = "point" if round(points, dec) < 2 else "points"
-        amount = f"{format_fr(points, dec)}{_NBSP}{word}"
+    if change_unit(unit) == "points":
+        word = "point" if abs(change) < 2 else "points"
+        amount = f"{format_fr(abs(change), dec)}{_NBSP}{word}"
     else:
         amount = _with_unit(abs(change), unit, name)
+        pct = relative_change(v0, v1, unit)
+        if not math.isnan(pct):
+            amount += f" ({format_fr(pct, 1, signed=True)}{_NBSP}%)"
     where = _WHERE.get(code, code)
     return f"{where}, {subj} {verb} {amount} {between}, de {_with_unit(v0, unit, name)} à {_with_unit(v1, unit, name)}."
 
@@ -584,13 +640,12 @@ def france_summary(france: pd.DataFrame, catalogue: Catalogue) -> pd.DataFrame:
             row = {"indicator_id": ind, "code": code, "france_name": FRANCE_TERRITORIES.get(code),
                    "period": r.period, "period_start": r.period_start, "period_end": r.period_end,
                    "value": float(r.value), "unit": unit, "previous_period": before, "previous_value": math.nan,
-                   "change": math.nan, "change_unit": "€" if unit == "€" else ("points" if unit in ("%", "%/an") else unit),
+                   "change": math.nan, "change_unit": change_unit(unit),
                    "change_pct": math.nan, "is_latest": r.period == latest, "headline": None}
             if before is not None:
                 v0 = float(value[before])
-                row.update(previous_value=v0, change=float(r.value) - v0)
-                if change_kind(unit) == "log_growth" and v0 > 0:
-                    row["change_pct"] = 100 * (float(r.value) / v0 - 1)
+                row.update(previous_value=v0, change=float(r.value) - v0,
+                           change_pct=relative_change(v0, float(r.value), unit))
                 row["headline"] = headline(name, unit, code, before, v0, r.period, float(r.value),
                                            spans=r.period_end > r.period_start)
             rows.append(row)
@@ -637,36 +692,40 @@ def _verdict(row: pd.Series) -> str:
     def flag(x):
         return None if pd.isna(x) else bool(x)
 
-    sigma, beta = flag(row["sigma_convergence"]), flag(row["beta_convergence"])
+    sigma, beta, measure = flag(row["sigma_convergence"]), flag(row["beta_convergence"]), row["sigma_measure"]
     if sigma is None and beta is None:
         return "n/a"
     if sigma is True and beta is True:
         return "yes (σ and β)"
     if sigma is True:
-        return "yes (σ: cv down)"
+        return f"yes (σ: {measure} down)"
     if beta is True:
-        return "β only (catch-up, cv up)"
-    return "no (cv up)" if sigma is False else "no"
+        return f"β only (catch-up, {measure} up)"
+    return f"no ({measure} up)" if sigma is False else "no"
 
 
 def convergence_headlines(conv: pd.DataFrame) -> pd.DataFrame:
-    """Per indicator and level, the long-run comparison (first → last period, else the latest
-    consecutive pair): cv from → to, β and its p-value, and whether territories converge, for
-    all territories and metropolitan ones."""
+    """Per indicator, level and source, the long-run comparison (first → last period, else the
+    latest consecutive pair): the dispersion σ reads (cv, or std for rates of change) from → to,
+    β and its p-value, and whether territories converge, for all territories and metropolitan
+    ones."""
+    key = ["indicator_id", "level", "source_id"]
     if conv.empty:
-        return pd.DataFrame(columns=["indicator_id", "level", "periods", "n", "cv", "beta (p)", "converging",
-                                     "converging metro"])
+        return pd.DataFrame(columns=[*key, "periods", "n", "σ", "beta (p)", "converging", "converging metro"])
     c = conv.assign(_long=(conv["comparison"] == "first_last").astype(int),
                     _to=conv["period_to"].str[-4:], _from=conv["period_from"].str[:4])
-    c = c.sort_values(["indicator_id", "level", "scope", "_long", "_to", "_from"])
-    best = c.drop_duplicates(["indicator_id", "level", "scope"], keep="last").copy()
+    c = c.sort_values([*key, "scope", "_long", "_to", "_from"])
+    best = c.drop_duplicates([*key, "scope"], keep="last").copy()
     best["converging"] = best.apply(_verdict, axis=1)
-    alls = best[best["scope"] == "all"].set_index(["indicator_id", "level"])
-    metro = best[best["scope"] == "metro"].set_index(["indicator_id", "level"])["converging"]
+    alls = best[best["scope"] == "all"].set_index(key)
+    metro = best[best["scope"] == "metro"].set_index(key)["converging"]
+    std = alls["sigma_measure"] == "std"
     out = pd.DataFrame({
         "periods": alls["period_from"] + " → " + alls["period_to"],
         "n": alls["n_common"],
-        "cv": alls["cv_from"].round(3).astype(str) + " → " + alls["cv_to"].round(3).astype(str),
+        "σ": [f"{m} {round(a, 3)} → {round(b, 3)}" for m, a, b in zip(
+            alls["sigma_measure"], alls["std_from"].where(std, alls["cv_from"]),
+            alls["std_to"].where(std, alls["cv_to"]))],
         "beta (p)": [f"{b:.4g} ({'<0.001' if p < 0.001 else f'{p:.3f}'})" if pd.notna(b) else "–"
                      for b, p in zip(alls["beta"], alls["beta_pvalue"])],
         "converging": alls["converging"],

@@ -45,6 +45,7 @@ PUBLICATION_TABLE = "publication"
 # test requires distinct fingerprints and pins each one in docs/warehouse.md#schema-versions).
 SCHEMA_FINGERPRINTS = {
     1: "9fce3c981e4c394ec22f39f1b487bdcc0e5d529f6e0444e05ebae181cc4eee7a",
+    2: "6021cc07158cc6cfe0b1ea0ba865457f5bea970bf8cfa85d212539f5733a0871",
 }
 SCHEMA_VERSION = max(SCHEMA_FINGERPRINTS)
 

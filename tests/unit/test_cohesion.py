@@ -11,12 +11,13 @@ from barometre.geography import metropolitan
 
 
 def _ref(indicator_id: str, values: dict[str, float], period: str = "2014", level: str = "departement",
-         metro: dict[str, bool] | None = None, vintage: str = "cog_2026") -> pd.DataFrame:
-    """Reference rows of one (indicator, level, period): code → value."""
+         metro: dict[str, bool] | None = None, vintage: str = "cog_2026", source: str = "a_source") -> pd.DataFrame:
+    """Reference rows of one (indicator, level, period) from one source: code → value."""
     start, end = (int(period[:4]), int(period[-4:]))
     return pd.DataFrame({
         "indicator_id": indicator_id, "level": level, "code": list(values), "geography_vintage": vintage,
         "period": period, "period_start": start, "period_end": end, "value": [float(v) for v in values.values()],
+        "source_id": source,
         "is_metropolitan": pd.array([True if metro is None else metro[c] for c in values], dtype="boolean"),
     })
 
@@ -86,6 +87,32 @@ def test_rates_of_change_have_no_gini_and_ratios_are_null_not_inf(catalogue):
     positive_rates = _ref("solde_migratoire_annuel", {"01": 0.5, "02": 0.1}, period="2012-2013")
     assert _one(cohesion.disparities(positive_rates, catalogue), scope="all")["gini_theil_null_reason"] == (
         "rate of change (%/an): not a positive quantity")
+
+
+def test_rates_of_change_have_no_ratios_even_when_every_value_is_positive(catalogue):
+    # 0.1, 0.2, 0.3, 0.4 % a year: a cv (0.447), d9/d1 (0.37 / 0.13) and max/min (4) could be
+    # computed, but a rate of change has no natural zero: they would explode as the mean nears 0.
+    ref = _ref("solde_migratoire_annuel", {"01": 0.1, "02": 0.2, "03": 0.3, "04": 0.4}, period="2012-2013")
+    row = _one(cohesion.disparities(ref, catalogue), scope="all")
+    assert pd.isna(row["cv"]) and pd.isna(row["d9_d1"]) and pd.isna(row["max_min_ratio"])
+    assert row["ratio_null_reason"] == "rate of change (%/an): not a positive quantity: no cv, d9_d1 or max_min_ratio"
+    # The absolute figures stay: squared deviations 0.0225 + 0.0025 + 0.0025 + 0.0225 = 0.05, / 4.
+    assert row["std"] == pytest.approx(math.sqrt(0.0125))
+    assert (row["d1"], row["d9"], row["range"]) == pytest.approx((0.13, 0.37, 0.3))
+
+
+@pytest.mark.parametrize("values, reason", [
+    ({"01": 1, "02": 2, "03": 4}, None),
+    ({"01": 0, "02": 2, "03": 4}, "max_min_ratio: min ≤ 0"),  # d1 = 0.4, mean 2
+    ({"01": -1, "02": 2, "03": 4}, "d9_d1: d1 ≤ 0; max_min_ratio: min ≤ 0"),  # d1 = −1 + 0.2 × 3 = −0.4
+    ({"01": 0, "02": 0, "03": 0}, "cv: mean ≤ 0; d9_d1: d1 ≤ 0; max_min_ratio: min ≤ 0"),
+    ({"01": 7}, "cv: fewer than 2 territories"),
+])
+def test_ratio_null_reason_names_each_null_ratio(catalogue, values, reason):
+    row = _one(cohesion.disparities(_ref("part_locaux_thd", values), catalogue), scope="all")
+    assert (None if pd.isna(row["ratio_null_reason"]) else row["ratio_null_reason"]) == reason
+    for column, text in (("cv", "cv:"), ("d9_d1", "d9_d1:"), ("max_min_ratio", "max_min_ratio:")):
+        assert pd.isna(row[column]) == (reason is not None and text in reason), column
 
 
 def test_single_territory(catalogue):
@@ -184,8 +211,26 @@ def test_convergence_points_by_hand():
     assert out["mean_annual_change"] == pytest.approx(1.0)
     assert out["cv_from"] == pytest.approx(np.std([10, 20, 30]) / 20)
     assert out["cv_to"] == pytest.approx(np.std([14, 22, 30]) / 22)
-    assert out["sigma_convergence"] is True
+    assert out["sigma_measure"] == "cv" and out["sigma_convergence"] is True
     assert math.isnan(out["bottom_decile_growth"])  # only for amounts and densities
+
+
+def test_sigma_convergence_of_rates_of_change_reads_the_standard_deviation(catalogue):
+    # Rates 0.0, 0.4, 0.8 → −0.2, 0.1, 0.4 % a year: the gaps narrow (std sqrt(0.32 / 3) = 0.327 →
+    # sqrt(0.18 / 3) = 0.245) while the mean falls from 0.4 to 0.1, so the cv would rise from 0.816
+    # to 2.449 and call it divergence.
+    out = cohesion.convergence_stats(np.array([0.0, 0.4, 0.8]), np.array([-0.2, 0.1, 0.4]), 1.0, "%/an")
+    assert out["sigma_measure"] == "std"
+    assert (out["std_from"], out["std_to"]) == pytest.approx((math.sqrt(0.32 / 3), math.sqrt(0.18 / 3)))
+    assert math.isnan(out["cv_from"]) and math.isnan(out["cv_to"])
+    assert out["sigma_convergence"] is True
+    # Unchanged gaps (every rate down by 0.3): not a narrowing.
+    same = cohesion.convergence_stats(np.array([0.0, 0.4, 0.8]), np.array([-0.3, 0.1, 0.5]), 1.0, "%/an")
+    assert same["std_to"] == pytest.approx(same["std_from"]) and same["sigma_convergence"] is False
+    ref = pd.concat([_ref("croissance_population_annuelle", {"01": 0.0, "02": 0.4, "03": 0.8}, period="2012-2013"),
+                     _ref("croissance_population_annuelle", {"01": -0.2, "02": 0.1, "03": 0.4}, period="2013-2014")])
+    row = _one(cohesion.convergence(ref, catalogue), scope="all")
+    assert (row["sigma_measure"], bool(row["sigma_convergence"])) == ("std", True) and pd.isna(row["cv_to"])
 
 
 def test_poorer_territories_growing_faster_give_a_negative_beta(catalogue):
@@ -224,6 +269,36 @@ def test_convergence_keeps_only_territories_observed_at_both_periods(catalogue):
         ["2012", "2013", "consecutive", 3], ["2013", "2014", "consecutive", 3], ["2012", "2014", "first_last", 3]]
     first = _one(out, period_from="2012", period_to="2013")
     assert first["cv_from"] == pytest.approx(np.std([10, 12, 8]) / 10)
+
+
+def test_convergence_never_pairs_periods_of_different_sources(catalogue):
+    # Migration by région: the CGET's census averages (1999-2009, 2009-2014), then INSEE's yearly
+    # estimates. 2009-2014 → 2014-2015 and 1999-2009 → 2014-2015 would join the two sources.
+    codes = {"11": 0.1, "24": 0.3, "93": 0.6}
+    ref = pd.concat([_ref("solde_migratoire_annuel", codes, period=p, level="region", source="cget_barometre_2018")
+                     for p in ("1999-2009", "2009-2014")]
+                    + [_ref("solde_migratoire_annuel", codes, period=p, level="region",
+                            source="insee_estimations_population") for p in ("2012-2013", "2013-2014", "2014-2015")])
+    out = cohesion.convergence(ref, catalogue)
+    out = out[out["scope"] == "all"]
+    assert out[["source_id", "period_from", "period_to", "comparison"]].values.tolist() == [
+        ["cget_barometre_2018", "1999-2009", "2009-2014", "consecutive"],
+        ["insee_estimations_population", "2012-2013", "2013-2014", "consecutive"],
+        ["insee_estimations_population", "2013-2014", "2014-2015", "consecutive"],
+        ["insee_estimations_population", "2012-2013", "2014-2015", "first_last"]]
+    # One period can take its reference values from two sources (metropolitan départements from
+    # the estimates, DROM from the COG): each territory is paired within its own source.
+    ref = pd.concat([
+        _ref("croissance_population_annuelle", {"01": 0.2, "02": 0.4}, period="2019-2020",
+             source="insee_estimations_population"),
+        _ref("croissance_population_annuelle", {"971": -0.5, "972": -0.9, "974": 0.6}, period="2019-2020",
+             source="etalab_decoupage_administratif", metro={"971": False, "972": False, "974": False}),
+        _ref("croissance_population_annuelle", {"01": 0.3, "02": 0.6, "971": -0.4, "972": -0.8, "974": 0.5},
+             period="2020-2022", source="etalab_decoupage_administratif",
+             metro={"01": True, "02": True, "971": False, "972": False, "974": False})])
+    row = _one(cohesion.convergence(ref, catalogue), scope="all")
+    assert (row["source_id"], row["n_common"]) == ("etalab_decoupage_administratif", 3)
+    assert row["std_from"] == pytest.approx(np.std([-0.5, -0.9, 0.6]))
 
 
 def test_convergence_with_two_territories_has_no_beta(catalogue):
@@ -298,6 +373,19 @@ def test_dimension_scores_by_hand(catalogue):
     assert coverage.loc[0, "period_groups"] == "2016"
 
 
+def test_dimension_scores_standardise_within_one_geography_vintage(catalogue):
+    # Two EPCI meshes at the same period: each is standardised on its own territories.
+    ref = pd.concat([_ref("taux_chomage", {"A": 6.0, "B": 8.0, "C": 10.0}, period="2016", level="epci",
+                          vintage="epci_2017"),
+                     _ref("taux_chomage", {"D": 20.0, "E": 30.0}, period="2016", level="epci", vintage="epci_2018")])
+    scores, _ = cohesion.dimension_scores(ref, catalogue)
+    s = scores.set_index("code")
+    # epci_2017: mean 8, std sqrt(8/3); epci_2018: mean 25, std 5; polarity − flips the sign.
+    assert s["score"].to_dict() == pytest.approx({"A": math.sqrt(1.5), "B": 0.0, "C": -math.sqrt(1.5),
+                                                  "D": 1.0, "E": -1.0})
+    assert s.loc["D", "geography_vintage"] == "epci_2018"
+
+
 def test_dimension_without_common_period_is_not_scored(catalogue):
     ref = pd.concat([_ref("benevoles_pour_100_hab", {"01": 9.0, "02": 8.0}, period="2015"),
                      _ref("participation_presidentielle_t1", {"01": 80.0, "02": 75.0}, period="2017")])
@@ -349,3 +437,43 @@ def test_headline_stable_and_spans():
                              "2015-2016", 0.261, "2016-2017", 0.264, spans=True)
     assert text == ("En France métropolitaine, le taux de croissance annuel de la population est resté stable "
                     "entre la période 2015-2016 et la période 2016-2017, à 0,26\u00a0% par an.")
+
+
+def test_headline_keeps_the_percent_sign_when_the_name_contains_one():
+    # "Taux de pauvreté monétaire (seuil 60 % du niveau de vie médian)": the "%" of the threshold
+    # is not the unit of the value.
+    text = cohesion.headline("Taux de pauvreté monétaire (seuil 60 % du niveau de vie médian)", "%", "FRM",
+                             "2012", 14.3, "2021", 14.5, spans=False)
+    assert text == ("En France métropolitaine, le taux de pauvreté monétaire (seuil 60 % du niveau de vie médian) "
+                    "a augmenté de 0,2\u00a0point entre 2012 et 2021, de 14,3\u00a0% à 14,5\u00a0%.")
+    # A "pour 100 000 habitants" that the name says is not repeated after each number.
+    text = cohesion.headline("Médecins en activité pour 100 000 habitants", "/100k", "FRM",
+                             "2020", 339.1, "2021", 338.8, spans=False)
+    assert text.endswith("entre 2020 et 2021, de 339,1 à 338,8.")
+
+
+def test_headline_change_is_the_difference_of_the_printed_values():
+    # Metropolitan turnout, 1st round: 85.3338 % in 2007, 81.3728 % in 2012. The unrounded change
+    # −3.961 prints "4,0", yet the sentence prints 85,3 % and 81,4 %: 81,4 − 85,3 = −3,9.
+    text = cohesion.headline("Taux de participation au 1er tour de l'élection présidentielle (votants / inscrits)",
+                             "%", "FRM", "2007", 85.33384380440484, "2012", 81.37278506105228, spans=False)
+    assert text == ("En France métropolitaine, le taux de participation au 1er tour de l'élection présidentielle "
+                    "(votants / inscrits) a diminué de 3,9\u00a0points entre 2007 et 2012, de 85,3\u00a0% à 81,4\u00a0%.")
+    # "Stable" is decided on the printed values too: 0.2649 → 0.2651 prints 0,26 → 0,27 (a change
+    # of 0,01 point), although the unrounded change (0.0002) rounds to 0,00.
+    text = cohesion.headline("Taux de croissance annuel de la population", "%/an", "FRM",
+                             "2015-2016", 0.2649, "2016-2017", 0.2651, spans=True)
+    assert "a augmenté de 0,01\u00a0point entre la période 2015-2016 et la période 2016-2017, de 0,26" in text
+    # And 0.256 → 0.264 prints 0,26 → 0,26: stable, although the unrounded change is 0,01.
+    text = cohesion.headline("Taux de croissance annuel de la population", "%/an", "FRM",
+                             "2015-2016", 0.256, "2016-2017", 0.264, spans=True)
+    assert "est resté stable entre la période 2015-2016 et la période 2016-2017, à 0,26\u00a0% par an." in text
+
+
+def test_change_unit_and_relative_change():
+    assert [cohesion.change_unit(u) for u in ("%", "%/an", "€", "/100k", "/100")] == [
+        "points", "points", "€", "/100k", "/100"]
+    assert cohesion.relative_change(19786.0, 20369.0, "€") == pytest.approx(100 * 583 / 19786)
+    assert cohesion.relative_change(200.0, 210.0, "/100k") == pytest.approx(5.0)
+    assert math.isnan(cohesion.relative_change(15.0, 17.4, "%"))  # a share changes in points
+    assert math.isnan(cohesion.relative_change(0.0, 3.0, "€"))
