@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import jinja2
 import pandas as pd
 
-from barometre.cohesion import _DECIMALS, _UNIT_TEXT, format_fr
+from barometre.cohesion import _DECIMALS, _UNIT_TEXT, RATE_OF_CHANGE_UNITS, format_fr
 from barometre.geography import FRANCE_TERRITORIES
 from barometre.report import charts, geo
 from barometre.report.data import VERDICT_LEVELS, Published, by_indicator, load, long_run, main_france
@@ -120,16 +120,19 @@ def verdict(row: pd.Series) -> tuple[str, str]:
     """(CSS class, French label) of a convergence row: do the territories get closer?"""
     sigma = None if pd.isna(row["sigma_convergence"]) else bool(row["sigma_convergence"])
     beta = None if pd.isna(row["beta_convergence"]) else bool(row["beta_convergence"])
+    # σ reads the coefficient of variation, or the standard deviation for a rate of change
+    # (``sigma_measure``, docs/methodology.md): only the former is a relative gap.
+    gaps = "écarts" if row.get("sigma_measure") == "std" else "écarts relatifs"
     if sigma is None and beta is None:
         return "na", "non mesurable"
     if sigma and beta:
         return "converge", "les territoires se rapprochent"
     if sigma:
-        return "converge", "les écarts relatifs se réduisent"
+        return "converge", f"les {gaps} se réduisent"
     if beta:
-        return "mixed", "rattrapage, mais écarts relatifs en hausse"
+        return "mixed", f"rattrapage, mais {gaps} en hausse"
     if sigma is False:
-        return "diverge", "les écarts relatifs se creusent"
+        return "diverge", f"les {gaps} se creusent"
     return "na", "pas de convergence établie"
 
 
@@ -138,7 +141,12 @@ def verdict_sentences(row: pd.Series, unit: str) -> list[str]:
     out = []
     n = int(row["n_common"])
     between = f"entre {row['period_from']} et {row['period_to']}"
-    if pd.notna(row["cv_from"]) and pd.notna(row["cv_to"]):
+    if row.get("sigma_measure") == "std" and pd.notna(row["std_from"]) and pd.notna(row["std_to"]):
+        moved = "diminue" if row["std_to"] < row["std_from"] else "augmente"
+        out.append(f"Dispersion (σ) : l'écart-type des {n} territoires observés aux deux dates {moved} {between}, "
+                   f"de {_fr(row['std_from'], 2)} à {_fr(row['std_to'], 2)} (un coefficient de variation n'a pas "
+                   "de sens pour un taux d'évolution).")
+    elif pd.notna(row["cv_from"]) and pd.notna(row["cv_to"]):
         moved = "diminue" if row["cv_to"] < row["cv_from"] else "augmente"
         out.append(f"Dispersion relative (σ) : le coefficient de variation des {n} territoires observés aux deux "
                    f"dates {moved} {between}, de {_fr(row['cv_from'])} à {_fr(row['cv_to'])}"
@@ -325,14 +333,18 @@ def _disparity_section(pub: Published, ind: pd.Series, charts_: _Charts) -> dict
     disp = pub.disparities[(pub.disparities["indicator_id"] == ind["indicator_id"]) & (pub.disparities["scope"] == "all")]
     conv = long_run(pub.convergence[pub.convergence["indicator_id"] == ind["indicator_id"]])
     rows = []
+    rate = ind["unit"] in RATE_OF_CHANGE_UNITS  # no ratio of a rate of change: its spread is the std
     for r in disp.itertuples(index=False):
         label = f"{LEVEL_PLURAL[r.level]} ({VINTAGE_LABEL.get(r.geography_vintage, r.geography_vintage)})"
-        for stat, value in (("rapport interdécile d9/d1", r.d9_d1), ("coefficient de variation", r.cv)):
+        stats = ((f"écart-type ({ind['unit']})", r.std),) if rate else (
+            ("rapport interdécile d9/d1", r.d9_d1), ("coefficient de variation", r.cv))
+        for stat, value in stats:
             if not pd.isna(value):
                 rows.append({"niveau": label, "period": r.period, "statistic": stat, "value": float(value),
                              "n": int(r.n)})
     chart_id = charts_.add(charts.disparity_series(rows, _period_order(disp)), "disparites") if rows else None
-    null_reasons = sorted({r for r in disp["gini_theil_null_reason"].dropna()}) if not rows else []
+    null_reasons = sorted({r for col in ("ratio_null_reason", "gini_theil_null_reason")
+                           for r in disp[col].dropna()}) if not rows else []
     latest = disp.sort_values(["period_end", "period_start"]).drop_duplicates(["level", "geography_vintage"], keep="last")
     table = [{"level": f"{LEVEL_PLURAL[r.level]} ({VINTAGE_LABEL.get(r.geography_vintage, r.geography_vintage)})",
               "period": r.period, "n": int(r.n), "d1": number(r.d1, ind["unit"]), "d9": number(r.d9, ind["unit"]),
@@ -347,7 +359,7 @@ def _disparity_section(pub: Published, ind: pd.Series, charts_: _Charts) -> dict
                              "scope": "tous les territoires" if r.scope == "all" else "métropole seulement",
                              "periods": f"{r.period_from} → {r.period_to}", "n": int(r.n_common),
                              "css": css, "label": label, "sentences": verdict_sentences(row, ind["unit"])})
-    return {"chart": chart_id, "table": table, "verdicts": verdicts, "null_reasons": null_reasons}
+    return {"chart": chart_id, "rate": rate, "table": table, "verdicts": verdicts, "null_reasons": null_reasons}
 
 
 def home_verdict(pub: Published, indicator_id: str) -> dict | None:

@@ -129,6 +129,20 @@ def test_verdicts():
     assert build.verdict(_conv(sigma_convergence=False, beta_convergence=False)) == (
         "diverge", "les écarts relatifs se creusent")
     assert build.verdict(_conv())[0] == "na"
+    # a rate of change: σ reads the standard deviation, not a relative gap
+    assert build.verdict(_conv(sigma_convergence=False, beta_convergence=False, sigma_measure="std")) == (
+        "diverge", "les écarts se creusent")
+
+
+def test_sigma_sentence_of_a_rate_of_change_reads_the_std():
+    # solde_migratoire_annuel, régions, 1999-2009 → 2009-2014: the std narrows while the cv would
+    # jump from 1.80 to 14.10 as the mean nears 0
+    row = pd.Series({"n_common": 13, "period_from": "1999-2009", "period_to": "2009-2014", "sigma_measure": "std",
+                     "std_from": 0.567, "std_to": 0.548, "cv_from": None, "cv_to": None, "beta": None,
+                     "beta_null_reason": None})
+    assert build.verdict_sentences(row, "%/an")[0] == (
+        "Dispersion (σ) : l'écart-type des 13 territoires observés aux deux dates diminue entre 1999-2009 et "
+        "2009-2014, de 0,57 à 0,55 (un coefficient de variation n'a pas de sens pour un taux d'évolution).")
 
 
 def test_main_france_value_is_the_most_recent_perimeter():
@@ -141,10 +155,19 @@ def test_main_france_value_is_the_most_recent_perimeter():
 
 def test_long_run_prefers_first_to_last():
     conv = pd.DataFrame({"level": ["d"] * 3, "scope": ["all"] * 3, "geography_vintage": ["v"] * 3,
-                         "comparison": ["consecutive", "consecutive", "first_last"],
+                         "n_common": [96] * 3, "comparison": ["consecutive", "consecutive", "first_last"],
                          "period_from": ["2012", "2013", "2012"], "period_to": ["2013", "2014", "2014"]})
     assert long_run(conv)["comparison"].tolist() == ["first_last"]
     assert long_run(conv.iloc[:2])["period_to"].tolist() == ["2014"]
+
+
+def test_long_run_takes_the_series_over_the_most_territories():
+    # two sources at one level: 96 départements from INSEE estimates, the 4 DROM from the COG
+    conv = pd.DataFrame({"level": ["d"] * 2, "scope": ["all"] * 2, "geography_vintage": ["v"] * 2,
+                         "source_id": ["insee", "cog"], "n_common": [96, 4],
+                         "comparison": ["first_last", "consecutive"],
+                         "period_from": ["2012-2013", "2019-2020"], "period_to": ["2020-2021", "2022-2023"]})
+    assert long_run(conv)["source_id"].tolist() == ["insee"]
 
 
 def test_chart_specifications_are_valid_vega_lite(monkeypatch):
