@@ -238,6 +238,7 @@ def script(inputs: dict, catalogue: Catalogue, timings: dict | None = None) -> d
     positive = both.assign(nonpos=both["value"] <= 0).groupby(key)["nonpos"].sum() == 0
     rate_of_change = disp.index.get_level_values("indicator_id").map(lambda i: meta[i].unit == "%/an")
     disp.loc[~positive | rate_of_change, ["gini", "theil"]] = np.nan
+    disp.loc[rate_of_change, ["d9_d1", "cv"]] = np.nan  # no ratio of a rate of change
     disp.loc[disp["n"] < 2, ["std", "cv", "gini", "theil"]] = np.nan  # no dispersion of one territory
     pop = inputs["population"].rename(columns={"year": "period_start"})
     w = both.merge(pop[["level", "code", "period_start", "population"]], on=["level", "code", "period_start"],
