@@ -398,14 +398,20 @@ def test_failed_run_is_recorded_and_posted_to_the_webhook(tmp_path, mirror, monk
     assert error in post["json"]["text"]
 
 
-def test_failure_without_webhook_is_recorded_only(tmp_path, monkeypatch):
-    monkeypatch.delenv("BAROMETRE_ALERT_WEBHOOK", raising=False)
+def _failed_scheduled_run(tmp_path):
+    """A run of the monthly schedule that fails at its first step (no snapshot files)."""
     job = dg.define_asset_job("refresh_barometre", selection=dg.AssetSelection.assets(ingest.cget_territoires))
     defs = dg.Definitions(assets=ALL_ASSETS, jobs=[job], resources=build_resources(
         snapshot_dir=tmp_path / "empty", work_db=tmp_path / "work.duckdb"))
     instance = dg.DagsterInstance.ephemeral()
     run = defs.resolve_job_def("refresh_barometre").execute_in_process(
         run_config=QUIET, instance=instance, raise_on_error=False, tags={"dagster/schedule_name": "monthly_refresh"})
+    return instance, run
+
+
+def test_failure_without_webhook_is_recorded_only(tmp_path, monkeypatch):
+    monkeypatch.delenv("BAROMETRE_ALERT_WEBHOOK", raising=False)
+    instance, run = _failed_scheduled_run(tmp_path)
     events_db = tmp_path / "events.duckdb"
     with dg.build_run_status_sensor_context(
         sensor_name="record_run_failures", dagster_event=run.get_run_failure_event(), dagster_instance=instance,
@@ -422,12 +428,7 @@ def test_failure_without_webhook_is_recorded_only(tmp_path, monkeypatch):
 def test_a_tick_that_fails_after_the_alert_does_not_alert_again(tmp_path, monkeypatch):
     """The row is inserted (webhook 'pending') before the POST: when writing the outcome fails
     (the events file locked too long), the tick Dagster retries finds the row and posts nothing."""
-    job = dg.define_asset_job("refresh_barometre", selection=dg.AssetSelection.assets(ingest.cget_territoires))
-    defs = dg.Definitions(assets=ALL_ASSETS, jobs=[job], resources=build_resources(
-        snapshot_dir=tmp_path / "empty", work_db=tmp_path / "work.duckdb"))
-    instance = dg.DagsterInstance.ephemeral()
-    run = defs.resolve_job_def("refresh_barometre").execute_in_process(
-        run_config=QUIET, instance=instance, raise_on_error=False, tags={"dagster/schedule_name": "monthly_refresh"})
+    instance, run = _failed_scheduled_run(tmp_path)
     events_db = tmp_path / "events.duckdb"
 
     def locked(*args, **kwargs):
