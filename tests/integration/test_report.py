@@ -12,7 +12,7 @@ import pytest
 from barometre.cohesion import format_fr
 from barometre.report import build
 from tests.conftest import SNAPSHOT
-from tests.support.processes import age, dead_pid
+from tests.support.processes import age, dead_pid, fail_staging_renames
 
 pytestmark = pytest.mark.integration
 
@@ -101,14 +101,7 @@ def test_a_failed_build_leaves_the_previous_report_whole(baseline, tmp_path, mon
     assert sorted(p.name for p in tmp_path.iterdir()) == [running.name, "report"]
     shutil.rmtree(running)
     before = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
-    rename = Path.rename
-
-    def failing(self, to):
-        if self.name.startswith(".report.staging-"):
-            raise OSError(28, "No space left on device")
-        return rename(self, to)
-
-    monkeypatch.setattr(Path, "rename", failing)
+    fail_staging_renames(monkeypatch)
     with pytest.raises(OSError, match="No space left on device"):
         build.build_report(db, out, SNAPSHOT)
     assert {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()} == before

@@ -1,4 +1,4 @@
-"""Process ids for the tests of leftover staging files."""
+"""For the tests of staging files: ended processes, old files, a disk that fills up."""
 
 import os
 import subprocess
@@ -19,3 +19,15 @@ def age(path: Path, seconds: float) -> Path:
     then = time.time() - seconds
     os.utime(path, (then, then))
     return path
+
+
+def fail_staging_renames(monkeypatch) -> None:
+    """Make ``Path.rename`` of a report staging folder fail as on a full disk; other renames work."""
+    rename = Path.rename
+
+    def failing(self, to):
+        if self.name.startswith(".report.staging-"):
+            raise OSError(28, "No space left on device")
+        return rename(self, to)
+
+    monkeypatch.setattr(Path, "rename", failing)

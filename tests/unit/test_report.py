@@ -3,7 +3,6 @@ specifications valid for the vendored Vega-Lite."""
 
 import os
 import re
-from pathlib import Path
 
 import altair as alt
 import pandas as pd
@@ -13,7 +12,7 @@ from barometre.report import build, charts, geo
 from barometre.report.build import STATIC_DIR
 from barometre.report.data import long_run, main_france
 from tests.conftest import SNAPSHOT
-from tests.support.processes import age, dead_pid
+from tests.support.processes import age, dead_pid, fail_staging_renames
 
 
 def test_topojson_arcs_are_decoded_stitched_and_wound_clockwise():
@@ -73,14 +72,7 @@ def test_replace_folder_puts_the_new_report_in_place(tmp_path):
 
 def test_replace_folder_keeps_the_previous_report_when_the_move_fails(tmp_path, monkeypatch):
     target, staging = _folder(tmp_path / "report", "v1"), _folder(tmp_path / ".report.staging-1", "v2")
-    rename = Path.rename
-
-    def failing(self, to):
-        if self == staging:
-            raise OSError(28, "No space left on device")
-        return rename(self, to)
-
-    monkeypatch.setattr(Path, "rename", failing)
+    fail_staging_renames(monkeypatch)
     with pytest.raises(OSError, match="No space left on device"):
         build.replace_folder(staging, target)
     assert (target / "index.html").read_text(encoding="utf-8") == "v1"
@@ -91,18 +83,11 @@ def test_replace_folder_removes_what_killed_builds_moved_aside_once_the_new_repo
     dead = dead_pid()
     killed = age(_folder(tmp_path / f".report.old-{dead}", "v0"), 7200)
     running = age(_folder(tmp_path / f".report.old-{os.getppid()}", "v0"), 7200)
-    rename = Path.rename
-
-    def failing(self, to):
-        if self.name.startswith(".report.staging-"):
-            raise OSError(28, "No space left on device")
-        return rename(self, to)
-
-    monkeypatch.setattr(Path, "rename", failing)
+    fail_staging_renames(monkeypatch)
     with pytest.raises(OSError):
         build.replace_folder(_folder(tmp_path / ".report.staging-1", "v2"), tmp_path / "report")
     assert killed.exists()  # perhaps the last whole report: kept until a new one is in place
-    monkeypatch.setattr(Path, "rename", rename)
+    monkeypatch.undo()  # the disk has room again
     build.replace_folder(tmp_path / ".report.staging-1", tmp_path / "report")
     assert sorted(p.name for p in tmp_path.iterdir()) == [running.name, "report"]
 
