@@ -87,8 +87,9 @@ def disparities(context: dg.AssetExecutionContext, indicator_values: pd.DataFram
 def convergence(context: dg.AssetExecutionContext, indicator_values: pd.DataFrame,
                 territory_scope: pd.DataFrame) -> pd.DataFrame:
     """Do territories converge? One row per indicator × level × scope × pair of periods (each
-    consecutive pair, and first → last): σ convergence (cv falls on the same territories) and β
-    convergence (annualised change regressed on the initial level)."""
+    consecutive pair, and first → last): σ convergence (cv falls on the same territories), β
+    convergence (annualised change regressed on the initial level), their ``verdict`` and
+    ``is_headline``; the metadata table shows the headline rows."""
     ref = cohesion.reference_values(indicator_values, territory_scope)
     frame = cohesion.convergence(ref, load_catalogue())
     return _out(context, frame, headline=_md(cohesion.convergence_headlines(frame)))

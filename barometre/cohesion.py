@@ -2,7 +2,9 @@
 
 Pure functions (pandas, numpy, scipy) from the reference rows of ``mart.indicator_values`` to
 five published tables: ``disparities`` (dispersion between the territories of a level),
-``convergence`` (σ and β convergence between consecutive periods), ``rankings``,
+``convergence`` (σ and β convergence between consecutive periods, the verdict of each comparison
+and the headline one per indicator × level × scope, which the report and the UI only render),
+``rankings``,
 ``dimension_scores`` (z-scores averaged per cohesion dimension) and ``france_summary`` (France
 values, changes and a French headline sentence). Every method, and when a statistic is left
 null, is written in docs/methodology.md; the columns in docs/warehouse.md.
