@@ -56,8 +56,9 @@ def territory_population(context: dg.AssetExecutionContext, population_departeme
                          cog_communes: pd.DataFrame, cog_reference_years: pd.DataFrame,
                          departement_region: pd.DataFrame) -> pd.DataFrame:
     """Population at 1 January of départements and régions by year, the weights of
-    ``mart.disparities.weighted_mean``: INSEE estimates (2012–2021, metropolitan départements),
-    then the COG populations légales (reference years 2019, 2020, 2022, 2023; Mayotte left out)."""
+    ``mart.disparities.weighted_mean``, from the sources the catalogue's ``weights`` names per
+    level, in its order: INSEE estimates (2012–2021, metropolitan départements), then the COG
+    populations légales (reference years 2019, 2020, 2022, 2023; Mayotte left out)."""
     region_of = dict(zip(departement_region["code_departement"], departement_region["code_region"]))
     catalogue = load_catalogue()
     # The population each input gives, by the source id of its raw table (assets/ingest.py); which

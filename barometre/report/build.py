@@ -27,8 +27,8 @@ from barometre.cohesion import format_fr
 from barometre.geography import FRANCE_TERRITORIES
 from barometre.report import charts, geo
 from barometre.report.data import VERDICT_LEVELS, Published, by_indicator, headlines, load, main_france
-from barometre.units import spec
 from barometre.staging import stale
+from barometre.units import spec
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 STATIC_DIR = PACKAGE_DIR / "static"
@@ -366,7 +366,7 @@ def home_verdict(pub: Published, indicator_id: str) -> dict | None:
     for level in VERDICT_LEVELS:
         rows = conv[conv["level"] == level]
         if not rows.empty:
-            (_, r), = rows.iterrows()  # one headline per indicator × level × scope
+            ((_, r),) = rows.iterrows()  # one headline per indicator × level × scope
             css, label = verdict(r)
             return {"css": css, "label": label, "where": f"{LEVEL_PLURAL[level].lower() if level != 'epci' else 'EPCI'}, "
                                                          f"{r['period_from']} → {r['period_to']}"}
