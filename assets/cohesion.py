@@ -13,7 +13,7 @@ from assets._metadata import frame_metadata
 from assets.resources import DUCKDB_POOL
 from barometre import cohesion, warehouse
 from barometre.catalogue import load_catalogue
-from barometre.sources.cog import static_population_departements
+from barometre.sources.cog import SOURCE_ID as COG_SOURCE_ID, static_population_departements
 
 GROUP = "cohesion"
 _KINDS = {"pandas", "duckdb"}
@@ -56,11 +56,19 @@ def territory_population(context: dg.AssetExecutionContext, population_departeme
                          cog_communes: pd.DataFrame, cog_reference_years: pd.DataFrame,
                          departement_region: pd.DataFrame) -> pd.DataFrame:
     """Population at 1 January of départements and régions by year, the weights of
-    ``mart.disparities.weighted_mean``: INSEE estimates (2012–2021, metropolitan départements),
-    then the COG populations légales (reference years 2019, 2020, 2022, 2023; Mayotte left out)."""
+    ``mart.disparities.weighted_mean``, from the sources the catalogue's ``weights`` names per
+    level, in its order: INSEE estimates (2012–2021, metropolitan départements), then the COG
+    populations légales (reference years 2019, 2020, 2022, 2023; Mayotte left out)."""
     region_of = dict(zip(departement_region["code_departement"], departement_region["code_region"]))
-    frame = cohesion.territory_population(population_departement, cog_communes, cog_reference_years, region_of,
-                                          static_population_departements(load_catalogue()))
+    catalogue = load_catalogue()
+    # The population each input gives, by the source id of its raw table (assets/ingest.py); which
+    # source weights which level, in which order, is the catalogue's ``weights``.
+    by_source = {
+        "insee_estimations_population": cohesion.estimated_population(population_departement, region_of),
+        COG_SOURCE_ID: cohesion.legal_population(cog_communes, cog_reference_years, region_of,
+                                                 static_population_departements(catalogue)),
+    }
+    frame = cohesion.territory_population(by_source, catalogue.weights)
     counts = frame.groupby(["level", "source_id"])["year"].agg(
         years=lambda s: ", ".join(str(y) for y in sorted(s.unique())), rows="size").reset_index()
     return _out(context, frame, by_source=_md(counts))
@@ -80,8 +88,9 @@ def disparities(context: dg.AssetExecutionContext, indicator_values: pd.DataFram
 def convergence(context: dg.AssetExecutionContext, indicator_values: pd.DataFrame,
                 territory_scope: pd.DataFrame) -> pd.DataFrame:
     """Do territories converge? One row per indicator × level × scope × pair of periods (each
-    consecutive pair, and first → last): σ convergence (cv falls on the same territories) and β
-    convergence (annualised change regressed on the initial level)."""
+    consecutive pair, and first → last): σ convergence (cv falls on the same territories), β
+    convergence (annualised change regressed on the initial level), their ``verdict`` and
+    ``is_headline``; the metadata table shows the headline rows."""
     ref = cohesion.reference_values(indicator_values, territory_scope)
     frame = cohesion.convergence(ref, load_catalogue())
     return _out(context, frame, headline=_md(cohesion.convergence_headlines(frame)))

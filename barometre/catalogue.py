@@ -15,6 +15,7 @@ from typing import Any
 
 import yaml
 
+from barometre import units
 from barometre.periods import expand_period_spec
 
 CATALOGUE_PATH = Path(__file__).with_name("catalogue.yaml")
@@ -28,7 +29,7 @@ DIMENSION_IDS = (
     "cooperation",
 )
 LEVELS = ("france", "region", "departement", "epci", "zone_emploi", "commune")
-UNITS = ("€", "%", "/100k", "/100", "%/an")
+UNITS = units.UNITS  # declared in barometre/units.py
 POLARITIES = ("+", "-", "0")
 FRANCE_CODES = ("FR", "FRM", "FRMD")
 
@@ -85,6 +86,8 @@ class Catalogue:
     indicators: tuple[Indicator, ...]
     sources: tuple[Source, ...]
     snapshot_retrieved_at: str = ""
+    # level → source ids of its population weights, in order of preference (``weights`` block)
+    weights: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     def indicator(self, indicator_id: str) -> Indicator:
         for ind in self.indicators:
@@ -184,10 +187,19 @@ def parse_catalogue(doc: dict) -> Catalogue:
                 cget_france_code=i.get("cget_france_code"),
             )
         )
+    weights = {}
+    for level, weight_sources in (doc.get("weights") or {}).items():
+        if level not in LEVELS:
+            raise CatalogueError(f"weights: unknown level {level!r}")
+        for src in weight_sources or []:
+            if src not in source_ids:
+                raise CatalogueError(f"weights of level {level!r}: unknown source {src!r}")
+        weights[level] = tuple(weight_sources or ())
     ids = [i.id for i in indicators]
     if len(ids) != 16 or len(set(ids)) != 16:
         raise CatalogueError(f"expected 16 distinct indicators, got {len(ids)} ({len(set(ids))} distinct)")
-    return Catalogue(tuple(dims), tuple(indicators), tuple(sources), str(doc.get("snapshot_retrieved_at", "")))
+    return Catalogue(tuple(dims), tuple(indicators), tuple(sources), str(doc.get("snapshot_retrieved_at", "")),
+                     weights)
 
 
 @functools.cache

@@ -2,7 +2,9 @@
 
 Pure functions (pandas, numpy, scipy) from the reference rows of ``mart.indicator_values`` to
 five published tables: ``disparities`` (dispersion between the territories of a level),
-``convergence`` (σ and β convergence between consecutive periods), ``rankings``,
+``convergence`` (σ and β convergence between consecutive periods, the verdict of each comparison
+and the headline one per indicator × level × scope, which the report and the UI only render),
+``rankings``,
 ``dimension_scores`` (z-scores averaged per cohesion dimension) and ``france_summary`` (France
 values, changes and a French headline sentence). Every method, and when a statistic is left
 null, is written in docs/methodology.md; the columns in docs/warehouse.md.
@@ -28,22 +30,16 @@ from scipy import stats
 
 from barometre.catalogue import Catalogue
 from barometre.geography import FRANCE_TERRITORIES, metropolitan
-from barometre.sources.cog import SOURCE_ID as COG_SOURCE_ID
+from barometre.units import change_kind, change_unit, is_rate_of_change, spec
 
 ANALYSED_LEVELS = ("region", "departement", "epci", "zone_emploi")
-# Amounts and densities (no upper bound): changes are log growth rates, % per year.
-LEVEL_UNITS = frozenset({"€", "/100k"})
-# Shares and rates: a change between two values is a number of points.
-POINTS_UNITS = frozenset({"%", "%/an"})
-# Rates of change: values can be negative by nature and their zero is not "nothing", so Gini,
-# Theil and every ratio to a level (cv, d9/d1, max/min) are meaningless; σ convergence reads the
-# standard deviation instead of the cv.
-RATE_OF_CHANGE_UNITS = frozenset({"%/an"})
+# Units (decimals, wording, kind of change, rates of change): barometre/units.py. Rates of change:
+# values can be negative by nature and their zero is not "nothing", so Gini, Theil and every ratio
+# to a level (cv, d9/d1, max/min) are meaningless; σ convergence reads the standard deviation.
 RATE_OF_CHANGE_REASON = "rate of change (%/an): not a positive quantity"
 # France perimeter used as the benchmark of a territory, in order of preference (FR includes
 # the collectivités d'outre-mer and voters abroad: never a benchmark for territories).
 FRANCE_BENCHMARK = ("FRMD", "FRM")
-POPULATION_SOURCE_ID = "insee_estimations_population"
 BETA_SIGNIFICANCE = 0.05
 
 SET_KEY = ["indicator_id", "level", "geography_vintage", "period"]
@@ -64,8 +60,18 @@ CONVERGENCE_COLUMNS = [
     "change_kind", "n_common", "mean_from", "mean_to", "std_from", "std_to", "cv_from", "cv_to", "sigma_measure",
     "sigma_convergence",
     "beta", "beta_pvalue", "beta_r2", "beta_convergence", "mean_annual_change",
-    "bottom_decile_growth", "top_decile_growth", "beta_null_reason",
+    "bottom_decile_growth", "top_decile_growth", "beta_null_reason", "verdict", "is_headline",
 ]
+# The verdict of a comparison (``mart.convergence.verdict``), from σ and β: what each value means.
+# The UI and the report render it (the report in French); it is never recomputed elsewhere.
+VERDICTS = {
+    "converging": "σ and β convergence: dispersion falls and the territories that started low progressed more",
+    "sigma_converging": "σ convergence only: dispersion falls, no significant catch-up (β)",
+    "catching_up": "β convergence only: territories that started low progressed more, dispersion does not fall",
+    "diverging": "dispersion rises and no significant catch-up",
+    "no_convergence": "σ not measurable (a cv is null) and no significant catch-up",
+    "not_measurable": "neither σ nor β is measurable",
+}
 RANKING_COLUMNS = [
     "indicator_id", "level", "geography_vintage", "period", "code", "value", "rank", "rank_of", "percentile",
     "rank_metro", "rank_of_metro", "rank_order", "france_code", "france_value", "gap_to_france",
@@ -79,21 +85,9 @@ FRANCE_SUMMARY_COLUMNS = [
 ]
 
 
-def change_kind(unit: str) -> str:
-    """How a change of an indicator in ``unit`` is measured: ``log_growth`` (% per year, for
-    amounts and densities) or ``points`` (difference, for shares and rates)."""
-    return "log_growth" if unit in LEVEL_UNITS else "points"
-
-
-def change_unit(unit: str) -> str:
-    """The unit of the difference of two values: ``points`` for shares and rates, else the
-    indicator's unit."""
-    return "points" if unit in POINTS_UNITS else unit
-
-
 def relative_change(v0: float, v1: float, unit: str) -> float:
-    """``100 × (v1 / v0 − 1)``, the change in % of an amount or density (``LEVEL_UNITS``); NaN
-    for other units or when ``v0 ≤ 0``."""
+    """``100 × (v1 / v0 − 1)``, the change in % of an amount or density (``change_kind``
+    ``log_growth``); NaN for other units or when ``v0 ≤ 0``."""
     return 100 * (v1 / v0 - 1) if change_kind(unit) == "log_growth" and v0 > 0 else math.nan
 
 
@@ -146,13 +140,10 @@ def territory_scope(territories: pd.DataFrame, epci_members: pd.DataFrame, commu
     return out.sort_values(["level", "geography_vintage", "code"]).reset_index(drop=True)
 
 
-def territory_population(estimates: pd.DataFrame, communes: pd.DataFrame, cog_reference_years: pd.DataFrame,
-                         region_of: dict[str, str], static_departements: dict[str, str]) -> pd.DataFrame:
-    """Population at 1 January by (level, code, year) for départements and régions, the weights of
-    ``weighted_mean``: INSEE's estimates (``estimates``: code_departement, year, pop_jan1; régions
-    only when all their départements have one), then the populations légales of the COG releases
-    (``communes`` summed, dated by ``cog_reference_years``; releases repeating the previous one
-    and départements with static populations — Mayotte — left out, as for growth)."""
+def estimated_population(estimates: pd.DataFrame, region_of: dict[str, str]) -> pd.DataFrame:
+    """Population at 1 January by (level, code, year) from population estimates by département
+    (``estimates``: code_departement, year, pop_jan1); a région only when all its départements
+    have one."""
     est = estimates.dropna(subset=["pop_jan1"])
     est = pd.DataFrame({"code": est["code_departement"], "year": est["year"].astype(int),
                         "population": est["pop_jan1"].astype(float)})
@@ -160,9 +151,15 @@ def territory_population(estimates: pd.DataFrame, communes: pd.DataFrame, cog_re
     est_reg = est.assign(code=est["code"].map(region_of)).groupby(["code", "year"], as_index=False).agg(
         population=("population", "sum"), n=("population", "size"))
     est_reg = est_reg[est_reg["n"] == est_reg["code"].map(n_deps)].drop(columns="n")
-    parts = [est.assign(level="departement", source_id=POPULATION_SOURCE_ID),
-             est_reg.assign(level="region", source_id=POPULATION_SOURCE_ID)]
+    return pd.concat([est.assign(level="departement"), est_reg.assign(level="region")], ignore_index=True)
 
+
+def legal_population(communes: pd.DataFrame, cog_reference_years: pd.DataFrame, region_of: dict[str, str],
+                     static_departements: dict[str, str]) -> pd.DataFrame:
+    """Population by (level, code, year) of départements and régions from the populations légales
+    of the COG releases (``communes`` summed, dated by ``cog_reference_years``; releases repeating
+    the previous one and départements with static populations — Mayotte — left out, as for
+    growth)."""
     refs = cog_reference_years[cog_reference_years["repeats_vintage"].isna()]
     year_of = dict(zip(refs["cog_vintage"].astype(int), refs["reference_year"].astype(int)))
     com = communes[communes["cog_vintage"].isin(year_of) & communes["code_departement"].isin(region_of)]
@@ -172,14 +169,31 @@ def territory_population(estimates: pd.DataFrame, communes: pd.DataFrame, cog_re
     dep = dep[~dep["code_departement"].isin(static_departements)].rename(columns={"code_departement": "code"})
     reg = com.groupby(["code_region", "year"], as_index=False)["population"].sum(min_count=1)
     reg = reg[~reg["code_region"].isin(static_regions)].rename(columns={"code_region": "code"})
-    parts += [dep.assign(level="departement", source_id=COG_SOURCE_ID),
-              reg.assign(level="region", source_id=COG_SOURCE_ID)]
+    return pd.concat([dep.assign(level="departement"), reg.assign(level="region")], ignore_index=True)
+
+
+def territory_population(by_source: dict[str, pd.DataFrame], weights: dict[str, tuple[str, ...]]) -> pd.DataFrame:
+    """Population at 1 January by (level, code, year), the weights of ``weighted_mean``: for each
+    level of ``weights`` (the catalogue's ``weights``: level → source ids in order of preference),
+    the populations of its sources (``by_source``: source id → level, code, year, population, as
+    :func:`estimated_population` and :func:`legal_population` return), the first source that has
+    a territory's year winning. A level the catalogue does not name has no weights."""
+    parts = []
+    for level, source_ids in weights.items():
+        for source_id in source_ids:
+            if source_id not in by_source:
+                raise ValueError(f"catalogue weights: level {level!r} names source {source_id!r}, which gives "
+                                 f"no population in the pipeline (sources with one: {sorted(by_source)})")
+            frame = by_source[source_id]
+            parts.append(frame[frame["level"] == level].assign(source_id=source_id))
+    columns = ["level", "code", "year", "population", "source_id"]
+    if not parts:
+        return pd.DataFrame(columns=columns)
     out = pd.concat(parts, ignore_index=True).dropna(subset=["population"])
     out["population"] = out["population"].astype(float)
-    # Estimates first (listed first in parts): one population per (level, code, year).
+    # Sources in the catalogue's order (listed first in parts): one population per (level, code, year).
     out = out.drop_duplicates(["level", "code", "year"], keep="first")
-    return out[["level", "code", "year", "population", "source_id"]].sort_values(
-        ["level", "code", "year"]).reset_index(drop=True)
+    return out[columns].sort_values(["level", "code", "year"]).reset_index(drop=True)
 
 
 def reference_values(values: pd.DataFrame, scope: pd.DataFrame) -> pd.DataFrame:
@@ -236,7 +250,7 @@ def disparities(ref: pd.DataFrame, catalogue: Catalogue, population: pd.DataFram
     reason = pd.Series(None, index=out.index, dtype=object)
     reason[n_nonpos > 0] = [f"{k} of {m} values ≤ 0: defined for strictly positive quantities only"
                             for k, m in zip(n_nonpos[n_nonpos > 0], out["n"][n_nonpos > 0])]
-    rate = np.asarray(unit.isin(RATE_OF_CHANGE_UNITS))
+    rate = np.asarray(unit.map(is_rate_of_change), dtype=bool)
     reason[rate] = RATE_OF_CHANGE_REASON
     reason[out["n"] < 2] = "fewer than 2 territories"
     out.loc[reason.notna(), ["gini", "theil"]] = np.nan
@@ -382,12 +396,56 @@ def convergence(ref: pd.DataFrame, catalogue: Catalogue) -> pd.DataFrame:
                 years = (_midpoint(*years_of.loc[p1]) - _midpoint(*years_of.loc[p0]))
                 rows.append({"indicator_id": ind, "level": level, "scope": scope, "geography_vintage": vintage,
                              "source_id": source, "period_from": p0, "period_to": p1, "comparison": comparison, "years": float(years),
-                             **convergence_stats(both["x0"].to_numpy(), both["x1"].to_numpy(), years, units[ind])})
-    out = pd.DataFrame(rows, columns=CONVERGENCE_COLUMNS)
+                             **convergence_stats(both["x0"].to_numpy(), both["x1"].to_numpy(), years, units[ind]),
+                             "_from_start": years_of.loc[p0, "period_start"],
+                             "_to_start": years_of.loc[p1, "period_start"], "_to_end": years_of.loc[p1, "period_end"]})
+    out = pd.DataFrame(rows, columns=[*CONVERGENCE_COLUMNS, "_from_start", "_to_start", "_to_end"])
     out = out.astype({"sigma_convergence": "boolean", "beta_convergence": "boolean", "n_common": "int64"})
-    out = _text(out, ["source_id", "sigma_measure", "beta_null_reason"])
+    out["verdict"] = [verdict(s, b) for s, b in zip(out["sigma_convergence"], out["beta_convergence"])]
+    out["is_headline"] = headline_comparisons(out, catalogue)
+    out = _text(out[CONVERGENCE_COLUMNS], ["source_id", "sigma_measure", "beta_null_reason", "verdict"])
     return out.sort_values(["indicator_id", "level", "scope", "geography_vintage", "source_id", "comparison",
                             "period_from", "period_to"]).reset_index(drop=True)
+
+
+def verdict(sigma_convergence: bool | None, beta_convergence: bool | None) -> str:
+    """The verdict of one comparison (a key of :data:`VERDICTS`): σ and β together, σ alone, β
+    alone (catch-up while dispersion does not fall), diverging (dispersion rises, no catch-up)."""
+    sigma = None if pd.isna(sigma_convergence) else bool(sigma_convergence)
+    beta = None if pd.isna(beta_convergence) else bool(beta_convergence)
+    if sigma is None and beta is None:
+        return "not_measurable"
+    if sigma and beta:
+        return "converging"
+    if sigma:
+        return "sigma_converging"
+    if beta:
+        return "catching_up"
+    return "diverging" if sigma is False else "no_convergence"
+
+
+def headline_comparisons(conv: pd.DataFrame, catalogue: Catalogue) -> pd.Series:
+    """``is_headline``: the one comparison per indicator × level × scope read as the answer
+    (docs/methodology.md, Headline comparison). Each series (geography vintage × source) offers
+    its long run — first → last period when it has three periods or more, else its latest
+    consecutive pair; among them the one over the most territories (``n_common``) wins, then the
+    longest (``years``), then the most recent, then the source listed first in the catalogue.
+    ``conv`` carries the period years ``_from_start``, ``_to_start``, ``_to_end``."""
+    flag = pd.Series(False, index=conv.index)
+    if conv.empty:
+        return flag
+    rank = {(i.id, s): n for i in catalogue.indicators for n, s in enumerate(i.sources)}
+    c = conv.assign(_long=(conv["comparison"] == "first_last").astype(int),
+                    _source_rank=[rank.get(k, len(rank)) for k in zip(conv["indicator_id"], conv["source_id"])])
+    group, series = ["indicator_id", "level", "scope"], ["geography_vintage", "source_id"]
+    c = c.sort_values([*group, *series, "_long", "_to_end", "_to_start", "_from_start"], kind="stable")
+    long_runs = c.drop_duplicates([*group, *series], keep="last")
+    best = long_runs.sort_values([*group, "n_common", "years", "_to_end", "_to_start", "_source_rank",
+                                  "geography_vintage"],
+                                 ascending=[True] * len(group) + [False, False, False, False, True, True],
+                                 kind="stable").drop_duplicates(group, keep="first")
+    flag[best.index] = True
+    return flag
 
 
 def _cv(x: np.ndarray) -> float:
@@ -398,7 +456,7 @@ def _cv(x: np.ndarray) -> float:
 def sigma_measure(unit: str) -> str:
     """The dispersion σ convergence reads: ``std`` (absolute) for rates of change, whose mean can
     approach 0 and make the cv explode, else ``cv`` (relative)."""
-    return "std" if unit in RATE_OF_CHANGE_UNITS else "cv"
+    return "std" if is_rate_of_change(unit) else "cv"
 
 
 def convergence_stats(x0: np.ndarray, x1: np.ndarray, years: float, unit: str) -> dict:
@@ -406,7 +464,7 @@ def convergence_stats(x0: np.ndarray, x1: np.ndarray, years: float, unit: str) -
 
     σ convergence: the dispersion of :func:`sigma_measure` falls (cv, or the standard deviation
     for rates of change, which have no cv). Annualised change: log growth
-    ``100 × ln(x1 / x0) / years`` (% per year) for amounts and densities (``LEVEL_UNITS``),
+    ``100 × ln(x1 / x0) / years`` (% per year) for amounts and densities (``change_kind``),
     regressed on ``ln x0``; ``(x1 − x0) / years`` (points per year) for shares and rates,
     regressed on ``x0``.
     """
@@ -556,11 +614,6 @@ def dimension_scores(ref: pd.DataFrame, catalogue: Catalogue) -> tuple[pd.DataFr
 # France summary and headline sentences
 
 _NBSP = "\u00a0"
-_DECIMALS = {"€": 0, "%": 1, "/100k": 1, "/100": 1, "%/an": 2}
-_UNIT_TEXT = {"€": "€", "%": "%", "/100k": "pour 100 000 habitants", "/100": "pour 100 habitants",
-              "%/an": "% par an"}
-# Units left out of a number when the indicator's name says them ("… pour 100 habitants").
-_UNIT_IN_NAME = frozenset({"/100k", "/100"})
 # Article and gender of an indicator name, from its first word.
 _SUBJECT = {"Part": ("la", "f"), "Taux": ("le", "m"), "Revenu": ("le", "m"), "Coefficient": ("le", "m"),
             "Médecins": ("le nombre de", "m"), "Bénévoles": ("le nombre de", "m")}
@@ -583,8 +636,9 @@ def _with_unit(x: float, unit: str, name: str = "") -> str:
     """The number and its unit, unless the unit is a "pour N habitants" that the indicator's name
     already says ("Médecins en activité pour 100 000 habitants": "de 332,9 à 333,7"). A "%" in a
     name ("seuil 60 % du niveau de vie médian") never drops the unit of the value."""
-    text = format_fr(x, _DECIMALS[unit])
-    return text if unit in _UNIT_IN_NAME and _UNIT_TEXT[unit] in name else f"{text}{_NBSP}{_UNIT_TEXT[unit]}"
+    u = spec(unit)
+    text = format_fr(x, u.decimals)
+    return text if u.text_in_name and u.text in name else f"{text}{_NBSP}{u.text}"
 
 
 def subject(name: str) -> tuple[str, str]:
@@ -601,7 +655,7 @@ def headline(name: str, unit: str, code: str, p0: str, v0: float, p1: str, v1: f
     """The French sentence of a change, as the 2018 barometer printed it: "En France (métropole
     et DROM), la part des … a augmenté de 2,4 points entre 2009 et 2014, de 15,0 % à 17,4 %."."""
     subj, gender = subject(name)
-    dec = _DECIMALS[unit]
+    dec = spec(unit).decimals
     # The sentence prints both values at the unit's precision: its change (and "stable") is the
     # difference of those printed values, so that a reader can check it (85,3 % → 81,4 %: 3,9
     # points, not the 4,0 of the unrounded 85.334 → 81.373).
@@ -688,42 +742,41 @@ def disparity_headlines(disp: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def _verdict(row: pd.Series) -> str:
-    def flag(x):
-        return None if pd.isna(x) else bool(x)
+# The verdicts as the Dagster UI's table says them (``measure``: the σ dispersion, cv or std).
+_VERDICT_UI = {"converging": "yes (σ and β)", "sigma_converging": "yes (σ: {measure} down)",
+               "catching_up": "β only (catch-up, {measure} up)", "diverging": "no ({measure} up)",
+               "no_convergence": "no", "not_measurable": "n/a"}
 
-    sigma, beta, measure = flag(row["sigma_convergence"]), flag(row["beta_convergence"]), row["sigma_measure"]
-    if sigma is None and beta is None:
-        return "n/a"
-    if sigma is True and beta is True:
-        return "yes (σ and β)"
-    if sigma is True:
-        return f"yes (σ: {measure} down)"
-    if beta is True:
-        return f"β only (catch-up, {measure} up)"
-    return f"no ({measure} up)" if sigma is False else "no"
+
+def verdict_label(verdict_: str, measure: str) -> str:
+    """The English label of a ``verdict`` in the Dagster UI: "β only (catch-up, cv up)"."""
+    return _VERDICT_UI[verdict_].format(measure=measure)
 
 
 def convergence_headlines(conv: pd.DataFrame) -> pd.DataFrame:
-    """Per indicator, level and source, the long-run comparison (first → last period, else the
-    latest consecutive pair): the dispersion σ reads (cv, or std for rates of change) from → to,
-    β and its p-value, and whether territories converge, for all territories and metropolitan
-    ones."""
-    key = ["indicator_id", "level", "source_id"]
-    if conv.empty:
-        return pd.DataFrame(columns=[*key, "periods", "n", "σ", "beta (p)", "converging", "converging metro"])
-    c = conv.assign(_long=(conv["comparison"] == "first_last").astype(int),
-                    _to=conv["period_to"].str[-4:], _from=conv["period_from"].str[:4])
-    c = c.sort_values([*key, "scope", "_long", "_to", "_from"])
-    best = c.drop_duplicates([*key, "scope"], keep="last").copy()
-    best["converging"] = best.apply(_verdict, axis=1)
-    alls = best[best["scope"] == "all"].set_index(key)
-    metro = best[best["scope"] == "metro"].set_index(key)["converging"]
+    """Per indicator and level, the headline comparison (``is_headline``) of all territories:
+    its series, the dispersion σ reads (cv, or std for rates of change) from → to, β and its
+    p-value, and its ``verdict``; then the verdict of the metropolitan territories' headline."""
+    key = ["indicator_id", "level"]
+    columns = [*key, "source_id", "periods", "n", "σ", "beta (p)", "converging", "converging metro"]
+    head = conv[conv["is_headline"].fillna(False).astype(bool)]
+    if head.empty:
+        return pd.DataFrame(columns=columns)
+    label = pd.Series([verdict_label(v, m) for v, m in zip(head["verdict"], head["sigma_measure"])], index=head.index)
+    head = head.assign(converging=label)
+    alls = head[head["scope"] == "all"].set_index(key)
+    # The metropolitan verdict, with its periods when its headline is another comparison.
+    m = head[head["scope"] == "metro"].set_index(key).join(
+        alls[["source_id", "period_from", "period_to"]], rsuffix="_all")
+    other = ((m["source_id"] != m["source_id_all"]) | (m["period_from"] != m["period_from_all"])
+             | (m["period_to"] != m["period_to_all"])).fillna(True).astype(bool)
+    metro = m["converging"].where(~other, m["converging"] + " (" + m["period_from"] + " → " + m["period_to"] + ")")
     std = alls["sigma_measure"] == "std"
     out = pd.DataFrame({
+        "source_id": alls["source_id"],
         "periods": alls["period_from"] + " → " + alls["period_to"],
         "n": alls["n_common"],
-        "σ": [f"{m} {round(a, 3)} → {round(b, 3)}" for m, a, b in zip(
+        "σ": [f"{measure} {round(a, 3)} → {round(b, 3)}" for measure, a, b in zip(
             alls["sigma_measure"], alls["std_from"].where(std, alls["cv_from"]),
             alls["std_to"].where(std, alls["cv_to"]))],
         "beta (p)": [f"{b:.4g} ({'<0.001' if p < 0.001 else f'{p:.3f}'})" if pd.notna(b) else "–"
@@ -731,7 +784,7 @@ def convergence_headlines(conv: pd.DataFrame) -> pd.DataFrame:
         "converging": alls["converging"],
         "converging metro": metro.reindex(alls.index),
     }).reset_index()
-    return out
+    return out[columns]
 
 
 def ranking_headlines(ranks: pd.DataFrame, territories: pd.DataFrame) -> pd.DataFrame:

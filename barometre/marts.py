@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from barometre import units
 from barometre.catalogue import Catalogue
 from barometre.geography import DEPARTEMENTS, DROM_REGION_OF, FRANCE_TERRITORIES, GEOGRAPHY_VINTAGE_CURRENT
 from barometre.sources.cog import SOURCE_ID as COG_SOURCE_ID, static_population_departements
@@ -44,7 +45,7 @@ def indicator_values(catalogue: Catalogue, frames: list[pd.DataFrame]) -> pd.Dat
 
 def _tolerance(unit: str) -> float:
     """Half a unit of the coarser published rounding: CGET values have one decimal, € none."""
-    return 0.5 if unit == "€" else 0.05
+    return units.spec(unit).tolerance
 
 
 def disagreements(catalogue: Catalogue, values: pd.DataFrame) -> pd.DataFrame:

@@ -23,11 +23,12 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import jinja2
 import pandas as pd
 
-from barometre.cohesion import _DECIMALS, _UNIT_TEXT, RATE_OF_CHANGE_UNITS, format_fr
+from barometre.cohesion import format_fr
 from barometre.geography import FRANCE_TERRITORIES
 from barometre.report import charts, geo
-from barometre.report.data import VERDICT_LEVELS, Published, by_indicator, load, long_run, main_france
+from barometre.report.data import VERDICT_LEVELS, Published, by_indicator, headlines, load, main_france
 from barometre.staging import stale
+from barometre.units import spec
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 STATIC_DIR = PACKAGE_DIR / "static"
@@ -76,24 +77,23 @@ def number(value: float | None, unit: str) -> str:
     """A value with its unit, the French way ("20 369 €", "17,4 %", "338,8 pour 100 000 hab.")."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "–"
-    text = format_fr(value, _DECIMALS[unit])
-    return f"{text}\u00a0{_UNIT_TEXT[unit]}" if unit != "/100k" else f"{text}\u00a0pour 100\u00a0000\u00a0hab."
+    return f"{format_fr(value, spec(unit).decimals)}\u00a0{spec(unit).short_text}"
 
 
 def number_parts(value: float, unit: str) -> tuple[str, str]:
     """The figure and its unit apart, for a large figure with a small unit."""
-    unit_text = {"/100k": "pour 100\u00a0000 habitants"}.get(unit, _UNIT_TEXT[unit])
-    return format_fr(value, _DECIMALS[unit]), unit_text
+    return format_fr(value, spec(unit).decimals), spec(unit).figure_text
 
 
 def change_text(change: float, unit: str, previous_period: str) -> str:
     """"+583 € depuis 2012", "−0,5 point depuis 2009"."""
-    dec = _DECIMALS[unit]
-    if unit in ("%", "%/an"):
+    u = spec(unit)
+    dec = u.decimals
+    if u.change_text == "points":
         word = "point" if round(abs(change), dec) < 2 else "points"
         amount = f"{format_fr(change, dec, signed=True)}\u00a0{word}"
-    elif unit == "€":
-        amount = f"{format_fr(change, dec, signed=True)}\u00a0€"
+    elif u.change_text:
+        amount = f"{format_fr(change, dec, signed=True)}\u00a0{u.change_text}"
     else:
         amount = format_fr(change, dec, signed=True)
     return f"{amount} depuis {previous_period}"
@@ -101,7 +101,7 @@ def change_text(change: float, unit: str, previous_period: str) -> str:
 
 def trend(change: float, unit: str, polarity: str) -> str:
     """CSS class of a change: ``better``, ``worse``, ``neutral`` (polarity 0) or ``stable``."""
-    if round(change, _DECIMALS[unit]) == 0:
+    if round(change, spec(unit).decimals) == 0:
         return "stable"
     if polarity == "0":
         return "neutral"
@@ -116,24 +116,22 @@ def _p(p: float) -> str:
     return "p\u00a0<\u00a00,001" if p < 0.001 else f"p\u00a0=\u00a0{_fr(p, 3)}"
 
 
+# CSS class and French label of each ``mart.convergence.verdict`` ({gaps}: what σ reads).
+VERDICT_TEXT = {"converging": ("converge", "les territoires se rapprochent"),
+                "sigma_converging": ("converge", "les {gaps} se réduisent"),
+                "catching_up": ("mixed", "rattrapage, mais {gaps} en hausse"),
+                "diverging": ("diverge", "les {gaps} se creusent"),
+                "no_convergence": ("na", "pas de convergence établie"),
+                "not_measurable": ("na", "non mesurable")}
+
+
 def verdict(row: pd.Series) -> tuple[str, str]:
-    """(CSS class, French label) of a convergence row: do the territories get closer?"""
-    sigma = None if pd.isna(row["sigma_convergence"]) else bool(row["sigma_convergence"])
-    beta = None if pd.isna(row["beta_convergence"]) else bool(row["beta_convergence"])
+    """(CSS class, French label) of a convergence row's ``verdict``: do the territories get closer?"""
     # σ reads the coefficient of variation, or the standard deviation for a rate of change
     # (``sigma_measure``, docs/methodology.md): only the former is a relative gap.
     gaps = "écarts" if row.get("sigma_measure") == "std" else "écarts relatifs"
-    if sigma is None and beta is None:
-        return "na", "non mesurable"
-    if sigma and beta:
-        return "converge", "les territoires se rapprochent"
-    if sigma:
-        return "converge", f"les {gaps} se réduisent"
-    if beta:
-        return "mixed", f"rattrapage, mais {gaps} en hausse"
-    if sigma is False:
-        return "diverge", f"les {gaps} se creusent"
-    return "na", "pas de convergence établie"
+    css, label = VERDICT_TEXT[row["verdict"]]
+    return css, label.format(gaps=gaps)
 
 
 def verdict_sentences(row: pd.Series, unit: str) -> list[str]:
@@ -170,7 +168,7 @@ def verdict_sentences(row: pd.Series, unit: str) -> list[str]:
                    f"({per_unit}, {_p(row['beta_pvalue'])}).")
     elif pd.notna(row.get("beta_null_reason")):
         out.append(f"β non calculé : {row['beta_null_reason']}.")
-    if unit == "%/an":
+    if spec(unit).rate_of_change:
         out.append("Pour un taux d'évolution, β dit si les territoires à forte croissance ralentissent, "
                    "pas un rattrapage de niveau.")
     return out
@@ -184,7 +182,7 @@ def quantile_classes(values: pd.Series, unit: str, n: int = 5) -> tuple[pd.Serie
     if len(breaks) == 1:
         return pd.Series(1, index=values.index), [f"{number(breaks[0], unit)}"]
     classes = pd.cut(values, bins=breaks, labels=False, include_lowest=True).astype(int) + 1
-    labels = [f"{format_fr(lo, _DECIMALS[unit])} – {number(hi, unit)}" for lo, hi in zip(breaks, breaks[1:])]
+    labels = [f"{format_fr(lo, spec(unit).decimals)} – {number(hi, unit)}" for lo, hi in zip(breaks, breaks[1:])]
     return classes, labels
 
 
@@ -331,9 +329,9 @@ def _unmapped(frame: pd.DataFrame, ind: pd.Series, level: str, vintage: str, per
 
 def _disparity_section(pub: Published, ind: pd.Series, charts_: _Charts) -> dict:
     disp = pub.disparities[(pub.disparities["indicator_id"] == ind["indicator_id"]) & (pub.disparities["scope"] == "all")]
-    conv = long_run(pub.convergence[pub.convergence["indicator_id"] == ind["indicator_id"]])
+    conv = headlines(pub.convergence[pub.convergence["indicator_id"] == ind["indicator_id"]])
     rows = []
-    rate = ind["unit"] in RATE_OF_CHANGE_UNITS  # no ratio of a rate of change: its spread is the std
+    rate = spec(ind["unit"]).rate_of_change  # no ratio of a rate of change: its spread is the std
     for r in disp.itertuples(index=False):
         label = f"{LEVEL_PLURAL[r.level]} ({VINTAGE_LABEL.get(r.geography_vintage, r.geography_vintage)})"
         stats = ((f"écart-type ({ind['unit']})", r.std),) if rate else (
@@ -352,7 +350,7 @@ def _disparity_section(pub: Published, ind: pd.Series, charts_: _Charts) -> dict
              for r in latest.sort_values(["level", "geography_vintage"]).itertuples(index=False)]
     verdicts = []
     for level in VERDICT_LEVELS:
-        for r in conv[(conv["level"] == level)].sort_values(["geography_vintage", "scope"]).itertuples(index=False):
+        for r in conv[(conv["level"] == level)].sort_values("scope").itertuples(index=False):
             row = pd.Series(r._asdict())
             css, label = verdict(row)
             verdicts.append({"level": f"{LEVEL_PLURAL[level]} ({VINTAGE_LABEL.get(r.geography_vintage, r.geography_vintage)})",
@@ -363,12 +361,12 @@ def _disparity_section(pub: Published, ind: pd.Series, charts_: _Charts) -> dict
 
 
 def home_verdict(pub: Published, indicator_id: str) -> dict | None:
-    conv = long_run(pub.convergence[(pub.convergence["indicator_id"] == indicator_id)
-                                    & (pub.convergence["scope"] == "all")])
+    conv = headlines(pub.convergence[(pub.convergence["indicator_id"] == indicator_id)
+                                     & (pub.convergence["scope"] == "all")])
     for level in VERDICT_LEVELS:
         rows = conv[conv["level"] == level]
         if not rows.empty:
-            r = rows.iloc[-1]
+            ((_, r),) = rows.iterrows()  # one headline per indicator × level × scope
             css, label = verdict(r)
             return {"css": css, "label": label, "where": f"{LEVEL_PLURAL[level].lower() if level != 'epci' else 'EPCI'}, "
                                                          f"{r['period_from']} → {r['period_to']}"}
@@ -426,7 +424,7 @@ def indicator_page(pub: Published, ind: pd.Series, meshes_used: set[str], snapsh
     disparity = _disparity_section(pub, ind, charts_)
     return {"ind": ind.to_dict(), "dimension": {"id": ind["dimension_id"], "name": dim["name"],
                                                   "colour": DIMENSION_COLOURS.get(ind["dimension_id"], "#555")},
-            "unit_title": charts.UNIT_TITLE[ind["unit"]], "polarity_text": POLARITY_TEXT[ind["polarity"]],
+            "unit_title": spec(ind["unit"]).axis_title, "polarity_text": POLARITY_TEXT[ind["polarity"]],
             "france": france, "ranking": ranking, "maps": maps, "unmapped": unmapped, "disparity": disparity,
             "quality": _quality(pub, ind["indicator_id"]), "sources": _sources(pub, ind),
             "charts": charts_.items, "shapes": sorted({c["shapes"] for c in charts_.items if c["shapes"]})}

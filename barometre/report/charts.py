@@ -15,10 +15,8 @@ import math
 
 import altair as alt
 
-# d3-format patterns per unit (the page's Vega locale writes a decimal comma).
-NUMBER_FORMAT = {"€": ",.0f", "%": ",.1f", "/100k": ",.1f", "/100": ",.1f", "%/an": ",.2f"}
-UNIT_TITLE = {"€": "€ par unité de consommation et par an", "%": "%", "/100k": "pour 100 000 habitants",
-              "/100": "pour 100 habitants", "%/an": "% par an"}
+from barometre.units import spec
+
 # Quantile classes, light to dark (ColorBrewer PuBu): darker = higher value, whatever the polarity.
 QUANTILE_COLOURS = ["#f1eef6", "#bdc9e1", "#74a9cf", "#2b8cbe", "#045a8d"]
 NO_VALUE_COLOUR = "#d9d9d9"
@@ -62,14 +60,14 @@ def _period_switch(periods: list[str]) -> alt.Parameter:
 def france_series(rows: list[dict], unit: str) -> dict:
     """France value over time, one line per France perimeter. ``rows``: perimetre, period,
     mid (middle of the period, in years), value."""
-    fmt = NUMBER_FORMAT[unit]
+    fmt = spec(unit).d3_format
     spans = any("-" in r["period"] for r in rows)
     base = alt.Chart(VALUES)
     chart = base.mark_line(point={"size": 60}, strokeWidth=2.5).encode(
         x=alt.X("mid:Q", title="milieu de la période" if spans else None,
                 axis=alt.Axis(format="d", tickMinStep=1, labelOverlap=True),
                 scale=alt.Scale(zero=False, nice=False, padding=20)),
-        y=alt.Y("value:Q", title=UNIT_TITLE[unit], scale=alt.Scale(zero=False), axis=alt.Axis(format=fmt)),
+        y=alt.Y("value:Q", title=spec(unit).axis_title, scale=alt.Scale(zero=False), axis=alt.Axis(format=fmt)),
         color=alt.Color("perimetre:N", title="Périmètre", legend=alt.Legend(orient="bottom", direction="vertical"),
                         scale=alt.Scale(range=["#264653", "#e76f51", "#2a9d8f"])),
         tooltip=[alt.Tooltip("perimetre:N", title="Périmètre"), alt.Tooltip("period:N", title="Période"),
@@ -82,14 +80,14 @@ def ranking(rows: list[dict], unit: str, periods: list[str], level_label: str) -
     """Territories ranked, one horizontal bar each, for the period chosen with the radio
     buttons (latest by default). ``rows``: code, name, period, value, rank, france_value,
     situation, description."""
-    fmt = NUMBER_FORMAT[unit]
+    fmt = spec(unit).d3_format
     situations = [s for s in SITUATION_COLOURS if any(r["situation"] == s for r in rows)]
     year = _period_switch(periods)
     base = alt.Chart(VALUES).transform_filter(alt.datum.period == year)
     y = alt.Y("name:N", title=None, sort=alt.EncodingSortField("rank", op="min", order="ascending"),
               axis=alt.Axis(labelLimit=220))
     bars = base.mark_bar(height={"band": 0.8}).encode(
-        y=y, x=alt.X("value:Q", title=UNIT_TITLE[unit], axis=alt.Axis(format=fmt, tickCount=6, labelOverlap=True)),
+        y=y, x=alt.X("value:Q", title=spec(unit).axis_title, axis=alt.Axis(format=fmt, tickCount=6, labelOverlap=True)),
         color=alt.Color("situation:N", title=None, legend=alt.Legend(orient="bottom", labelLimit=300),
                         scale=alt.Scale(domain=situations, range=[SITUATION_COLOURS[s] for s in situations])),
         description=alt.Description("description:N"),
@@ -114,7 +112,7 @@ def choropleth(rows: list[dict], unit: str, periods: list[str], mesh_id: str, le
     value stay grey. ``rows``: code, name, period, value, classe (1 … 5, computed per period by
     :func:`barometre.report.build.quantile_classes`); ``class_labels``: period → the French label
     of each class, shown by the legend for the period on screen."""
-    fmt = NUMBER_FORMAT[unit]
+    fmt = spec(unit).d3_format
     shapes = alt.Data(name=f"shapes_{mesh_id}")
     thin = mesh_id in ("epci_2018", "zone_emploi_2010")
     n_classes = max(len(v) for v in class_labels.values())
@@ -131,7 +129,7 @@ def choropleth(rows: list[dict], unit: str, periods: list[str], mesh_id: str, le
         color=alt.Color("classe:O", scale=alt.Scale(domain=list(range(1, n_classes + 1)),
                                                     range=QUANTILE_COLOURS[-n_classes:] if n_classes < 5
                                                     else QUANTILE_COLOURS),
-                        legend=alt.Legend(orient="bottom-left", title=["Classes (quintiles)", UNIT_TITLE[unit]],
+                        legend=alt.Legend(orient="bottom-left", title=["Classes (quintiles)", spec(unit).axis_title],
                                           titleLimit=260, labelLimit=260, symbolType="square", symbolSize=200,
                                           symbolStrokeWidth=0,
                                           labelExpr="bornes[periode] ? bornes[periode][datum.value - 1] : ''")),

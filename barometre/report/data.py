@@ -101,14 +101,7 @@ def main_france(france: pd.DataFrame) -> pd.Series | None:
     return best.iloc[0]
 
 
-def long_run(convergence: pd.DataFrame) -> pd.DataFrame:
-    """Per level and scope, the comparison read as the answer. A series is one source
-    (``source_id``), and a level may have several: the one over the most territories wins
-    (``n_common``); within it, first → last period when the series has three periods or more,
-    else the latest consecutive pair."""
-    if convergence.empty:
-        return convergence
-    c = convergence.assign(_long=(convergence["comparison"] == "first_last").astype(int),
-                           _to=convergence["period_to"].str[-4:], _from=convergence["period_from"].str[:4])
-    c = c.sort_values(["level", "scope", "geography_vintage", "n_common", "_long", "_to", "_from"])
-    return c.drop_duplicates(["level", "scope", "geography_vintage"], keep="last").drop(columns=["_long", "_to", "_from"])
+def headlines(convergence: pd.DataFrame) -> pd.DataFrame:
+    """The headline comparisons (``is_headline``: one per indicator × level × scope, chosen by
+    the pipeline, docs/methodology.md) of some ``mart.convergence`` rows."""
+    return convergence[convergence["is_headline"].fillna(False).astype(bool)]

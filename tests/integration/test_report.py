@@ -60,6 +60,28 @@ def test_home_lists_six_dimensions_and_sixteen_indicators_with_their_france_valu
     assert result.run_id in html  # the footer names the publication
 
 
+def test_home_and_indicator_page_render_the_headline_verdict(published, report):
+    con, _ = published
+    html = (report / "index.html").read_text(encoding="utf-8")
+    # mart.convergence.is_headline of population growth by département: INSEE's 2012-2013 → 2020-2021
+    (row,) = _q(con, """SELECT period_from, period_to, verdict FROM mart.convergence
+                        WHERE indicator_id = 'croissance_population_annuelle' AND level = 'departement'
+                          AND scope = 'all' AND is_headline""")
+    assert row == ("2012-2013", "2020-2021", "converging")
+    card = html[html.index('data-indicator="croissance_population_annuelle"'):]
+    card = card[:card.index("</a>")]
+    assert '<span class="badge converge">les territoires se rapprochent</span>' in card
+    assert "départements, 2012-2013 → 2020-2021" in card
+    page = (report / "croissance_population_annuelle.html").read_text(encoding="utf-8")
+    verdicts = page[page.index('<ul class="verdicts">'):page.index("</section>", page.index('<ul class="verdicts">'))]
+    # one verdict per level and scope, the headline rows only: départements and régions × all, metro
+    assert re.findall(r'<strong>([^<]+)</strong>, ([^,]+),\s+(\S+ → \S+) \((\d+) territoires\)', verdicts) == [
+        ("Départements (géographie 2026)", "tous les territoires", "2012-2013 → 2020-2021", "96"),
+        ("Départements (géographie 2026)", "métropole seulement", "2012-2013 → 2020-2021", "96"),
+        ("Régions (géographie 2026)", "tous les territoires", "2012-2013 → 2020-2021", "13"),
+        ("Régions (géographie 2026)", "métropole seulement", "2012-2013 → 2020-2021", "13")]
+
+
 def test_indicator_page_shows_the_published_figures(published, report):
     con, _ = published
     html = (report / "participation_presidentielle_t1.html").read_text(encoding="utf-8")

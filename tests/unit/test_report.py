@@ -8,9 +8,10 @@ import altair as alt
 import pandas as pd
 import pytest
 
+from barometre import cohesion
 from barometre.report import build, charts, geo
 from barometre.report.build import STATIC_DIR
-from barometre.report.data import long_run, main_france
+from barometre.report.data import headlines, main_france
 from tests.conftest import SNAPSHOT
 from tests.support.processes import age, dead_pid, fail_staging_renames
 
@@ -101,22 +102,19 @@ def test_french_numbers_changes_and_trends():
     assert build.trend(0.04, "%", "+") == "stable" and build.trend(1.0, "%", "0") == "neutral"
 
 
-def _conv(**kw):
-    row = {"sigma_convergence": None, "beta_convergence": None}
-    row.update(kw)
-    return pd.Series(row)
-
-
-def test_verdicts():
-    assert build.verdict(_conv(sigma_convergence=True, beta_convergence=True)) == (
-        "converge", "les territoires se rapprochent")
-    assert build.verdict(_conv(sigma_convergence=False, beta_convergence=True))[0] == "mixed"
-    assert build.verdict(_conv(sigma_convergence=False, beta_convergence=False)) == (
-        "diverge", "les écarts relatifs se creusent")
-    assert build.verdict(_conv())[0] == "na"
+def test_verdicts_render_the_published_column():
+    # The label comes from ``verdict`` alone: σ and β flags that disagree with it are not read.
+    row = pd.Series({"verdict": "converging", "sigma_convergence": False, "beta_convergence": False,
+                     "sigma_measure": "cv"})
+    assert build.verdict(row) == ("converge", "les territoires se rapprochent")
+    assert build.verdict(row.replace({"converging": "catching_up"})) == ("mixed", "rattrapage, mais écarts relatifs en hausse")
+    assert build.verdict(row.replace({"converging": "diverging"})) == ("diverge", "les écarts relatifs se creusent")
+    assert build.verdict(row.replace({"converging": "no_convergence"})) == ("na", "pas de convergence établie")
+    assert build.verdict(row.replace({"converging": "not_measurable"})) == ("na", "non mesurable")
     # a rate of change: σ reads the standard deviation, not a relative gap
-    assert build.verdict(_conv(sigma_convergence=False, beta_convergence=False, sigma_measure="std")) == (
-        "diverge", "les écarts se creusent")
+    assert build.verdict(pd.Series({"verdict": "sigma_converging", "sigma_measure": "std"})) == (
+        "converge", "les écarts se réduisent")
+    assert set(build.VERDICT_TEXT) == set(cohesion.VERDICTS)
 
 
 def test_sigma_sentence_of_a_rate_of_change_reads_the_std():
@@ -138,21 +136,11 @@ def test_main_france_value_is_the_most_recent_perimeter():
     assert main_france(fr.iloc[2:])["code"] == "FRMD"  # a tie: FRMD first
 
 
-def test_long_run_prefers_first_to_last():
-    conv = pd.DataFrame({"level": ["d"] * 3, "scope": ["all"] * 3, "geography_vintage": ["v"] * 3,
-                         "n_common": [96] * 3, "comparison": ["consecutive", "consecutive", "first_last"],
-                         "period_from": ["2012", "2013", "2012"], "period_to": ["2013", "2014", "2014"]})
-    assert long_run(conv)["comparison"].tolist() == ["first_last"]
-    assert long_run(conv.iloc[:2])["period_to"].tolist() == ["2014"]
-
-
-def test_long_run_takes_the_series_over_the_most_territories():
-    # two sources at one level: 96 départements from INSEE estimates, the 4 DROM from the COG
-    conv = pd.DataFrame({"level": ["d"] * 2, "scope": ["all"] * 2, "geography_vintage": ["v"] * 2,
-                         "source_id": ["insee", "cog"], "n_common": [96, 4],
-                         "comparison": ["first_last", "consecutive"],
-                         "period_from": ["2012-2013", "2019-2020"], "period_to": ["2020-2021", "2022-2023"]})
-    assert long_run(conv)["source_id"].tolist() == ["insee"]
+def test_report_headlines_are_the_rows_flagged_by_the_pipeline():
+    conv = pd.DataFrame({"level": ["d"] * 3, "comparison": ["consecutive", "consecutive", "first_last"],
+                         "n_common": [100, 96, 96], "is_headline": pd.array([False, True, None], dtype="boolean")})
+    # the flag is read, not recomputed: neither the most territories nor first → last wins here
+    assert headlines(conv).index.tolist() == [1]
 
 
 def test_chart_specifications_are_valid_vega_lite(monkeypatch):
