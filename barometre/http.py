@@ -6,9 +6,12 @@ Everything that leaves the machine goes through :class:`HttpClient`:
   timeouts, 429 and 5xx, honouring ``Retry-After`` (capped, so a server cannot park the run for
   hours); a 429 without ``Retry-After`` waits a whole quota minute; no home-made retry loop;
 - connect and read timeouts, a descriptive User-Agent;
-- an optional per-host rate limit (INSEE's APIs allow 30 requests per minute): one slot per
+- an optional per-host rate limit (INSEE's APIs allow 30 requests per minute), by
+  ``requests-ratelimiter`` (a sliding window: at most 30 requests in any 60 s): one slot per
   request the pipeline makes; urllib3's retries of that request happen below the limiter and take
   no slot (hence the minute's wait after a 429);
+- fail fast where a 500 means "no such thing": on a route of ``HttpSettings.fail_fast_routes``
+  (Melodi's ``/melodi/data/``, where an unknown data set answers 500) a 500 is retried once;
 - ``BAROMETRE_MIRROR``: ``https://HOST/PATH`` is fetched from ``$BAROMETRE_MIRROR/HOST/PATH``
   (mirrors, air-gapped installs, tests).
 
@@ -19,8 +22,6 @@ naming the URL.
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
@@ -28,8 +29,9 @@ from urllib.parse import urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
-from urllib3.exceptions import (ConnectTimeoutError, NameResolutionError, NewConnectionError, ProtocolError,
-                                ReadTimeoutError)
+from requests_ratelimiter import LimiterAdapter
+from urllib3.exceptions import (ConnectTimeoutError, MaxRetryError, NameResolutionError, NewConnectionError,
+                                ProtocolError, ReadTimeoutError, ResponseError)
 from urllib3.util import Retry
 
 try:
@@ -43,6 +45,10 @@ RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 # INSEE documents a quota of 30 requests per minute for Melodi and the BDM (a 429 beyond it).
 DEFAULT_RATE_LIMITS = {"api.insee.fr": 30.0, "bdm.insee.fr": 30.0}
 QUOTA_WINDOW = 60.0  # seconds a 429 without Retry-After waits before its retry (capped by retry_after_max)
+# Routes (host + path prefix, matched through a mirror too) where a 500 is retried once only: an
+# unknown or renamed Melodi data set answers 500 since 2026, and retrying it four times only delays
+# the error that names it.
+FAIL_FAST_ROUTES = ("api.insee.fr/melodi/data/",)
 
 
 class FetchError(RuntimeError):
@@ -67,7 +73,9 @@ class HttpSettings:
     backoff_max: float = 60.0
     retry_after_max: float = 120.0  # a longer Retry-After is shortened to this; a 429 without one waits
                                     # min(QUOTA_WINDOW, retry_after_max)
-    rate_limits: Mapping[str, float] = field(default_factory=lambda: dict(DEFAULT_RATE_LIMITS))
+    rate_limits: Mapping[str, float] = field(default_factory=lambda: dict(DEFAULT_RATE_LIMITS))  # per rate_window
+    rate_window: float = QUOTA_WINDOW  # seconds of the rate limits' sliding window (tests shrink it)
+    fail_fast_routes: tuple[str, ...] = FAIL_FAST_ROUTES
     mirror: str | None = None
 
 
@@ -82,38 +90,6 @@ def mirror_url(url: str, mirror: str | None) -> str:
     parts = urlsplit(url)
     rest = parts.path + (f"?{parts.query}" if parts.query else "")
     return f"{mirror.rstrip('/')}/{parts.netloc}{rest}"
-
-
-class _RateLimiter:
-    """At most ``per_minute`` requests to a host: each waits for its slot (thread-safe)."""
-
-    def __init__(self, per_minute: Mapping[str, float]):
-        self.interval = {host: 60.0 / rate for host, rate in per_minute.items() if rate}
-        self.next_slot: dict[str, float] = {}
-        self.lock = threading.Lock()
-
-    def wait(self, host: str) -> float:
-        interval = self.interval.get(host)
-        if not interval:
-            return 0.0
-        with self.lock:
-            now = time.monotonic()
-            slot = max(now, self.next_slot.get(host, now))
-            self.next_slot[host] = slot + interval
-        delay = slot - now
-        if delay > 0:
-            time.sleep(delay)
-        return delay
-
-
-class _RateLimitedAdapter(HTTPAdapter):
-    def __init__(self, limiter: _RateLimiter, **kwargs):
-        self.limiter = limiter
-        super().__init__(**kwargs)
-
-    def send(self, request, **kwargs):
-        self.limiter.wait(urlsplit(request.url).hostname or "")
-        return super().send(request, **kwargs)
 
 
 class _CappedRetry(Retry):
@@ -134,6 +110,7 @@ class _CappedRetry(Retry):
     """
 
     retry_after_cap: float = 120.0
+    fail_fast_routes: tuple[str, ...] = ()
 
     def get_retry_after(self, response):
         seconds = super().get_retry_after(response)
@@ -141,16 +118,29 @@ class _CappedRetry(Retry):
             return min(QUOTA_WINDOW, self.retry_after_cap) if response.status == 429 else None
         return min(seconds, self.retry_after_cap)
 
-    def increment(self, *args, **kwargs):
+    def increment(self, method=None, url=None, response=None, error=None, _pool=None, _stacktrace=None):
+        if (response is not None and response.status == 500 and any(h.status == 500 for h in self.history)
+                and self._fail_fast(url, _pool)):
+            # The second 500 on a fail-fast route ends the retries: urllib3 returns the response.
+            exc = MaxRetryError(_pool, url, ResponseError("HTTP 500 twice on a fail-fast route"))
+            exc.attempts = len(self.history) + 1
+            raise exc
         try:
-            return super().increment(*args, **kwargs)
+            return super().increment(method, url, response=response, error=error, _pool=_pool,
+                                     _stacktrace=_stacktrace)
         except Exception as exc:
             exc.attempts = len(self.history) + 1  # one history entry per earlier failed attempt
             raise
 
+    def _fail_fast(self, url: str | None, pool) -> bool:
+        where = f"{getattr(pool, 'host', '')}{url or ''}" if (url or "").startswith("/") else (url or "")
+        where = where.split("://", 1)[-1]
+        return any(route in where for route in self.fail_fast_routes)
+
 
 def build_retry(settings: HttpSettings) -> Retry:
-    retry_class = type("CappedRetry", (_CappedRetry,), {"retry_after_cap": settings.retry_after_max})
+    retry_class = type("CappedRetry", (_CappedRetry,), {"retry_after_cap": settings.retry_after_max,
+                                                         "fail_fast_routes": tuple(settings.fail_fast_routes)})
     return retry_class(
         total=settings.retries, connect=settings.retries, read=settings.retries, status=settings.retries,
         other=0, backoff_factor=settings.backoff_factor, backoff_jitter=settings.backoff_jitter,
@@ -160,10 +150,23 @@ def build_retry(settings: HttpSettings) -> Retry:
 
 
 def build_session(settings: HttpSettings) -> requests.Session:
+    """A session whose requests to a host of ``settings.rate_limits`` go through a
+    ``requests_ratelimiter.LimiterAdapter`` (at most N requests in any ``rate_window`` seconds,
+    waiting for a slot), the others through a plain adapter; both retry with :func:`build_retry`."""
     session = requests.Session()
-    adapter = _RateLimitedAdapter(_RateLimiter(settings.rate_limits), max_retries=build_retry(settings))
+    retry = build_retry(settings)
+    adapter = HTTPAdapter(max_retries=retry)
     session.mount("https://", adapter)
     session.mount("http://", adapter)
+    for host, limit in settings.rate_limits.items():
+        if not limit:
+            continue
+        # per_second × burst requests per burst seconds: Rate(limit, rate_window) in pyrate-limiter.
+        limited = LimiterAdapter(per_second=limit / settings.rate_window, burst=settings.rate_window, per_host=True,
+                                 max_retries=retry)
+        for scheme in ("https", "http"):  # the host alone, or with a port
+            session.mount(f"{scheme}://{host}/", limited)
+            session.mount(f"{scheme}://{host}:", limited)
     session.headers["User-Agent"] = settings.user_agent
     return session
 

@@ -39,11 +39,11 @@ from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path, PurePosixPath
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import requests
 
-from barometre.http import FetchError, HttpClient, HttpSettings
+from barometre.http import FetchError, HttpClient, HttpSettings, mirror_url
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_SNAPSHOT_DIR = PROJECT_ROOT / "data" / "snapshot"
@@ -60,6 +60,7 @@ _ACCEPT = {
     "xml": "application/xml, text/xml;q=0.9, */*;q=0.1",
 }
 _CHUNK = 1 << 16
+MELODI_MAX_RESULT = 100_000  # the largest page (maxResult) Melodi serves
 
 
 class MissingSourceFile(FileNotFoundError):
@@ -116,6 +117,8 @@ class LiveFile:
     sha1: str | None = None        # checksum published by the producer, when there is one
     sha256: str | None = None
     snapshot_copy: bool = False    # the bundled snapshot file is a copy of this URL (gzip aside)
+    paging: str | None = None      # "melodi": the count, then the pages by number (Landing._land_melodi)
+    page_size: int | None = None   # observations per page (maxResult), at most Melodi's 100,000
 
     @property
     def filename(self) -> str:
@@ -170,11 +173,19 @@ def live_registry(catalogue) -> dict[str, LiveSource]:
                     raise LiveConfigError(f"{where}: format {fmt!r} not in {FORMATS}")
                 if entry.get("parser"):
                     load_parser(entry["parser"])  # a typo fails here, not in the middle of a run
+                paging, page_size = entry.get("paging"), entry.get("page_size")
+                if paging not in (None, "melodi"):
+                    raise LiveConfigError(f"{where}: paging must be 'melodi' or absent, got {paging!r}")
+                if page_size is not None and not (paging and isinstance(page_size, int)
+                                                  and 0 < page_size <= MELODI_MAX_RESULT):
+                    raise LiveConfigError(f"{where}: page_size needs paging: melodi and is 1 … {MELODI_MAX_RESULT} "
+                                          f"(Melodi's largest maxResult), got {page_size!r}")
                 files.append(LiveFile(
                     source_id=src.id, path=fill("path"), url=fill("url"), format=fmt,
                     encoding=entry.get("encoding", "utf-8"), version=fill("version", "latest"),
                     parser=entry.get("parser"), sha1=entry.get("sha1"), sha256=entry.get("sha256"),
-                    snapshot_copy=bool(entry.get("snapshot_copy", False)),
+                    snapshot_copy=bool(entry.get("snapshot_copy", False)), paging=paging,
+                    page_size=page_size if paging is None else (page_size or MELODI_MAX_RESULT),
                 ))
         if status == LIVE and not files:
             raise LiveConfigError(f"{where}: status live but no files")
@@ -266,6 +277,8 @@ class Landing:
         previous = self.last_good(live)
         if previous is not None and previous.session == session:
             return previous
+        if live.paging == "melodi":
+            return self._land_melodi(live, session)
         headers = {"Accept": _ACCEPT[live.format]}
         if previous is not None:
             if previous.etag:
@@ -288,6 +301,75 @@ class Landing:
                 raise FetchError(live.url, f"HTTP {response.status_code} {response.reason}{tried}",
                                  fetched_url=fetched, status=response.status_code)
             return self._download(live, response, session)
+
+    def _land_melodi(self, live: LiveFile, session: str) -> LandedFile:
+        """A Melodi data set: its count (``totalCount=TRUE&maxResult=0``), then pages 1 … n by
+        number (``maxResult=page_size``), landed as one document (:func:`barometre.sources._melodi.assemble`)
+        only when every announced observation came back; otherwise a :class:`FetchError`
+        naming the data set, and the last good copy stays."""
+        from barometre.sources import _melodi
+
+        dataset = _melodi.dataset_id(live.url)
+        size = live.page_size or MELODI_MAX_RESULT
+        first = self._melodi_page(live, dataset, _with_query(live.url, totalCount="TRUE", maxResult="0"))
+        count = (first.get("paging") or {}).get("count")
+        if not isinstance(count, int) or isinstance(count, bool) or count < 0:
+            raise FetchError(live.url, f"Melodi data set {dataset}: the answer to totalCount=TRUE has no count "
+                                       f"(paging {first.get('paging')!r})", status=200)
+        if count == 0:
+            raise FetchError(live.url, f"Melodi data set {dataset}: no observation for this query (count 0)",
+                             status=200)
+        pages, received = [], 0
+        for number in range(1, -(-count // size) + 1):
+            page = self._melodi_page(live, dataset, _with_query(live.url, maxResult=str(size), page=str(number)))
+            pages.append(page)
+            got = len(page.get("observations") or [])
+            received += got
+            if got == 0:
+                break
+        if received != count:
+            raise FetchError(live.url, f"Melodi data set {dataset}: incomplete answer, {received} observations "
+                                       f"received in {len(pages)} page(s) of {size}, Melodi announced {count}",
+                             status=200)
+        body = json.dumps(_melodi.assemble(first, pages, size), ensure_ascii=False).encode("utf-8")
+        target = self.target(live)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fetched = mirror_url(live.url, self.client.settings.mirror)
+        landed = LandedFile(source_id=live.source_id, path=live.path, url=live.url, fetched_url=fetched,
+                            local_path=str(target), retrieved_at=_now(), http_status=200, etag=None,
+                            last_modified=None, bytes=len(body), sha256=sha256(body), session=session)
+        _write_atomic(target, body)
+        _write_atomic(_meta_path(target), json.dumps(asdict(landed), indent=1).encode())
+        return landed
+
+    def _melodi_page(self, live: LiveFile, dataset: str, url: str) -> dict:
+        response = self.client.get(url, headers={"Accept": _ACCEPT["json"]})
+        with response:
+            if response.status_code != 200:
+                attempts = len(getattr(getattr(response.raw, "retries", None), "history", ()) or ()) + 1
+                tried = f" after {attempts} attempts" if attempts > 1 else ""
+                text = _head(response.raw.read(300, decode_content=True) or b"")
+                hint = (" — an unknown or renamed data set answers so (HTTP 500 since 2026, 400 before): check "
+                        f"https://api.insee.fr/melodi/catalog/{dataset}" if response.status_code in (400, 404, 500)
+                        else "")
+                raise FetchError(url, f"Melodi data set {dataset}: HTTP {response.status_code} {response.reason}"
+                                      f"{tried} ({text!r}){hint}", fetched_url=response.url,
+                                 status=response.status_code)
+            try:
+                raw = response.content
+            except requests.exceptions.RequestException:
+                raise FetchError(url, f"Melodi data set {dataset}: incomplete body (connection broken)",
+                                 fetched_url=response.url, status=200) from None
+        try:
+            doc = json.loads(raw.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError) as exc:
+            raise FetchError(url, f"Melodi data set {dataset}: not a JSON document ({type(exc).__name__}: "
+                                  f"{str(exc)[:120]}; starts {_head(raw)!r})", fetched_url=response.url,
+                             status=200) from None
+        if not isinstance(doc, dict) or not isinstance(doc.get("observations"), list):
+            raise FetchError(url, f"Melodi data set {dataset}: not a Melodi answer (no 'observations' list; starts "
+                                  f"{_head(raw)!r})", fetched_url=response.url, status=200)
+        return doc
 
     def _download(self, live: LiveFile, response: requests.Response, session: str) -> LandedFile:
         target = self.target(live)
@@ -337,6 +419,13 @@ class Landing:
             tmp.unlink(missing_ok=True)
         _write_atomic(_meta_path(target), json.dumps(asdict(landed), indent=1).encode())
         return landed
+
+
+def _with_query(url: str, **params: str) -> str:
+    """``url`` with ``params`` set in its query string (replacing the same names)."""
+    parts = urlsplit(url)
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k not in params]
+    return urlunsplit(parts._replace(query=urlencode(query + list(params.items()), safe="*")))
 
 
 def _meta_path(target: Path) -> Path:

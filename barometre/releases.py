@@ -4,7 +4,10 @@ Each source with a live endpoint declares in the catalogue (``live.release_check
 its releases apart without downloading them:
 
 - ``head``: a ``HEAD`` request per file of the source; the release is the set of ``ETag`` (or,
-  without one, ``Last-Modified``) values the server answers;
+  without one, ``Last-Modified``) values the server answers. A server that sends neither gets a
+  ``GET`` of the file instead, and its content digest (SHA-256 of the body) is the evidence: a
+  whole download, but only at the source's cadence (the sensor's minimum interval,
+  ``check_every_hours`` in ``cadences.yaml``), so a new release is still seen;
 - ``melodi_catalog``: INSEE Melodi's catalogue entry of the data set
   (``https://api.insee.fr/melodi/catalog/<DATASET>``, a small JSON document); the release is its
   ``modified`` field;
@@ -164,8 +167,8 @@ def _head_validator(client: HttpClient, url: str) -> str:
         return f"ETag {etag}"
     if modified:
         return f"Last-Modified {modified}"
-    raise ReleaseCheckError(f"{url}: the answer to HEAD has neither ETag nor Last-Modified, so releases cannot be "
-                            f"told apart (declare another release_check in the catalogue)")
+    # Neither validator: the content itself tells releases apart (a download per sensor tick).
+    return f"SHA-256 {hashlib.sha256(_get(client, url, '*/*')).hexdigest()}"
 
 
 def _get(client: HttpClient, url: str, accept: str) -> bytes:

@@ -7,6 +7,8 @@ fails and leaves the published database and the landed files as they were."""
 
 import gzip
 import hashlib
+import json
+from pathlib import Path
 
 import dagster as dg
 import duckdb
@@ -17,7 +19,7 @@ from assets import ingest
 from barometre import warehouse
 from barometre.definitions import ALL_ASSETS, build_resources
 from barometre.landing import SNAPSHOT, SnapshotStore, live_registry
-from tests.support.http_server import FixtureServer, HtmlPage
+from tests.support.http_server import FixtureServer, HtmlPage, Status
 
 pytestmark = pytest.mark.integration
 
@@ -114,3 +116,57 @@ def test_failed_live_run_keeps_the_published_database_and_the_landed_files(live_
     assert not result.get_asset_materialization_events()  # …and nothing was written
     assert hashlib.sha256(published.read_bytes()).hexdigest() == before
     assert landed.read_bytes() == landed_before
+
+
+# ---- The INSEE sources live: Melodi (count, then pages) and the BDM (a real answer) ---------------
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "live"
+INSEE = "live:insee_filosofi_departement,insee_chomage_localise"
+MELODI = "/api.insee.fr/melodi/data/DS_FILOSOFI_CC"
+
+
+def _insee_mirror(server: FixtureServer) -> None:
+    page = json.loads((FIXTURES / "melodi_DS_FILOSOFI_CC.json").read_bytes())
+    # As Melodi answers in 2026 (the shape of tests/fixtures/live/real/melodi/inseefrlab/): the count
+    # answer has no observation, the page has only paging.first.
+    count = {k: v for k, v in page.items() if k != "observations"}
+    count.update(observations=[], paging={"first": f"https://api.insee.fr{MELODI}?GEO=DEP&totalCount=TRUE&maxResult=0"
+                                                   "&page=1", "count": len(page["observations"])})
+    page["paging"] = {"first": f"https://api.insee.fr{MELODI}?GEO=DEP&maxResult=100000&page=1"}
+    server.put(f"{MELODI}?GEO=DEP&totalCount=TRUE&maxResult=0", json.dumps(count).encode())
+    server.put(f"{MELODI}?GEO=DEP&maxResult=100000&page=1", json.dumps(page).encode())
+    server.put("/bdm.insee.fr/series/sdmx/data/TAUX-CHOMAGE",
+               (FIXTURES / "real" / "bdm" / "pulse_fixture_excerpt.xml").read_bytes())
+
+
+def test_insee_sources_live_through_the_mirror(tmp_path):
+    with FixtureServer(tmp_path / "www") as server:
+        _insee_mirror(server)
+        paths = dict(work_db=tmp_path / "work.duckdb", published_db=tmp_path / "barometre.duckdb",
+                     landing_dir=tmp_path / "landing", sources=INSEE, mirror=server.url)
+        result = dg.materialize(ingest.PANELS[:2], resources=build_resources(**paths), run_config=QUIET)
+        assert result.success
+        assert [r.path for r in server.requests if r.path.startswith(MELODI)] == [
+            f"{MELODI}?GEO=DEP&totalCount=TRUE&maxResult=0", f"{MELODI}?GEO=DEP&maxResult=100000&page=1"]
+    filo = _table(paths["work_db"], "filosofi_departement").set_index("code_departement")
+    assert list(filo.index) == ["01", "2A", "2B"] and filo.loc["01", "q2_disp"] == 24810
+    unemployment = _table(paths["work_db"], "chomage_departement").set_index("code_departement")
+    assert unemployment.loc["01"].to_dict() == {"year": 2025, "unemployment_rate": 5.6,
+                                                "unemployment_rate_raw": pytest.approx(5.625)}  # the real BDM answer
+
+
+def test_unknown_melodi_data_set_fails_the_run_naming_it(tmp_path):
+    body = (FIXTURES / "real" / "melodi" / "inseefrlab" / "get_data_not_exist__0.body").read_bytes()
+    with FixtureServer(tmp_path / "www") as server:
+        _insee_mirror(server)
+        server.script(MELODI, *[Status(500, {"Content-Type": "text/plain"}, body)] * 5)
+        paths = dict(work_db=tmp_path / "work.duckdb", published_db=tmp_path / "barometre.duckdb",
+                     landing_dir=tmp_path / "landing", sources="live:insee_filosofi_departement", mirror=server.url)
+        result = dg.materialize(ingest.PANELS[:1], resources=build_resources(**paths), run_config=QUIET,
+                                raise_on_error=False)
+        assert len(server.requests_for(MELODI)) == 2  # one retry of the 500, not four
+    assert not result.success
+    (failure,) = [e for e in result.all_events if e.event_type == dg.DagsterEventType.STEP_FAILURE]
+    message = (failure.step_failure_data.error.cause or failure.step_failure_data.error).message
+    assert ("Melodi data set DS_FILOSOFI_CC: HTTP 500 Internal Server Error after 2 attempts ('Le serveur a "
+            "rencontré une erreur inattendue.')") in message

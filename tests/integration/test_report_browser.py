@@ -3,9 +3,11 @@
 no server and no network, and draws every chart. Screenshots go to the test's temporary folder.
 
 Skipped, with the reason, when Chromium, its driver or selenium is missing: ``make test-browser``
-installs them and runs this module.
+installs them and runs this module. Under CI (``CI=true``, set by ``.ci/run``, which installs
+them first) a missing browser is a failure, never a skip.
 """
 
+import os
 import shutil
 from pathlib import Path
 
@@ -24,12 +26,25 @@ def _q(con, sql, params=None):
     return con.execute(sql, params or []).fetchall()
 
 
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def _missing(reason: str) -> None:
+    """Skip on a developer's machine; fail in CI, where .ci/run installs the browser first."""
+    if IN_CI:
+        pytest.fail(f"CI=true but {reason} (.ci/run runs `make browser` before `make test`)", pytrace=False)
+    pytest.skip(reason)
+
+
 @pytest.fixture(scope="module")
 def browser():
     if not (CHROMIUM and CHROMEDRIVER):
-        pytest.skip("Chromium or chromedriver not installed: `make test-browser` installs the Debian packages "
-                    "chromium and chromium-driver, then runs the browser tests")
-    webdriver = pytest.importorskip("selenium.webdriver", reason="selenium not installed (make install)")
+        _missing("Chromium or chromedriver not installed: `make test-browser` installs the Debian packages "
+                 "chromium and chromium-driver, then runs the browser tests")
+    try:
+        from selenium import webdriver
+    except ImportError:
+        _missing("selenium not installed (make install)")
     from selenium.webdriver.chrome.service import Service
 
     options = webdriver.ChromeOptions()

@@ -5,7 +5,10 @@ the publishers do, with scripted faults.
 - a strong ``ETag`` (SHA-256 of the bytes) and ``Last-Modified`` (file mtime, or the time the
   body was put); ``If-None-Match`` / ``If-Modified-Since`` answer ``304 Not Modified``;
 - the query string is ignored to find the file (``/melodi/data/DS_X?GEO=DEP`` serves
-  ``melodi/data/DS_X``) but kept in the request log;
+  ``melodi/data/DS_X``) but kept in the request log, unless a body was put for that exact query
+  (``put("/melodi/data/DS_X?GEO=DEP&page=2", …)``: the pages of a paginated API);
+- ``validators = False`` answers without ``ETag`` and ``Last-Modified`` (and never 304), as some
+  servers do;
 - :meth:`FixtureServer.script` queues responses for one path, consumed one per request before
   the normal behaviour resumes: :class:`Status` (any status, headers, body; e.g. 500, 503 with
   ``Retry-After``, 404), :class:`Delay` (sleep before answering: a read timeout), :class:`Truncate`
@@ -91,6 +94,7 @@ class FixtureServer:
         self.files: dict[str, tuple[bytes, str, float]] = {}
         self.scripts: dict[str, list] = {}
         self.requests: list[RecordedRequest] = []
+        self.validators = True
         self.lock = threading.Lock()
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
         self.httpd.daemon_threads = True
@@ -116,12 +120,13 @@ class FixtureServer:
 
     def put(self, path: str, body: bytes, content_type: str | None = None) -> None:
         """Serve ``body`` at ``path`` (overrides a file of the root); a new body changes the
-        ETag and Last-Modified."""
-        ctype = content_type or CONTENT_TYPES.get(Path(path).suffix, "application/octet-stream")
+        ETag and Last-Modified. A ``path`` with a query serves that exact query only."""
+        ctype = content_type or CONTENT_TYPES.get(Path(urlsplit(path).path).suffix, "application/octet-stream")
+        key = _norm(path) + (f"?{urlsplit(path).query}" if urlsplit(path).query else "")
         with self.lock:
-            previous = self.files.get(_norm(path))
+            previous = self.files.get(key)
             stamp = max(time.time(), previous[2] + 1) if previous else time.time()
-            self.files[_norm(path)] = (body, ctype, stamp)
+            self.files[key] = (body, ctype, stamp)
 
     def script(self, path: str, *responses) -> None:
         with self.lock:
@@ -135,8 +140,10 @@ class FixtureServer:
             queue = self.scripts.get(path)
             return queue.pop(0) if queue else None
 
-    def _lookup(self, path: str) -> tuple[bytes, str, float] | None:
+    def _lookup(self, path: str, query: str = "") -> tuple[bytes, str, float] | None:
         with self.lock:
+            if query and f"{path}?{query}" in self.files:
+                return self.files[f"{path}?{query}"]
             if path in self.files:
                 return self.files[path]
         if self.root is not None:
@@ -175,14 +182,16 @@ def _handler_for(server: FixtureServer):
                     return self._send(200, ERROR_PAGE, {"Content-Type": step.content_type}, head)
                 if isinstance(step, Delay):
                     time.sleep(step.seconds)
-                found = server._lookup(path)
+                found = server._lookup(path, urlsplit(self.path).query)
                 if found is None:
                     return self._send(404, b"Not Found\n", {"Content-Type": "text/plain"}, head)
                 body, ctype, mtime = found
                 etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
                 last_modified = formatdate(int(mtime), usegmt=True)
                 headers = {"Content-Type": ctype, "ETag": etag, "Last-Modified": last_modified}
-                if self._not_modified(etag, int(mtime)):
+                if not server.validators:
+                    headers = {"Content-Type": ctype}
+                elif self._not_modified(etag, int(mtime)):
                     return self._send(304, b"", headers, head=True)
                 if isinstance(step, Truncate):
                     headers["Content-Length"] = str(len(body))

@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from barometre.sources import _sdmx, chomage, cog, elections, filosofi
+from barometre.sources import _melodi, _sdmx, chomage, cog, elections, filosofi
 from barometre.sources._csv import SourceFormatError
 
 LIVE = Path(__file__).resolve().parents[1] / "fixtures" / "live"
@@ -54,9 +54,103 @@ def test_melodi_paginated_response_is_refused():
     doc = json.loads((LIVE / "melodi_DS_FILOSOFI_CC.json").read_text(encoding="utf-8"))
     doc["paging"] = {"next": "https://api.insee.fr/melodi/data/DS_FILOSOFI_CC?GEO=DEP&page=2", "isLast": False,
                      "count": 12000}
-    with pytest.raises(SourceFormatError, match=r"incomplete Melodi response: more than one page \(count 12000\); "
-                                                 r"raise maxResult or narrow the query"):
+    with pytest.raises(SourceFormatError, match=r"column 'paging': incomplete Melodi answer for data set "
+                                                 r"DS_FILOSOFI_CC: more than one page \(count 12000\) and only one"):
         filosofi.parse_melodi(json.dumps(doc).encode())
+
+
+# ---- Real answers of Melodi and the BDM (tests/fixtures/live/real/, see its README) ----------------
+
+REAL = LIVE / "real"
+RHONE_COUNT = REAL / "melodi" / "inseefrlab" / "get_local_data_popref__0.body"   # totalCount=TRUE&maxResult=0
+RHONE_PAGE = REAL / "melodi" / "inseefrlab" / "get_local_data_popref__1.body"    # maxResult=100000, page 1
+
+
+def _assembled(count: Path, *pages: dict) -> bytes:
+    return json.dumps(_melodi.assemble(json.loads(count.read_bytes()), pages, 100_000)).encode()
+
+
+def test_real_melodi_answer_counted_and_read():
+    """The 2026 count answer (count 3) and page (3 observations, no count, no isLast) of the Rhône."""
+    obs = _melodi.observations(_assembled(RHONE_COUNT, json.loads(RHONE_PAGE.read_bytes())), "DS_POPREF",
+                               "POPREF_MEASURE")
+    assert obs.to_dict("records")[0] == {"level": "DEP", "code": "69", "geo_vintage": "2025", "time_period": "2023",
+                                         "measure": "PMUN", "value": 1914667.0}
+    assert obs.set_index("measure")["value"].to_dict() == {"PMUN": 1914667.0, "PCAP": 25348.0, "PTOT": 1940015.0}
+
+
+def test_real_melodi_page_cut_short_is_refused():
+    page = json.loads(RHONE_PAGE.read_bytes())
+    page["observations"] = page["observations"][:2]  # the last observation lost
+    with pytest.raises(SourceFormatError) as err:
+        _melodi.observations(_assembled(RHONE_COUNT, page), "DS_POPREF", "POPREF_MEASURE")
+    assert str(err.value).startswith("DS_POPREF: column 'paging.count': incomplete Melodi answer for data set "
+                                     "DS_POPULATIONS_REFERENCE: 2 observations received, Melodi announced 3")
+    raw = RHONE_PAGE.read_bytes()
+    with pytest.raises(SourceFormatError, match=r"^DS_POPREF: not a Melodi JSON document \(Unterminated string"):
+        _melodi.observations(raw[: len(raw) // 2], "DS_POPREF", "POPREF_MEASURE")  # the bytes cut short
+
+
+def test_real_melodi_page_without_count_is_refused():
+    # As Melodi serves a page since 2026: nothing in it says whether it is complete.
+    with pytest.raises(SourceFormatError, match=r"column 'paging.count': Melodi answer for data set "
+                                                 r"DS_POPULATIONS_REFERENCE without a total count \(request it with "
+                                                 r"totalCount=TRUE\)"):
+        _melodi.observations(RHONE_PAGE.read_bytes(), "DS_POPREF", "POPREF_MEASURE")
+
+
+def test_real_2025_melodi_answer_with_is_last_false_is_refused():
+    with pytest.raises(SourceFormatError, match=r"more than one page \(count 9\) and only one received"):
+        _melodi.observations((REAL / "melodi" / "cbobinec" / "get_local_data_popref__0.body").read_bytes(), "f",
+                             "POPREF_MEASURE")
+
+
+def test_real_price_index_page_with_its_other_measure_name():
+    ipc = REAL / "melodi" / "inseefrlab"
+    page = json.loads((ipc / "get_data_obs_value_indice_prix__1.body").read_bytes())
+    obs = _melodi.observations(_assembled(ipc / "get_data_obs_value_indice_prix__0.body", page), "DS_IPC_PRINC", None)
+    assert obs.to_dict("records") == [{"level": "DEP", "code": "974", "geo_vintage": "2025", "time_period": "2026-01",
+                                       "measure": None, "value": 99.14}]  # La Réunion, CPI January 2026
+    page["observations"][0]["measures"] = {"OBS_VALUE_TAUX": page["observations"][0]["measures"].pop(
+        "OBS_VALUE_INDICE_DE_PRIX")}  # a name never met: refused, not read as missing
+    with pytest.raises(SourceFormatError, match=r"column 'measures': unknown Melodi measure name \['OBS_VALUE_TAUX'\] "
+                                                 r"in data set DS_IPC_PRINC \(known: OBS_VALUE_NIVEAU, "
+                                                 r"OBS_VALUE_INDICE_DE_PRIX; one per observation\)"):
+        _melodi.observations(_assembled(ipc / "get_data_obs_value_indice_prix__0.body", page), "DS_IPC_PRINC", None)
+
+
+def test_real_melodi_value_sent_empty_stays_missing():
+    # The shape Melodi gives an unpublished cell ("OBS_VALUE_NIVEAU": {}), on the real Rhône page.
+    page = json.loads(RHONE_PAGE.read_bytes())
+    page["observations"][1]["measures"] = {"OBS_VALUE_NIVEAU": {}}  # PCAP
+    obs = _melodi.observations(_assembled(RHONE_COUNT, page), "DS_POPREF", "POPREF_MEASURE")
+    assert obs.set_index("measure")["value"].isna().to_dict() == {"PMUN": False, "PCAP": True, "PTOT": False}
+
+
+@pytest.mark.parametrize("body", ["inseefrlab/get_data_not_exist__0.body", "cbobinec/get_data_not_exist__0.body"])
+def test_real_unknown_data_set_bodies_are_not_melodi_documents(body):
+    # 2026: HTTP 500 "Le serveur a rencontré une erreur inattendue."; 2025: HTTP 400 "DS_NEXISTEPAS n'existe pas."
+    with pytest.raises(SourceFormatError, match=r"^DS_NEXISTEPAS: not a Melodi JSON document"):
+        _melodi.observations((REAL / "melodi" / body).read_bytes(), "DS_NEXISTEPAS", None)
+
+
+def test_real_bdm_answer_gives_the_2025_means():
+    """The BDM's real answer (September 2026, 8 quarters 2024-Q2 … 2026-Q1): 2025 is the only
+    complete year; régions (R11), France (FM) and France hors Mayotte (FR-D976) are left out."""
+    raw = (REAL / "bdm" / "pulse_fixture_excerpt.xml").read_bytes()
+    obs = _sdmx.observations(raw, "TAUX-CHOMAGE")
+    assert len(obs) == 72 and obs.loc[obs["REF_AREA"] == "D01", "OBS_VALUE"].tolist()[:2] == [6.0, 5.8]
+    assert obs.loc[(obs["REF_AREA"] == "D01") & (obs["TIME_PERIOD"] == "2026-Q1"), "OBS_STATUS"].item() == "SD"
+    out = chomage.parse_bdm_sdmx(raw, chomage.FILE)
+    assert out.to_dict("records")[0] == {"code_departement": "01", "year": 2025, "unemployment_rate": 5.6,
+                                         "unemployment_rate_raw": pytest.approx(5.625)}  # (5.5+5.6+5.6+5.8)/4
+    assert out["code_departement"].tolist() == ["01", "12", "2A", "2B", "971", "974"] and set(out["year"]) == {2025}
+
+
+def test_real_bdm_answer_cut_short_is_refused():
+    raw = (REAL / "bdm" / "pulse_fixture_excerpt.xml").read_bytes()
+    with pytest.raises(SourceFormatError, match=r"^TAUX-CHOMAGE: not an XML document \(no element found"):
+        chomage.parse_bdm_sdmx(raw[:-60], "TAUX-CHOMAGE")
 
 
 def test_bdm_sdmx_reads_departement_series():

@@ -98,12 +98,30 @@ def test_head_falls_back_to_last_modified(http_server, client):
     assert release.evidence == {url: "Last-Modified Wed, 11 May 2022 09:05:08 GMT"}
 
 
+def test_head_without_validators_falls_back_to_a_content_digest(http_server, client, catalogue, election_2022):
+    """A server that sends neither ETag nor Last-Modified: the file is downloaded (once per sensor
+    tick, at the source's cadence) and its SHA-256 is the release, so a new file is still seen."""
+    check = release_checks(catalogue)["interieur_presidentielle_t1"]
+    http_server.validators = False
+    http_server.put(mirror_path(ELECTION_URL), election_2022)
+    first = check_release(check, client)
+    digest = hashlib.sha256(election_2022).hexdigest()
+    assert first.evidence == {ELECTION_URL: f"SHA-256 {digest}"} and first.label == f"SHA-256 {digest}"
+    assert [r.method for r in http_server.requests_for(mirror_path(ELECTION_URL))] == ["HEAD", "GET"]
+    assert check_release(check, client).version == first.version                 # same bytes, same release
+    corrected = election_2022 + b"\r\n"
+    http_server.put(mirror_path(ELECTION_URL), corrected)                          # a new file, same headers
+    assert check_release(check, client).version != first.version
+    http_server.validators = True                                                  # with validators: HEAD only
+    assert check_release(check, client).evidence == {ELECTION_URL: f"ETag {etag(corrected)}"}
+    assert http_server.requests_for(mirror_path(ELECTION_URL))[-1].method == "HEAD"
+
+
 @pytest.mark.parametrize("fault,message", [
     pytest.param([Status(404, body=b"Not Found")], f"{ELECTION_URL}: HEAD answered HTTP 404 Not Found", id="404"),
     pytest.param([Status(503)] * 2, f"{ELECTION_URL}: HEAD answered HTTP 503 Service Unavailable", id="503-twice"),
-    pytest.param([Status(200, {"Content-Type": "text/plain"})],
-                 f"{ELECTION_URL}: the answer to HEAD has neither ETag nor Last-Modified, so releases cannot be told "
-                 f"apart (declare another release_check in the catalogue)", id="no-validator"),
+    pytest.param([Status(200, {"Content-Type": "text/plain"}), Status(404)],
+                 f"{ELECTION_URL}: HTTP 404 Not Found", id="no-validator-then-get-fails"),
 ])
 def test_head_errors_name_the_url(http_server, client, catalogue, election_2022, fault, message):
     http_server.put(mirror_path(ELECTION_URL), election_2022)
@@ -161,8 +179,8 @@ def test_sdmx_last_observation_of_each_series(http_server, client, catalogue):
     assert check_release(check, client).version != release.version
 
 
-SDMX_HEAD = (b'<?xml version="1.0" encoding="UTF-8"?>\n<message:StructureSpecificData '
-             b'xmlns:message="http://www.sdmx.org/resources/sdmxml/schemas/v2_1/message"><message:DataSet>')
+# The header and DataSet element of the BDM's real answer (tests/fixtures/live/real/bdm/), then made-up series.
+SDMX_HEAD = (FIXTURES / "real" / "bdm" / "pulse_fixture_excerpt.xml").read_bytes().split(b"<Series ", 1)[0]
 SDMX_TAIL = b"</message:DataSet></message:StructureSpecificData>\n"
 
 
@@ -172,7 +190,8 @@ SDMX_TAIL = b"</message:DataSet></message:StructureSpecificData>\n"
                  "apart", id="series-without-attributes"),
     pytest.param(b'<Series IDBANK="001515842" REF_AREA="D01"><Obs OBS_VALUE="7.5"/></Series>'
                  b'<Series IDBANK="001515843" REF_AREA="D02"><Obs OBS_VALUE="9.9"/></Series>',
-                 "no observation of the SDMX answer has a TIME_PERIOD", id="no-time-period"),
+                 "https://bdm.insee.fr/series/sdmx/data/TAUX-CHOMAGE?lastNObservations=1: not a readable SDMX-ML "
+                 "data message (XMLParseError: KeyError: 'TIME_PERIOD')", id="no-time-period"),  # refused by sdmx1
 ])
 def test_sdmx_answers_that_cannot_be_read_are_errors_naming_the_url(http_server, client, catalogue, series, message):
     """The sensor skips on a ReleaseCheckError; any other exception would make its tick fail."""
