@@ -1,0 +1,415 @@
+"""INSEE Filosofi "base cc" 2014–2019: revenus, pauvreté et niveau de vie at every published level.
+
+Six INSEE download archives, one per income year (``filosofi_2014_2019/*.zip``): one workbook each,
+XLS for 2014–2016, XLSX for 2017–2019, read with python-calamine (the engine of
+``pandas.read_excel(engine="calamine")``). Every sheet has the
+same layout: row 1 ``Fichier Localisé Social et Fiscal (FiLoSoFi) - Année 20YY``, row 2 the level,
+row 3 ``Mise en ligne le … Géographie au 01/01/20GG``, row 5 long labels, row 6 the variable
+names suffixed by the two-digit year (``MED14``, ``TP6019``), data from row 7.
+
+The sheets read, one tidy table each (:data:`TABLES`): ``COM`` (commune), ``EPCI``, ``DEP``
+(département), ``REG`` (région), ``METRO`` (France métropolitaine, code ``FRM``) and ``ZE2010``
+(2014–2017) / ``ZE2020`` (2018–2019) (zone d'emploi).
+
+Traps handled here:
+
+- each year is in its own geography, stated on row 3 of every sheet: 2014 → COG 2015, 2015 →
+  COG 2016, 2016 → COG 2019, 2017 → COG 2020, 2018 → COG 2021, 2019 → COG 2022
+  (``geography_vintage`` ``cog_YYYY``); the zones d'emploi are ``ze_2010`` or ``ze_2020``;
+- 2014 names some variables differently: ``PRA14`` (part des revenus d'activité, read as
+  ``pact``), ``PTSAC14`` (salaires, traitements *ou chômage*, its own column ``ptsac``), no
+  ``PCHO14`` (``pcho`` and ``ptsa`` are missing in 2014);
+- cells under statistical secrecy are ``s`` (2019) or ``ns``, or left empty (2014–2018): all are
+  missing values, never 0, counted per table, year, column and marker by :func:`secrecy_findings`;
+- the 2019 ``DEP`` and ``REG`` sheets hold a second block for Guadeloupe, Guyane and Mayotte whose
+  source is INSEE's *enquête Budget de famille 2017*, not Filosofi: its rows are kept with
+  ``origin`` = ``bdf_2017`` and are not indicator values of Filosofi 2019 (:func:`values`);
+- a DROM code may be stored as a number (``971.0``): an integral number is read back as text and
+  must then have the level's code format (a code that lost its zero is an error);
+- medians of the 2014–2016 files are not rounded (``20808.666…`` for France métropolitaine in
+  2016, published as 20 809 €); they are kept as INSEE stores them.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+import python_calamine
+
+from barometre.geography import DEPARTEMENTS, GEOGRAPHY_VINTAGE_CURRENT, REGIONS, invalid_codes
+from barometre.sources._csv import SourceFormatError
+from barometre.sources._schema import Allowed, Codes, CountRange, RawSchema, Values
+
+SOURCE_ID = "insee_filosofi_cc"
+FOLDER = "filosofi_2014_2019"
+FILES: dict[int, str] = {
+    2014: f"{FOLDER}/filo-revenu-pauvrete-menage-2014.zip",
+    2015: f"{FOLDER}/filo-revenu-pauvrete-menage-2015.zip",
+    2016: f"{FOLDER}/filosofi-revenu-pauvrete-menage-2016.zip",
+    2017: f"{FOLDER}/base-filosofi-2017_XLSX.zip",
+    2018: f"{FOLDER}/base-cc-filosofi-2018_XLSX-geo2021.zip",
+    2019: f"{FOLDER}/base-cc-filosofi-2019_XLSX.zip",
+}
+YEARS = tuple(FILES)
+
+# Sheet → level of the tidy table it goes to.
+SHEETS: dict[str, str] = {"COM": "commune", "EPCI": "epci", "DEP": "departement", "REG": "region",
+                          "METRO": "france", "ZE2010": "zone_emploi", "ZE2020": "zone_emploi"}
+LEVELS = ("commune", "epci", "departement", "region", "france", "zone_emploi")
+TABLES: dict[str, str] = {level: f"filosofi_cc_{level}" for level in LEVELS}
+ZE_SHEET = {year: ("ZE2010" if year <= 2017 else "ZE2020") for year in YEARS}
+
+# Variables of row 6 (without the year suffix) → tidy column; the 2014 file has PRA and PTSAC
+# where later files have PACT, PTSA and PCHO.
+_COMMON_HEAD = ["NBMENFISC", "NBPERSMENFISC", "MED", "PIMP", "TP60", *[f"TP60AGE{i}" for i in range(1, 7)],
+                "TP60TOL1", "TP60TOL2"]
+_COMMON_TAIL = ["PPEN", "PPAT", "PPSOC", "PPFAM", "PPMINI", "PPLOGT", "PIMPOT", "D1", "D9", "RD"]
+VARIABLES: dict[int, list[str]] = {
+    2014: [*_COMMON_HEAD, "PRA", "PTSAC", "PBEN", *_COMMON_TAIL],
+    **{y: [*_COMMON_HEAD, "PACT", "PTSA", "PCHO", "PBEN", *_COMMON_TAIL] for y in YEARS if y != 2014},
+}
+RENAME = {"NBMENFISC": "households", "NBPERSMENFISC": "persons", "PRA": "pact"}
+VALUE_COLUMNS = ["households", "persons", "med", "pimp", "tp60", *[f"tp60age{i}" for i in range(1, 7)],
+                 "tp60tol1", "tp60tol2", "pact", "ptsa", "ptsac", "pcho", "pben", "ppen", "ppat", "ppsoc",
+                 "ppfam", "ppmini", "pplogt", "pimpot", "d1", "d9", "rd"]
+# Units of the value columns (barometre.sources._schema.UNITS); pimpot (taxes, a negative share)
+# has no unit domain there and is only typed.
+# pact (activity income) can exceed 100 % of disposable income, taxes being negative: 103.9 in a
+# commune, 100.6 in an EPCI (2014–2019); it is only typed too. d1 can be 0 (Mayotte, 2019 block).
+UNIT_OF = {"households": "quantity", "persons": "quantity", "med": "€", "d1": "quantity", "d9": "€",
+           "rd": "ratio_ge_1", **{c: "%" for c in VALUE_COLUMNS if c.startswith(("p", "tp60")) and c not in
+                                  ("persons", "pimpot", "pact")}}
+COLUMNS = ["code", "name", "year", "geography_vintage", "origin", *VALUE_COLUMNS]
+MARKERS = {"s": "s", "ns": "ns", "": "(empty)"}  # text of a cell → marker reported
+ORIGINS = {"filosofi": "Filosofi", "bdf_2017": "Insee, enquête Budget de famille 2017"}
+
+_YEAR = re.compile(r"Ann[ée]e\s+(\d{4})")
+_GEO = re.compile(r"G[ée]ographie au 01/01/(\d{4})")
+
+
+def _where(file: str, sheet: str) -> str:
+    return f"{file} [sheet {sheet}]"
+
+
+def workbook(raw: bytes, file: str) -> tuple[str, bytes]:
+    """The single XLS/XLSX workbook of an INSEE archive: (inner name, bytes)."""
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(raw))
+    except zipfile.BadZipFile:
+        raise SourceFormatError(file, None, "not a zip archive") from None
+    books = [i for i in archive.infolist() if i.filename.lower().endswith((".xls", ".xlsx"))]
+    if len(books) != 1:
+        raise SourceFormatError(file, None, f"expected one .xls/.xlsx workbook in the archive, found {len(books)}",
+                                [i.filename for i in archive.infolist()])
+    return books[0].filename, archive.read(books[0])
+
+
+def _codes(values: pd.Series, level: str, where: str, names: pd.Series) -> pd.Series:
+    """Codes as text: a number stored for a code (``971.0``) is read back without decimals, and
+    every code must have its level's format."""
+    def text(v):
+        if isinstance(v, float) and v.is_integer():
+            return str(int(v))
+        if isinstance(v, int):
+            return str(v)
+        return str(v).strip()
+    codes = values.map(text)
+    if level == "france":
+        bad = codes[codes != "1"]
+        if len(bad):
+            raise SourceFormatError(where, "CODGEO", "France métropolitaine is code 1",
+                                    list(zip(bad, names[bad.index])))
+        return pd.Series("FRM", index=codes.index, dtype="object")
+    bad = invalid_codes(codes, level)
+    if len(bad):
+        raise SourceFormatError(where, "CODGEO", f"invalid {level} code (lost leading zero?)",
+                                list(zip(values[bad.index].tolist(), names[bad.index].tolist())))
+    return codes.astype("object")
+
+
+def _numbers(cells: pd.Series, column: str, where: str, codes: pd.Series) -> tuple[pd.Series, dict[str, list[str]]]:
+    """Numbers of one column; ``s``/``ns``/empty are missing and returned by marker with their codes."""
+    raw = cells.to_numpy(dtype=object)
+    is_number = np.fromiter((type(v) in (int, float) for v in raw), dtype=bool, count=len(raw))
+    values = pd.Series(np.where(is_number, raw, np.nan).astype("float64"), index=cells.index)
+    text = pd.Series([str(v).strip() for v in raw[~is_number]], index=cells.index[~is_number], dtype=object)
+    unknown = text[~text.isin(list(MARKERS))]
+    if len(unknown):
+        raise SourceFormatError(where, column, "not a number nor a secrecy marker ('s', 'ns', empty)",
+                                list(zip(codes[unknown.index], unknown)))
+    marked = {MARKERS[m]: codes[idx].tolist() for m, idx in text.groupby(text, sort=True).groups.items()} if len(text) else {}
+    return values, marked
+
+
+def _block(frame: pd.DataFrame, start: int, stop: int, header: list[str], year: int, sheet: str, file: str,
+           vintage: str, origin: str) -> tuple[pd.DataFrame, list[dict]]:
+    where = _where(file, sheet)
+    level = SHEETS[sheet]
+    body = frame.iloc[start:stop].reset_index(drop=True)
+    names = body.iloc[:, 1].map(lambda v: str(v).strip())
+    codes = _codes(body.iloc[:, 0], level, where, names)
+    out = {"code": codes, "name": names.astype("object"), "year": np.full(len(body), year, dtype="int64"),
+           "geography_vintage": vintage, "origin": origin}
+    findings = []
+    for i, var in enumerate(header[2:], start=2):
+        column = RENAME.get(var, var.lower())
+        values, marked = _numbers(body.iloc[:, i], f"{var}{year % 100:02d}", where, codes)
+        out[column] = values
+        for marker, marked_codes in marked.items():
+            findings.append({"source_id": SOURCE_ID, "table": TABLES[level], "file": file, "sheet": sheet,
+                             "year": year, "column": column, "marker": marker, "cells": len(marked_codes),
+                             "codes": marked_codes})
+    tidy = pd.DataFrame(out)
+    for col in VALUE_COLUMNS:
+        if col not in tidy:
+            tidy[col] = np.nan
+    return tidy[COLUMNS], findings
+
+
+def _sheet(frame: pd.DataFrame, year: int, sheet: str, file: str) -> tuple[pd.DataFrame, list[dict]]:
+    where = _where(file, sheet)
+    if len(frame) < 7:
+        raise SourceFormatError(where, None, "sheet has no data row (header expected on row 6)")
+    title = str(frame.iat[0, 0])
+    found = _YEAR.search(title)
+    if not found or int(found.group(1)) != year:
+        raise SourceFormatError(where, None, f"row 1 must name the income year {year}", [title])
+    geo = _GEO.search(str(frame.iat[2, 0]))
+    if not geo:
+        raise SourceFormatError(where, None, "row 3 must state the geography ('Géographie au 01/01/YYYY')",
+                                [str(frame.iat[2, 0])])
+    vintage = {"ZE2010": "ze_2010", "ZE2020": "ze_2020"}.get(sheet, f"cog_{geo.group(1)}")
+    suffix = f"{year % 100:02d}"
+    got = [str(c).strip() for c in frame.iloc[5] if str(c).strip() != ""]
+    expected = ["CODGEO", "LIBGEO", *[f"{v}{suffix}" for v in VARIABLES[year]]]
+    if got != expected:
+        missing = [c for c in expected if c not in got]
+        extra = [c for c in got if c not in expected]
+        detail = "; ".join(x for x in (f"missing {missing}" if missing else "", f"unexpected {extra}" if extra else "")
+                           if x) or f"order differs: {got}"
+        raise SourceFormatError(where, (missing or extra or [None])[0], "row 6 (variable names) does not match: " + detail)
+    header = ["CODGEO", "LIBGEO", *VARIABLES[year]]
+    frame = frame.iloc[:, : len(header)]
+    first = frame.iloc[:, 0].map(lambda v: str(v).strip())
+    empty = first.index[(first == "") & (first.index >= 6)]
+    stop = int(empty[0]) if len(empty) else len(frame)
+    parts, findings = [], []
+    tidy, found_ = _block(frame, 6, stop, header, year, sheet, file, vintage, "filosofi")
+    parts.append(tidy)
+    findings += found_
+    rest = [i for i in range(stop, len(frame)) if first.iat[i] != ""]
+    if rest:
+        # Only the 2019 DEP/REG sheets have a second block: title, source line, long labels, rows.
+        lines = [first.iat[i] for i in rest]
+        source = next((t for t in lines[:3] if "Source" in t), "")
+        labels = [str(c).strip().replace(" fiscaux", "") for c in frame.iloc[4]]
+        long_row = next((i for i in rest if first.iat[i] == "Code géographique"), None)
+        if "Budget de famille 2017" not in source or long_row is None:
+            raise SourceFormatError(where, "CODGEO", "rows after the table that are not the known second block "
+                                    "(Budget de famille 2017)", lines[:5])
+        got_labels = [str(c).strip().replace(" fiscaux", "") for c in frame.iloc[long_row]]
+        if got_labels != labels:
+            diff = [(a, b) for a, b in zip(labels, got_labels) if a != b]
+            raise SourceFormatError(where, None, "the second block's labels differ from the first block's", diff)
+        tidy, found_ = _block(frame, long_row + 1, len(frame), header, year, sheet, file, vintage, "bdf_2017")
+        parts.append(tidy)
+        findings += found_
+    return pd.concat(parts, ignore_index=True), findings
+
+
+def read_sheets(book: bytes, sheets: list[str], file: str) -> dict[str, pd.DataFrame]:
+    """Cells of some sheets of an XLS/XLSX workbook, as python-calamine reads them (the engine of
+    ``pandas.read_excel(engine="calamine")``, without its per-cell conversion: text stays text,
+    numbers are floats or ints, an empty cell is ``""``)."""
+    wb = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(book))
+    missing = [s for s in sheets if s not in wb.sheet_names]
+    if missing:
+        raise SourceFormatError(file, None, f"missing sheet(s) {missing}", wb.sheet_names)
+    return {s: pd.DataFrame(wb.get_sheet_by_name(s).to_python(), dtype=object) for s in sheets}
+
+
+def parse_year(raw: bytes, file: str, year: int, levels: tuple[str, ...] = LEVELS) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
+    """One archive: ``({table: tidy frame}, secrecy findings)`` for ``levels`` (all six by
+    default; the commune sheet is about 90 % of the reading time)."""
+    inner, book = workbook(raw, file)
+    sheets = [s for s in ("COM", "EPCI", "DEP", "REG", "METRO", ZE_SHEET[year]) if SHEETS[s] in levels]
+    try:
+        frames = read_sheets(book, sheets, f"{file}:{inner}")
+    except SourceFormatError:
+        raise
+    except Exception as exc:  # calamine's own errors (corrupt or truncated workbook)
+        raise SourceFormatError(f"{file}:{inner}", None, f"cannot read the workbook ({exc})") from None
+    tables, findings = {}, []
+    for sheet in sheets:
+        tidy, found = _sheet(frames[sheet], year, sheet, file)
+        dup = tidy.duplicated(["code"], keep=False)
+        if dup.any():
+            raise SourceFormatError(_where(file, sheet), "CODGEO", "duplicated code",
+                                    tidy.loc[dup, ["code", "name"]].head(5).values.tolist())
+        tables[TABLES[SHEETS[sheet]]] = tidy
+        findings += found
+    return tables, _findings_frame(findings)
+
+
+def parse(raws: Mapping[str, bytes], levels: tuple[str, ...] = LEVELS) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
+    """The six archives (``{snapshot path: bytes}``, paths of :data:`FILES`) → one tidy table per
+    level of ``levels`` over 2014–2019 (:data:`TABLES`) and the secrecy findings of all of them."""
+    by_file = {path: year for year, path in FILES.items()}
+    unknown = sorted(set(raws) - set(by_file))
+    if unknown:
+        raise SourceFormatError(unknown[0], None, f"not one of the Filosofi archives {sorted(by_file)}")
+    parts: dict[str, list[pd.DataFrame]] = {TABLES[level]: [] for level in levels}
+    findings = []
+    for path in sorted(raws, key=by_file.get):
+        tables, found = parse_year(raws[path], path, by_file[path], levels)
+        for name, frame in tables.items():
+            parts[name].append(frame)
+        findings.append(found)
+    out = {name: pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=COLUMNS)
+           for name, frames in parts.items()}
+    return out, pd.concat(findings, ignore_index=True) if findings else _findings_frame([])
+
+
+FINDING_COLUMNS = ["source_id", "table", "file", "sheet", "year", "column", "marker", "cells", "codes"]
+
+
+def _findings_frame(rows: list[dict]) -> pd.DataFrame:
+    frame = pd.DataFrame(rows, columns=FINDING_COLUMNS)
+    frame["codes"] = frame["codes"].map(lambda c: " ".join(c) if isinstance(c, list) else c)
+    return frame.astype({"year": "int64", "cells": "int64"})
+
+
+def secrecy_findings(findings: pd.DataFrame, columns: tuple[str, ...] = ("med", "tp60", "ppen", "ppsoc")) -> pd.DataFrame:
+    """The secrecy findings of the columns behind the indicators (all levels), one row per table,
+    year, column and marker with the number of cells and their codes."""
+    return findings[findings["column"].isin(columns)].reset_index(drop=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# Declarations (barometre.sources._schema): one per table.
+
+_VINTAGES = tuple(f"cog_{y}" for y in (2015, 2016, 2019, 2020, 2021, 2022))
+# Bounds, checked on the snapshot (min–max over 2014–2019 of the Filosofi rows):
+# - med: EPCI 12 522 (249740093 CIREST, 2014) – 38 140 (247400690, 2019); zones 12 522 (0401 L'Est,
+#   2014) – 31 210 (8416, 2019); départements 13 828 (974, 2014) – 28 570 (75, 2019): within
+#   revenu_median_uc's 8 000–40 000. Communes 9 958 – 53 500 (not published: unit domain only).
+# - tp60: EPCI 5.0 (shown for 0–5 %) – 48.3 (249740093, 2014), zones 5.0 – 48.3 (0401, 2014),
+#   départements 8.9 (74, 2018) – 41.8 (974, 2014): above taux_pauvrete's first bound of 40 (real
+#   values of La Réunion: the catalogue's bound must be ≥ 48.3).
+# - ppen + ppsoc: EPCI 14.2 – 62.8, zones 19.0 – 54.7, départements 21.6 – 48.1: within 5–80.
+# The 2019 DEP/REG sheets' Budget de famille block (Mayotte: median 3 140 €, poverty rate 77.3 %)
+# is not Filosofi: those two tables get only their units' domains (their indicator rows are
+# checked by the marts' plausible bounds, after the block is left out).
+_INDICATOR_OF = {"med": "revenu_median_uc", "tp60": "taux_pauvrete"}
+
+
+def _schema(level: str, codes: tuple[Codes, ...], count: tuple[int, int], *, indicator_bounds: bool,
+            checked: tuple[str, ...] = tuple(UNIT_OF)) -> RawSchema:
+    values = tuple(Values(c, UNIT_OF[c], _INDICATOR_OF.get(c) if indicator_bounds else None)
+                   for c in VALUE_COLUMNS if c in checked)
+    return RawSchema(
+        table=TABLES[level], files=", ".join(FILES.values()),
+        columns={"code": "text", "name": "text", "year": "int", "geography_vintage": "text", "origin": "text",
+                 **{c: "float" for c in VALUE_COLUMNS}},
+        key=("code", "year"), period="year", periods=YEARS, required=("name", "geography_vintage", "origin"),
+        codes=codes,
+        coverage=(CountRange("code", count[0], count[1], f"{level} rows per year", by=("year",)),),
+        values=values,
+        allowed=(Allowed("origin", tuple(ORIGINS)),
+                 Allowed("geography_vintage", ("ze_2010", "ze_2020") if level == "zone_emploi" else _VINTAGES)),
+        examples=("code", "year"),
+        file_of=lambda row: FILES.get(int(row["year"]), FOLDER),
+    )
+
+
+SCHEMAS: dict[str, RawSchema] = {
+    # communes (212,180 rows): the domains of the columns behind the indicators only (cost)
+    TABLES["commune"]: _schema("commune", (Codes("code", "commune"),), (34_900, 36_700), indicator_bounds=False,
+                               checked=("households", "persons", "med", "tp60", "ppen", "ppsoc")),
+    TABLES["epci"]: _schema("epci", (Codes("code", "epci"),), (1_239, 2_123), indicator_bounds=True),
+    TABLES["departement"]: _schema("departement", (Codes("code", "departement", DEPARTEMENTS, "the 101 départements"),),
+                                   (98, 101), indicator_bounds=False),
+    TABLES["region"]: _schema("region", (Codes("code", "region", REGIONS, "the 18 régions of the COG"),), (15, 18),
+                              indicator_bounds=False),
+    TABLES["france"]: _schema("france", (Codes("code", "france", ("FRM",), "France métropolitaine"),), (1, 1),
+                              indicator_bounds=True),
+    TABLES["zone_emploi"]: _schema("zone_emploi", (
+        Codes("code", "zone_emploi", "ze_2010", "the zones d'emploi 2010 of the CGET's mesh",
+              where={"geography_vintage": "ze_2010"}),
+        Codes("code", "zone_emploi", where={"geography_vintage": "ze_2020"})), (297, 314), indicator_bounds=True),
+}
+
+
+# ---------------------------------------------------------------------------------------------
+# Indicator rows (frames of barometre.indicators.VALUE_COLUMNS).
+
+INDICATORS = {"revenu_median_uc": ("med",), "taux_pauvrete": ("tp60",), "part_revenus_sociaux": ("ppen", "ppsoc")}
+PUBLISHED_LEVELS = ("france", "region", "departement", "epci", "zone_emploi")
+
+
+def indicator_vintage(level: str, vintage: str) -> str:
+    """The geography vintage of an indicator row: départements, régions and France métropolitaine
+    keep today's codes and perimeters in every file (the 101 départements, the 18 régions of
+    2016), so they are ``cog_2026`` as the project's other département and région rows; EPCI keep
+    the file's COG (their perimeters change), zones d'emploi their zoning."""
+    return GEOGRAPHY_VINTAGE_CURRENT if level in ("france", "region", "departement") else vintage
+
+
+def values(tables: Mapping[str, pd.DataFrame], indicators: tuple[str, ...] = tuple(INDICATORS)) -> pd.DataFrame:
+    """Rows of ``revenu_median_uc`` (MED), ``taux_pauvrete`` (TP60) and ``part_revenus_sociaux``
+    (PPEN + PPSOC; a missing part gives a missing sum) at each published level, as INSEE published
+    each level (never re-aggregated), ``derived`` False. Rows of another origin than Filosofi (the
+    2019 Budget de famille block) are left out; missing values stay (the marts report them), and
+    so do poverty rates shown as 5 or 95 (:func:`censored_rates`)."""
+    from barometre.indicators import VALUE_COLUMNS as OUT  # lazy: barometre.indicators may import this module
+
+    parts = []
+    for level in PUBLISHED_LEVELS:
+        frame = tables[TABLES[level]]
+        frame = frame[frame["origin"] == "filosofi"]
+        vintage = frame["geography_vintage"].map(lambda v, lv=level: indicator_vintage(lv, v))
+        for indicator in indicators:
+            cols = INDICATORS[indicator]
+            value = frame[cols[0]] if len(cols) == 1 else frame[cols[0]] + frame[cols[1]]  # NaN + x = NaN
+            if cols == ("tp60",):
+                value = value.mask(value.isin(CENSORED))  # "5" means 0–5 %: not an exact value
+            parts.append(pd.DataFrame({
+                "indicator_id": indicator, "level": level, "code": frame["code"], "geography_vintage": vintage,
+                "period": frame["year"].astype(str), "period_start": frame["year"].astype("int64"),
+                "period_end": frame["year"].astype("int64"), "value": value.astype("float64"),
+                "numerator": np.nan, "denominator": np.nan, "source_id": SOURCE_ID, "derived": False}))
+    out = pd.concat(parts, ignore_index=True)[OUT]
+    return out.sort_values(["indicator_id", "level", "code", "period_start"], ignore_index=True)
+
+
+# INSEE's rule (stated in the 2018 file's Documentation sheet): a poverty rate within [0; 5] or
+# [95; 100] is shown as 5 or 95. No EPCI or zone d'emploi rate of any year lies below 5, and
+# 167 EPCI rates and 5 zone rates are exactly 5.0: the same rule applies to every year.
+CENSORED = (5.0, 95.0)
+
+
+def censored_rates(tables: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
+    """Poverty rates shown as 5 or 95 (the true rate lies within 0–5 or 95–100 %) at the published
+    levels: :func:`values` leaves them missing; this lists them for the quality report."""
+    rows = []
+    for level in PUBLISHED_LEVELS:
+        frame = tables[TABLES[level]]
+        hit = frame[frame["tp60"].isin(CENSORED) & (frame["origin"] == "filosofi")]
+        rows.append(pd.DataFrame({"level": level, "code": hit["code"], "name": hit["name"], "year": hit["year"],
+                                  "column": "tp60", "shown": hit["tp60"],
+                                  "meaning": hit["tp60"].map({5.0: "0–5 %", 95.0: "95–100 %"})}))
+    return pd.concat(rows, ignore_index=True)
+
+
+def left_out(tables: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
+    """Rows of the tables that are not Filosofi values (the 2019 DEP/REG block of the Budget de
+    famille 2017 survey for Guadeloupe, Guyane, Mayotte), for the quality report."""
+    rows = [t[t["origin"] != "filosofi"].assign(table=name) for name, t in tables.items()]
+    rows = [r for r in rows if len(r)]
+    cols = ["table", "code", "name", "year", "origin", "med", "tp60", "ppen", "ppsoc"]
+    return pd.concat(rows, ignore_index=True)[cols] if rows else pd.DataFrame(columns=cols)
