@@ -41,7 +41,7 @@ from pathlib import Path  # noqa: E402
 from tests.bench.measure import PROJECT_ROOT, peak_rss_mb, rss_mb, write_result  # noqa: E402
 
 # The source changed in the re-materialisation benchmark, and the asset that reads it.
-CHANGED_ASSET = ("raw", "chomage_departement")
+CHANGED_ASSET = ("raw", "insee_chomage_localise_departement")
 
 _LOAD = {"LOADED_INPUT"}
 _BODY = {"STEP_OUTPUT", "ASSET_CHECK_EVALUATION"}

@@ -65,15 +65,18 @@ def _table(work_db, name) -> pd.DataFrame:
         con.close()
 
 
-@pytest.mark.parametrize("asset", ["cget_barometre_2018", "cget_territoires", "cog_communes", "cog_epci_membres",
-                                   "cog_departements", "cog_regions", "presidentielle_t1_departement"])
+@pytest.mark.parametrize("asset", ["cget_barometre_2018_valeurs", "cget_barometre_2018_territoires",
+                                   "etalab_decoupage_administratif_communes",
+                                   "etalab_decoupage_administratif_membres_epci",
+                                   "etalab_decoupage_administratif_departements", "etalab_decoupage_administratif_regions",
+                                   "interieur_presidentielle_t1_departement"])
 def test_live_raw_tables_equal_snapshot_mode(live_run, snapshot_build, asset):
     snapshot_paths, _ = snapshot_build
     pd.testing.assert_frame_equal(_table(live_run["work_db"], asset), _table(snapshot_paths["work_db"], asset))
 
 
 def test_live_manifest_says_where_each_file_came_from(live_run, mirror):
-    manifest = _table(live_run["work_db"], "source_files_manifest").set_index("path")
+    manifest = _table(live_run["work_db"], "fichiers_sources").set_index("path")
     live = manifest[manifest["source_id"].isin(SAME_FORMAT)]
     assert len(live) == 28 + 24 + 4 and (live["http_status"] == 200).sum() == 28 + 24 + 1
     assert list(live.loc[live["origin"] == "snapshot"].index) == [  # the Ministry's XLS workbooks are not read
