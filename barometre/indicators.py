@@ -93,8 +93,10 @@ def formulas(catalogue: Catalogue) -> dict[str, Formula]:
     return out
 
 
-def _region_of(table: pd.DataFrame) -> dict[str, str]:
-    """Département → région, from ``core/departement_region``."""
+def _region_of(table: pd.DataFrame | Mapping[str, str]) -> Mapping[str, str]:
+    """Département → région, from the table ``core/departement_region`` (or already a mapping)."""
+    if isinstance(table, Mapping):
+        return table
     return dict(zip(table["code_departement"], table["code_region"]))
 
 
