@@ -276,9 +276,11 @@ def snapshot_files() -> list[str]:
     """Every file of the catalogue's sources found in the snapshot (what the pipeline reads)."""
     from barometre.catalogue import load_catalogue
     from barometre.landing import SnapshotStore
+    from barometre.sources.registry import source_files
 
     store = SnapshotStore()
-    return [p for src in load_catalogue().sources for pattern in src.files for p in store.glob(pattern)]
+    return [p for patterns in source_files(load_catalogue()).values() for pattern in patterns
+            for p in store.glob(pattern)]
 
 
 def floor_query(path: Path) -> str:
