@@ -44,6 +44,8 @@ def _parse_asset(parse: registry.SourceParse) -> dg.AssetsDefinition:
     return _asset
 
 PARSES = [_parse_asset(p) for p in registry.parses()]
+# The ingest asset of each raw table, by table name.
+BY_TABLE = {t.name: asset for p, asset in zip(registry.parses(), PARSES) for t in p.tables}
 
 @dg.asset(key_prefix="raw", group_name=GROUP, kinds={"pandas", "duckdb"}, pool=DUCKDB_POOL,
           description="Every source file of the catalogue, one row per file: where it was read from (snapshot or "

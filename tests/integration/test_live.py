@@ -17,6 +17,7 @@ from assets import ingest
 from barometre import warehouse
 from barometre.definitions import ALL_ASSETS, build_resources
 from barometre.landing import SNAPSHOT, SnapshotStore, live_registry
+from barometre.sources import registry
 from tests.support.http_server import FixtureServer, HtmlPage
 
 pytestmark = pytest.mark.integration
@@ -50,8 +51,8 @@ def live_run(tmp_path_factory, mirror):
     tmp = tmp_path_factory.mktemp("live")
     paths = dict(work_db=tmp / "work.duckdb", published_db=tmp / "barometre.duckdb", landing_dir=tmp / "landing",
                  sources=SOURCES, mirror=mirror.url)
-    assets = [ingest.cget_barometre_2018, ingest.cget_territoires, *ingest.COG, ingest.presidentielle_t1_departement,
-              ingest.source_files_manifest]
+    assets = [*{id(a): a for t, a in ingest.BY_TABLE.items()
+                if registry.source_of(t) in SAME_FORMAT}.values(), ingest.fichiers_sources]
     result = dg.materialize(assets, resources=build_resources(**paths), run_config=QUIET)
     assert result.success
     return paths
@@ -104,7 +105,7 @@ def test_failed_live_run_keeps_the_published_database_and_the_landed_files(live_
     mirror.script("/anct-carto.github.io/ba-coh-terr/data/csv/carte_1_1.csv", HtmlPage())
 
     # The CGET files and everything downstream of them, down to the publication.
-    selection = dg.AssetSelection.assets(ingest.cget_barometre_2018).downstream()
+    selection = dg.AssetSelection.assets(ingest.BY_TABLE["cget_barometre_2018_valeurs"]).downstream()
     result = dg.materialize(ALL_ASSETS, selection=selection, resources=build_resources(**live_run), run_config=QUIET,
                             raise_on_error=False)
 

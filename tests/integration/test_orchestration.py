@@ -227,7 +227,7 @@ def test_automation_rebuilds_what_depends_on_a_new_table_never_past_a_failing_bl
 
     def rebuild_chomage(fail: bool):
         FAIL_CHECK["fail"] = fail
-        return dg.materialize([*ALL_ASSETS, chomage_test_check], selection=[ingest.PANELS[1].key], instance=instance,
+        return dg.materialize([*ALL_ASSETS, chomage_test_check], selection=[ingest.BY_TABLE["insee_chomage_localise_departement"].key], instance=instance,
                               resources=resources, run_config=QUIET, raise_on_error=False)
 
     result = rebuild_chomage(fail=True)
@@ -400,7 +400,7 @@ def test_failed_run_is_recorded_and_posted_to_the_webhook(tmp_path, mirror, monk
 
 def _failed_scheduled_run(tmp_path):
     """A run of the monthly schedule that fails at its first step (no snapshot files)."""
-    job = dg.define_asset_job("refresh_barometre", selection=dg.AssetSelection.assets(ingest.cget_territoires))
+    job = dg.define_asset_job("refresh_barometre", selection=dg.AssetSelection.assets(ingest.BY_TABLE["cget_barometre_2018_territoires"]))
     defs = dg.Definitions(assets=ALL_ASSETS, jobs=[job], resources=build_resources(
         snapshot_dir=tmp_path / "empty", work_db=tmp_path / "work.duckdb"))
     instance = dg.DagsterInstance.ephemeral()
