@@ -34,7 +34,7 @@ AFTER_PUBLICATION = {k.to_user_string() for k in dg.AssetSelection.assets("publi
     include_self=False).resolve(ALL_ASSETS)}
 # Everything that depends on the localised unemployment rates (raw/insee_chomage_localise_departement), and nothing else.
 DOWNSTREAM_OF_CHOMAGE = {
-    "indicators/taux_chomage", "mart/indicator_values", "mart/quality_report", "mart/territories",
+    "indicators/taux_chomage", "findings/taux_chomage", "mart/indicator_values", "mart/quality_report", "mart/territories",
     "core/territory_scope", "mart/disparities", "mart/convergence", "mart/rankings", "mart/dimension_scores",
     "mart/france_summary", "published_barometre"} | AFTER_PUBLICATION
 
@@ -341,8 +341,9 @@ def test_the_requested_run_reads_the_source_live_and_rebuilds_what_depends_on_it
 
     assert run.success
     assert keys(e.asset_key for e in run.get_asset_materialization_events()) == (
-        DOWNSTREAM_OF_CHOMAGE - {"indicators/taux_chomage"}
-        | {"indicators/participation_presidentielle_t1", "raw/interieur_presidentielle_t1_departement",
+        DOWNSTREAM_OF_CHOMAGE - {"indicators/taux_chomage", "findings/taux_chomage"}
+        | {"indicators/participation_presidentielle_t1", "findings/participation_presidentielle_t1",
+           "raw/interieur_presidentielle_t1_departement",
            "raw/fichiers_sources", "mart/sources"})
     assert [r.method for r in mirror.requests_for(ELECTION_PATH)] == ["HEAD", "GET"]
     query_sources = ("select origin, etag from mart.sources where path = "
