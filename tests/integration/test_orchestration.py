@@ -390,7 +390,7 @@ def test_failed_run_is_recorded_and_posted_to_the_webhook(tmp_path, mirror, monk
         "event_type": "run_failure", "run_id": run.run_id, "job_name": f"refresh_{ELECTION}",
         "launched_by": f"sensor:release_{ELECTION}", "webhook": "sent (HTTP 200)"}
     assert row["error"].startswith(error)
-    assert sorted(row["failed_steps"]) == ["raw__interieur_presidentielle_t1_departement", "raw__fichiers_sources"]
+    assert sorted(row["failed_steps"]) == ["raw__fichiers_sources", "raw__interieur_presidentielle_t1_departement"]
     assert "s3cr3t" not in json.dumps(row, default=str)
     (post,) = hook.posts
     assert post["json"]["event"]["run_id"] == run.run_id
