@@ -61,7 +61,7 @@ def _raw_checks(schema: RawSchema) -> dg.AssetChecksDefinition:
     warn = validation.warn_checks(schema)
     ins = {"table": dg.AssetIn(key=key)}
     if any(isinstance(c.known, str) for c in schema.codes):  # codes checked against the CGET's meshes
-        ins["cget_territoires"] = dg.AssetIn(key=["raw", "cget_territoires"])
+        ins["cget_territoires"] = dg.AssetIn(key=["raw", "cget_barometre_2018_territoires"])
     deps = [i.key for name, i in ins.items() if name != "table"]
     specs = [dg.AssetCheckSpec(name, asset=key, description=text, blocking=name not in warn, additional_deps=deps)
              for name, text in validation.check_names(schema).items()]

@@ -20,7 +20,7 @@ _KINDS = {"pandas", "duckdb"}
 _VALUES = {"indicator_values": dg.AssetIn(key=["mart", "indicator_values"])}
 _SCOPE = {"territory_scope": dg.AssetIn(key=["core", "territory_scope"])}
 # Only the columns used (the DuckDB IO manager selects them): the communes of six COG releases.
-_COMMUNES = dg.AssetIn(key=["raw", "cog_communes"],
+_COMMUNES = dg.AssetIn(key=["raw", "etalab_decoupage_administratif_communes"],
                        metadata={"columns": ["cog_vintage", "code_commune", "code_departement", "population"]})
 
 def _md(frame: pd.DataFrame) -> dg.MetadataValue:
@@ -33,7 +33,7 @@ def _out(context: dg.AssetExecutionContext, frame: pd.DataFrame, **extra) -> pd.
 
 @dg.asset(key_prefix="core", group_name=GROUP, kinds=_KINDS, pool=DUCKDB_POOL,
           ins={"territories": dg.AssetIn(key=["mart", "territories"]),
-               "cog_epci_membres": dg.AssetIn(key=["raw", "cog_epci_membres"],
+               "cog_epci_membres": dg.AssetIn(key=["raw", "etalab_decoupage_administratif_membres_epci"],
                                               metadata={"columns": ["cog_vintage", "code_epci", "code_commune"]}),
                "cog_communes": _COMMUNES})
 def territory_scope(context: dg.AssetExecutionContext, territories: pd.DataFrame, cog_epci_membres: pd.DataFrame,
@@ -48,9 +48,9 @@ def territory_scope(context: dg.AssetExecutionContext, territories: pd.DataFrame
     return _out(context, frame, by_level=_md(counts))
 
 @dg.asset(key_prefix="core", group_name=GROUP, kinds=_KINDS, pool=DUCKDB_POOL,
-          ins={"population_departement": dg.AssetIn(key=["raw", "population_departement"]),
+          ins={"population_departement": dg.AssetIn(key=["raw", "insee_estimations_population_departement"]),
                "cog_communes": _COMMUNES,
-               "cog_reference_years": dg.AssetIn(key=["core", "cog_reference_years"]),
+               "cog_reference_years": dg.AssetIn(key=["core", "etalab_decoupage_administratif_annees_reference"]),
                "departement_region": dg.AssetIn(key=["core", "departement_region"])})
 def territory_population(context: dg.AssetExecutionContext, population_departement: pd.DataFrame,
                          cog_communes: pd.DataFrame, cog_reference_years: pd.DataFrame,

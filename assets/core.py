@@ -7,12 +7,12 @@ from assets._metadata import frame_metadata
 from assets.resources import DUCKDB_POOL
 from barometre import geography
 from barometre.catalogue import load_catalogue
-from barometre.sources import cog, filosofi
+from barometre.sources import cog, registry
 
 GROUP = "core"
 
 @dg.asset(key_prefix="core", group_name=GROUP, kinds={"pandas", "duckdb"}, pool=DUCKDB_POOL,
-          ins={"cog_departements": dg.AssetIn(key=["raw", "cog_departements"])})
+          ins={"cog_departements": dg.AssetIn(key=["raw", "etalab_decoupage_administratif_departements"])})
 def departement_region(context: dg.AssetExecutionContext, cog_departements: pd.DataFrame) -> pd.DataFrame:
     """The 101 départements and their région (latest COG release), one row per département."""
     latest = cog_departements[cog_departements["cog_vintage"] == cog_departements["cog_vintage"].max()]
@@ -21,8 +21,9 @@ def departement_region(context: dg.AssetExecutionContext, cog_departements: pd.D
     context.add_output_metadata(frame_metadata(frame))
     return frame
 
-@dg.asset(key_prefix="core", group_name=GROUP, kinds={"pandas", "duckdb"}, pool=DUCKDB_POOL,
-          ins={"cog_communes": dg.AssetIn(key=["raw", "cog_communes"])})
+@dg.asset(name="etalab_decoupage_administratif_annees_reference", key_prefix="core", group_name=GROUP,
+          kinds={"pandas", "duckdb"}, pool=DUCKDB_POOL,
+          ins={"cog_communes": dg.AssetIn(key=["raw", "etalab_decoupage_administratif_communes"])})
 def cog_reference_years(context: dg.AssetExecutionContext, cog_communes: pd.DataFrame) -> pd.DataFrame:
     """Reference year of the populations of each COG release, dated by a witness commune against
     INSEE's populations légales; ``repeats_vintage`` marks a release that repeats the previous
@@ -32,10 +33,11 @@ def cog_reference_years(context: dg.AssetExecutionContext, cog_communes: pd.Data
     context.add_output_metadata(frame_metadata(frame))
     return frame
 
-@dg.asset(key_prefix="core", group_name=GROUP, kinds={"pandas", "duckdb"}, pool=DUCKDB_POOL,
-          ins={"cog_communes": dg.AssetIn(key=["raw", "cog_communes"]),
-               "cog_epci_membres": dg.AssetIn(key=["raw", "cog_epci_membres"]),
-               "cog_reference_years": dg.AssetIn(key=["core", "cog_reference_years"])})
+@dg.asset(name="etalab_decoupage_administratif_comparabilite_epci", key_prefix="core", group_name=GROUP,
+          kinds={"pandas", "duckdb"}, pool=DUCKDB_POOL,
+          ins={"cog_communes": dg.AssetIn(key=["raw", "etalab_decoupage_administratif_communes"]),
+               "cog_epci_membres": dg.AssetIn(key=["raw", "etalab_decoupage_administratif_membres_epci"]),
+               "cog_reference_years": dg.AssetIn(key=["core", "etalab_decoupage_administratif_annees_reference"])})
 def epci_comparability(context: dg.AssetExecutionContext, cog_communes: pd.DataFrame, cog_epci_membres: pd.DataFrame,
                        cog_reference_years: pd.DataFrame) -> pd.DataFrame:
     """Whether each EPCI can be compared between two consecutive distinct COG population years
@@ -45,13 +47,25 @@ def epci_comparability(context: dg.AssetExecutionContext, cog_communes: pd.DataF
     context.add_output_metadata(frame_metadata(frame, n_not_comparable=int((~frame["comparable"]).sum())))
     return frame
 
-@dg.asset(key_prefix="core", group_name=GROUP, kinds={"pandas", "duckdb"}, pool=DUCKDB_POOL,
-          ins={"filosofi_departement": dg.AssetIn(key=["raw", "filosofi_departement"])})
-def filosofi_rejections(context: dg.AssetExecutionContext, filosofi_departement: pd.DataFrame) -> pd.DataFrame:
-    """Filosofi medians set aside (not INSEE medians), one row per rejected cell with its rule."""
-    frame = filosofi.median_rejections(filosofi_departement, "insee_filosofi_departement")
-    context.add_output_metadata(frame_metadata(frame, by_rule=dg.MetadataValue.json(
-        frame["rule"].value_counts().to_dict())))
-    return frame
+def _rejections_asset(table: registry.RawTable) -> dg.AssetsDefinition:
+    """``core/<raw table>_rejets``: the cells its quarantine rules set aside (one row per rejected cell
+    with its rule), for every raw table whose declaration has such rules."""
+    rules = [q for q in table.schema.quarantine if q.set_aside is not None]
 
-ASSETS = [departement_region, cog_reference_years, epci_comparability, filosofi_rejections]
+    @dg.asset(name=f"{table.name}_rejets", key_prefix="core", group_name=GROUP, kinds={"pandas", "duckdb"},
+              pool=DUCKDB_POOL, ins={"table": dg.AssetIn(key=["raw", table.name])},
+              description=f"Cells of raw.{table.name} set aside by its quarantine rules "
+                          f"({', '.join(q.name for q in rules)}), one row per rejected cell with its rule.")
+    def _asset(context: dg.AssetExecutionContext, table: pd.DataFrame) -> pd.DataFrame:
+        frame = pd.concat([q.set_aside(table) for q in rules], ignore_index=True).drop_duplicates(ignore_index=True)
+        context.add_output_metadata(frame_metadata(frame, by_rule=dg.MetadataValue.json(
+            frame["rule"].value_counts().to_dict())))
+        return frame
+
+    return _asset
+
+REJECTIONS = [_rejections_asset(t) for t in registry.raw_tables().values()
+              if any(q.set_aside is not None for q in t.schema.quarantine)]
+REJECTION_KEYS = [key for a in REJECTIONS for key in a.keys]
+
+ASSETS = [departement_region, cog_reference_years, epci_comparability, *REJECTIONS]

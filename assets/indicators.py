@@ -1,7 +1,8 @@
 """Indicator layer: one asset per catalogue indicator, grouped by its cohesion dimension.
 
 The assets are generated from the catalogue; each body only gathers its inputs and calls
-:func:`barometre.indicators.compute`, where the formula lives.
+:func:`barometre.indicators.evaluate`, where the formula lives with the asset keys it reads
+(``@indicator``); each also publishes its findings as ``findings/<id>``.
 """
 
 import dagster as dg
@@ -11,25 +12,6 @@ from assets._metadata import frame_metadata
 from assets.resources import DUCKDB_POOL
 from barometre import indicators
 from barometre.catalogue import Indicator, load_catalogue
-
-# Input name used by barometre.indicators → asset key it is read from.
-INPUT_KEYS = {
-    "cget": ["raw", "cget_barometre_2018"],
-    "filosofi": ["raw", "filosofi_departement"],
-    "filosofi_rejections": ["core", "filosofi_rejections"],
-    "chomage": ["raw", "chomage_departement"],
-    "population": ["raw", "population_departement"],
-    "naissances": ["raw", "naissances_departement"],
-    "deces": ["raw", "deces_departement"],
-    "medecins": ["raw", "medecins_departement"],
-    "diplomes": ["raw", "diplomes_departement"],
-    "elections": ["raw", "presidentielle_t1_departement"],
-    "cog_communes": ["raw", "cog_communes"],
-    "cog_epci_members": ["raw", "cog_epci_membres"],
-    "cog_references": ["core", "cog_reference_years"],
-    "epci_comparability": ["core", "epci_comparability"],
-    "region_of": ["core", "departement_region"],
-}
 
 def describe(ind: Indicator) -> str:
     """The UI description of an indicator asset: definition, unit, sources, levels and periods."""
@@ -48,22 +30,28 @@ def describe(ind: Indicator) -> str:
     return "\n".join(lines)
 
 def _indicator_asset(ind: Indicator) -> dg.AssetsDefinition:
-    names = indicators.inputs_of(ind.id)
+    """``indicators/<id>`` (the values) and ``findings/<id>`` (what the formula left out and why, rows
+    of mart.quality_report) from one call of the formula, reading the asset keys it registered."""
+    formula = indicators.formulas(load_catalogue())[ind.id]
+    outs = {"values": dg.AssetOut(key=["indicators", ind.id], group_name=ind.dimension, kinds={"pandas", "duckdb"},
+                                  description=describe(ind)),
+            "findings": dg.AssetOut(key=["findings", ind.id], group_name=ind.dimension, kinds={"pandas", "duckdb"},
+                                    description=f"What the formula of `{ind.id}` left out and why: rows of "
+                                                f"mart.quality_report (possibly none).")}
+    ins = {name: dg.AssetIn(key=key.split("/")) for name, key in formula.inputs.items()}
 
-    @dg.asset(name=ind.id, key_prefix="indicators", group_name=ind.dimension, kinds={"pandas", "duckdb"},
-              pool=DUCKDB_POOL, description=describe(ind), ins={n: dg.AssetIn(key=INPUT_KEYS[n]) for n in names})
-    def _asset(context: dg.AssetExecutionContext, **inputs: pd.DataFrame) -> pd.DataFrame:
-        if "region_of" in inputs:
-            table = inputs["region_of"]
-            inputs["region_of"] = dict(zip(table["code_departement"], table["code_region"]))
-        frame = indicators.compute(load_catalogue(), ind.id, inputs)
+    @dg.multi_asset(name=f"indicators__{ind.id}", outs=outs, ins=ins, pool=DUCKDB_POOL, can_subset=False)
+    def _asset(context: dg.AssetExecutionContext, **inputs: pd.DataFrame):
+        frame, findings = indicators.evaluate(load_catalogue(), ind.id, inputs)
         per_level = frame[frame["value"].notna()].groupby("level")["period"].unique()
-        context.add_output_metadata(frame_metadata(
+        yield dg.Output(frame, output_name="values", metadata=frame_metadata(
             frame, n_missing_values=int(frame["value"].isna().sum()),
             periods_by_level=dg.MetadataValue.json({lvl: sorted(p) for lvl, p in per_level.items()})))
-        return frame
+        yield dg.Output(findings, output_name="findings", metadata=frame_metadata(
+            findings, by_kind=dg.MetadataValue.json(findings["kind"].value_counts().to_dict())))
 
     return _asset
 
 ASSETS = [_indicator_asset(ind) for ind in load_catalogue().indicators]
 KEYS = [dg.AssetKey(["indicators", ind.id]) for ind in load_catalogue().indicators]
+FINDING_KEYS = [dg.AssetKey(["findings", ind.id]) for ind in load_catalogue().indicators]

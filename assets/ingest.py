@@ -1,12 +1,10 @@
 """Raw layer: each source file parsed into a tidy frame, stored as ``raw.<name>``.
 
-The asset bodies only read bytes through the ``source_files`` resource and call the pure parsers
-of :mod:`barometre.sources`; a file that cannot be parsed fails its asset with the parser's
+Generated from the source registry (:mod:`barometre.sources.registry`): one ``multi_asset`` per
+parse, one output per raw table it returns. The bodies only read bytes through the
+``source_files`` resource and call the parses of :mod:`barometre.sources`; a file that cannot be parsed fails its asset with the parser's
 message (file, column, rule, example rows).
 """
-
-import re
-from collections.abc import Callable
 
 import dagster as dg
 import pandas as pd
@@ -14,17 +12,7 @@ import pandas as pd
 from assets._metadata import frame_metadata
 from assets.resources import DUCKDB_POOL, SourceFiles
 from barometre.catalogue import load_catalogue
-from barometre.sources import (
-    cget_2018,
-    chomage,
-    cog,
-    diplomes,
-    drees_medecins,
-    elections,
-    etat_civil,
-    filosofi,
-    population,
-)
+from barometre.sources import registry
 
 GROUP = "raw"
 # Tag naming the catalogue source each raw table is read from: the source-release sensors and the
@@ -35,119 +23,46 @@ def _describe(source_id: str, grain: str) -> str:
     src = load_catalogue().source(source_id)
     return f"{grain}\n\nSource `{src.id}`: {src.title} — {src.producer}. Licence: {src.licence}."
 
-@dg.asset(key_prefix="raw", group_name=GROUP, kinds={"pandas", "duckdb"}, pool=DUCKDB_POOL,
-          tags={SOURCE_TAG: "cget_barometre_2018"},
-          description=_describe("cget_barometre_2018", "CGET 2018 barometer values, one row per file × territory × period "
-                                                       "(map level, régions, France)."))
-def cget_barometre_2018(context: dg.AssetExecutionContext, source_files: SourceFiles) -> pd.DataFrame:
-    catalogue = load_catalogue()
-    store = source_files.store()
-    carte = catalogue.source("cget_barometre_2018").extra["carte"]
-    france_code_of = {i.cget_id: i.cget_france_code for i in catalogue.indicators if i.cget_id}
-    parts = []
-    for path in store.glob("barometre_2018/carte_*.csv"):
-        cget_id = re.search(r"carte_(\d_\d)\.csv$", path).group(1)
-        spec = carte[cget_id]
-        parts.append(cget_2018.parse_carte(store.read(path), path, cget_id, spec["level"], spec["geography_vintage"]))
-    for path in store.glob("barometre_2018/histo_*.csv"):
-        parts.append(cget_2018.parse_histo(store.read(path), path, re.search(r"histo_(\d_\d)\.csv$", path).group(1)))
-    parts.append(cget_2018.parse_baro(store.read("barometre_2018/baro.csv"), "barometre_2018/baro.csv", france_code_of))
-    frame = pd.concat(parts, ignore_index=True)
-    context.add_output_metadata(frame_metadata(frame, n_files=len(parts),
-                                               n_missing_values=int(frame["value"].isna().sum())))
-    return frame
+def _parse_asset(parse: registry.SourceParse) -> dg.AssetsDefinition:
+    """One op per parse of the registry, one output (``raw/<table>``) per table it returns: the files
+    are read and parsed once (a workbook with a sheet per level is opened once), every table comes from
+    the same bytes, and each table keeps its own key, checks and downstream."""
+    files = ", ".join(f"`{f}`" for f in parse.files)
+    outs = {t.name: dg.AssetOut(key=["raw", t.name], group_name=GROUP, kinds={"pandas", "duckdb"},
+                                tags={SOURCE_TAG: parse.source_id},
+                                description=_describe(parse.source_id, t.description) + f"\n\nFiles: {files}.")
+            for t in parse.tables}
 
-@dg.asset(key_prefix="raw", group_name=GROUP, kinds={"pandas", "duckdb"}, pool=DUCKDB_POOL,
-          tags={SOURCE_TAG: "cget_barometre_2018"},
-          description=_describe("cget_barometre_2018", "Names of the CGET 2018 meshes: zones d'emploi 2010 and EPCI 2018 "
-                                                       "(TopoJSON properties), one row per territory."))
-def cget_territoires(context: dg.AssetExecutionContext, source_files: SourceFiles) -> pd.DataFrame:
-    store = source_files.store()
-    frame = pd.concat([
-        cget_2018.parse_topojson_names(store.read(p := "barometre_2018/ze_wgs84_utf8.topojson"), p, "zone_emploi", "ze_2010"),
-        cget_2018.parse_topojson_names(store.read(p := "barometre_2018/epci2018_wgs84_utf8.topojson"), p, "epci", "epci_2018"),
-    ], ignore_index=True)
-    context.add_output_metadata(frame_metadata(frame))
-    return frame
-
-def _panel_asset(name: str, source_id: str, file: str, parse: Callable[[bytes, str], pd.DataFrame], grain: str):
-    @dg.asset(name=name, key_prefix="raw", group_name=GROUP, kinds={"pandas", "duckdb"}, pool=DUCKDB_POOL,
-              tags={SOURCE_TAG: source_id}, description=_describe(source_id, grain) + f"\n\nFile: `{file}`.")
-    def _asset(context: dg.AssetExecutionContext, source_files: SourceFiles) -> pd.DataFrame:
-        frame = source_files.store().parse(file, parse)
-        context.add_output_metadata(frame_metadata(frame))
-        return frame
+    @dg.multi_asset(name=f"raw__{parse.name}", outs=outs, pool=DUCKDB_POOL, can_subset=False)
+    def _asset(context: dg.AssetExecutionContext, source_files: SourceFiles):
+        frames = parse.run(source_files.store(), load_catalogue())
+        for table in parse.tables:
+            frame = frames[table.name]
+            extra = {"n_missing_values": int(frame["value"].isna().sum())} if "value" in frame else {}
+            yield dg.Output(frame, output_name=table.name, metadata=frame_metadata(frame, **extra))
 
     return _asset
 
-PANELS = [
-    _panel_asset("filosofi_departement", "insee_filosofi_departement", filosofi.FILE, filosofi.parse,
-                 "Filosofi income and poverty, one row per département × year, every published column."),
-    _panel_asset("chomage_departement", "insee_chomage_localise", chomage.FILE, chomage.parse,
-                 "Localised unemployment rate, one row per département × year."),
-    _panel_asset("population_departement", "insee_estimations_population", population.FILE, population.parse,
-                 "Population at 1 January, one row per département × year."),
-    _panel_asset("naissances_departement", "insee_naissances", etat_civil.BIRTHS_FILE, etat_civil.parse_births,
-                 "Live births (place of residence), one row per département × year."),
-    _panel_asset("deces_departement", "insee_deces", etat_civil.DEATHS_FILE, etat_civil.parse_deaths,
-                 "Deaths, one row per département × year."),
-    _panel_asset("medecins_departement", "drees_medecins", drees_medecins.FILE, drees_medecins.parse,
-                 "Active doctors and density per 100 000, one row per département × year."),
-    _panel_asset("diplomes_departement", "insee_diplomes_rp", diplomes.FILE, diplomes.parse,
-                 "Higher-education graduates share, one row per département × census year (2011, 2016, 2022)."),
-]
-
-@dg.asset(key_prefix="raw", group_name=GROUP, kinds={"pandas", "duckdb"}, pool=DUCKDB_POOL,
-          tags={SOURCE_TAG: "interieur_presidentielle_t1"},
-          description=_describe("interieur_presidentielle_t1", "Presidential first-round turnout counts, one row per "
-                                                               "election × Ministry territory (département, COM, abroad)."))
-def presidentielle_t1_departement(context: dg.AssetExecutionContext, source_files: SourceFiles) -> pd.DataFrame:
-    store = source_files.store()
-    frame = pd.concat([store.parse(f, lambda raw, path, year=year: elections.parse(raw, year, path))
-                       for year, f in elections.FILES.items()], ignore_index=True)
-    context.add_output_metadata(frame_metadata(frame))
-    return frame
-
-def _cog_vintages() -> list[int]:
-    return sorted(int(v) for v in load_catalogue().source(cog.SOURCE_ID).extra["vintages"])
-
-def _cog_asset(name: str, file_name: str, parse, grain: str):
-    @dg.asset(name=name, key_prefix="raw", group_name=GROUP, kinds={"pandas", "duckdb"}, pool=DUCKDB_POOL,
-              tags={SOURCE_TAG: cog.SOURCE_ID}, description=_describe(cog.SOURCE_ID, grain))
-    def _asset(context: dg.AssetExecutionContext, source_files: SourceFiles) -> pd.DataFrame:
-        store = source_files.store()
-        frame = pd.concat([parse(store.read(cog.path(v, file_name)), v) for v in _cog_vintages()], ignore_index=True)
-        context.add_output_metadata(frame_metadata(frame))
-        return frame
-
-    return _asset
-
-COG = [
-    _cog_asset("cog_communes", "communes", cog.parse_communes,
-               "Communes of each COG release 2021–2026 with their population, one row per release × commune."),
-    _cog_asset("cog_epci_membres", "epci", cog.parse_epci_members,
-               "EPCI à fiscalité propre of each COG release, one row per release × EPCI × member commune."),
-    _cog_asset("cog_departements", "departements", cog.parse_departements,
-               "Départements of each COG release, one row per release × département."),
-    _cog_asset("cog_regions", "regions", cog.parse_regions, "Régions of each COG release, one row per release × région."),
-]
+PARSES = [_parse_asset(p) for p in registry.parses()]
+# The ingest asset of each raw table, by table name.
+BY_TABLE = {t.name: asset for p, asset in zip(registry.parses(), PARSES) for t in p.tables}
 
 @dg.asset(key_prefix="raw", group_name=GROUP, kinds={"pandas", "duckdb"}, pool=DUCKDB_POOL,
           description="Every source file of the catalogue, one row per file: where it was read from (snapshot or "
                       "live URL), when, the HTTP status, ETag and Last-Modified of a live download, bytes, SHA-256.")
-def source_files_manifest(context: dg.AssetExecutionContext, source_files: SourceFiles) -> pd.DataFrame:
+def fichiers_sources(context: dg.AssetExecutionContext, source_files: SourceFiles) -> pd.DataFrame:
     catalogue = load_catalogue()
     store = source_files.store()
     rows = []
-    for src in catalogue.sources:
-        for pattern in src.files:
+    for source_id, patterns in registry.source_files(catalogue).items():
+        for pattern in patterns:
             paths = store.glob(pattern)
             if not paths:
-                raise FileNotFoundError(f"source {src.id}: no file matches {pattern!r} in {store.root}")
-            rows += [{"source_id": src.id, **store.describe(path, src.url)} for path in paths]
+                raise FileNotFoundError(f"source {source_id}: no file matches {pattern!r} in {store.root}")
+            rows += [{"source_id": source_id, **store.describe(path, catalogue.source(source_id).url)} for path in paths]
     frame = pd.DataFrame(rows).astype({"http_status": "Int64", "bytes": "int64", "url": "string", "etag": "string",
                                        "last_modified": "string", "fetched_url": "string"})
     context.add_output_metadata(frame_metadata(frame))
     return frame
 
-ASSETS = [cget_barometre_2018, cget_territoires, *PANELS, presidentielle_t1_departement, *COG, source_files_manifest]
+ASSETS = [*PARSES, fichiers_sources]

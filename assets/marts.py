@@ -11,13 +11,15 @@ import pandas as pd
 
 from assets._metadata import frame_metadata
 from assets.cohesion import MART_NAMES as COHESION_MART_NAMES
-from assets.indicators import KEYS as INDICATOR_KEYS
+from assets.core import REJECTION_KEYS
+from assets.indicators import FINDING_KEYS, KEYS as INDICATOR_KEYS
 from assets.resources import DUCKDB_POOL, PublishedWarehouse
 from barometre import marts, warehouse
 from barometre.catalogue import load_catalogue
 
 GROUP = "marts"
 _INDICATOR_INS = {key.path[-1]: dg.AssetIn(key=key) for key in INDICATOR_KEYS}
+_FINDING_INS = {f"findings__{key.path[-1]}": dg.AssetIn(key=key) for key in FINDING_KEYS}
 
 def _out(context: dg.AssetExecutionContext, frame: pd.DataFrame, **extra) -> pd.DataFrame:
     context.add_output_metadata(frame_metadata(frame, **extra))
@@ -33,34 +35,34 @@ def indicator_values(context: dg.AssetExecutionContext, **indicator_frames: pd.D
     return _out(context, frame, by_indicator=dg.MetadataValue.md(summary.reset_index().to_markdown(index=False)))
 
 @dg.asset(key_prefix="mart", group_name=GROUP, kinds={"pandas", "duckdb"}, pool=DUCKDB_POOL,
-          ins={**_INDICATOR_INS,
+          ins={**_INDICATOR_INS, **_FINDING_INS,
                "indicator_values": dg.AssetIn(key=["mart", "indicator_values"]),
-               "cog_reference_years": dg.AssetIn(key=["core", "cog_reference_years"]),
-               "epci_comparability": dg.AssetIn(key=["core", "epci_comparability"]),
-               "rejected_rows": dg.AssetIn(key=["mart", "rejected_rows"]),
-               "presidentielle_t1_departement": dg.AssetIn(key=["raw", "presidentielle_t1_departement"])})
-def quality_report(context: dg.AssetExecutionContext, indicator_values: pd.DataFrame, cog_reference_years: pd.DataFrame,
-                   epci_comparability: pd.DataFrame, rejected_rows: pd.DataFrame,
-                   presidentielle_t1_departement: pd.DataFrame, **indicator_frames: pd.DataFrame) -> pd.DataFrame:
-    """What is not in ``indicator_values`` and why: missing source values, source disagreements,
-    repeated COG releases, EPCI without a comparable perimeter, values that cannot be computed,
-    rejected rows. One row per finding."""
-    frame = marts.quality_report(load_catalogue(), indicator_values, list(indicator_frames.values()),
-                                 cog_reference_years, epci_comparability, rejected_rows, presidentielle_t1_departement)
+               "rejected_rows": dg.AssetIn(key=["mart", "rejected_rows"])})
+def quality_report(context: dg.AssetExecutionContext, indicator_values: pd.DataFrame, rejected_rows: pd.DataFrame,
+                   **frames: pd.DataFrame) -> pd.DataFrame:
+    """What is not in ``indicator_values`` and why: missing source values, source disagreements, the
+    findings of every indicator (``findings/<id>``: repeated COG releases, EPCI without a comparable
+    perimeter, values that cannot be computed…), rejected rows. One row per finding."""
+    indicator_frames = [frames[name] for name in _INDICATOR_INS]
+    findings = [frames[name] for name in _FINDING_INS]
+    frame = marts.quality_report(load_catalogue(), indicator_values, indicator_frames, findings, rejected_rows)
     return _out(context, frame, by_kind=dg.MetadataValue.json(frame["kind"].value_counts().to_dict()))
 
 @dg.asset(key_prefix="mart", group_name=GROUP, kinds={"pandas", "duckdb"}, pool=DUCKDB_POOL,
-          ins={"filosofi_rejections": dg.AssetIn(key=["core", "filosofi_rejections"])})
-def rejected_rows(context: dg.AssetExecutionContext, filosofi_rejections: pd.DataFrame) -> pd.DataFrame:
-    """Source cells set aside by a rule, never published: source_id, rule, code, period, column, value."""
-    return _out(context, filosofi_rejections[marts.REJECTED_COLUMNS])
+          ins={"__".join(key.path): dg.AssetIn(key=key) for key in REJECTION_KEYS})
+def rejected_rows(context: dg.AssetExecutionContext, **rejections: pd.DataFrame) -> pd.DataFrame:
+    """Source cells set aside by a rule, never published: source_id, rule, code, period, column, value
+    (the union of every source's ``core/<raw table>_rejets``)."""
+    parts = [frame[marts.REJECTED_COLUMNS] for frame in rejections.values()]
+    frame = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=marts.REJECTED_COLUMNS)
+    return _out(context, frame)
 
 @dg.asset(key_prefix="mart", group_name=GROUP, kinds={"pandas", "duckdb"}, pool=DUCKDB_POOL,
-          ins={"cog_regions": dg.AssetIn(key=["raw", "cog_regions"]),
-               "cog_departements": dg.AssetIn(key=["raw", "cog_departements"]),
-               "cog_communes": dg.AssetIn(key=["raw", "cog_communes"]),
-               "cog_epci_membres": dg.AssetIn(key=["raw", "cog_epci_membres"]),
-               "cget_territoires": dg.AssetIn(key=["raw", "cget_territoires"]),
+          ins={"cog_regions": dg.AssetIn(key=["raw", "etalab_decoupage_administratif_regions"]),
+               "cog_departements": dg.AssetIn(key=["raw", "etalab_decoupage_administratif_departements"]),
+               "cog_communes": dg.AssetIn(key=["raw", "etalab_decoupage_administratif_communes"]),
+               "cog_epci_membres": dg.AssetIn(key=["raw", "etalab_decoupage_administratif_membres_epci"]),
+               "cget_territoires": dg.AssetIn(key=["raw", "cget_barometre_2018_territoires"]),
                "indicator_values": dg.AssetIn(key=["mart", "indicator_values"])})
 def territories(context: dg.AssetExecutionContext, cog_regions: pd.DataFrame, cog_departements: pd.DataFrame,
                 cog_communes: pd.DataFrame, cog_epci_membres: pd.DataFrame, cget_territoires: pd.DataFrame,
@@ -81,7 +83,7 @@ def indicators(context: dg.AssetExecutionContext) -> pd.DataFrame:
     return _out(context, marts.indicators_table(load_catalogue()))
 
 @dg.asset(key_prefix="mart", group_name=GROUP, kinds={"pandas", "duckdb"}, pool=DUCKDB_POOL,
-          ins={"source_files_manifest": dg.AssetIn(key=["raw", "source_files_manifest"])})
+          ins={"source_files_manifest": dg.AssetIn(key=["raw", "fichiers_sources"])})
 def sources(context: dg.AssetExecutionContext, source_files_manifest: pd.DataFrame) -> pd.DataFrame:
     """One row per source file read: producer, title, URL, licence, retrieval date, SHA-256."""
     return _out(context, marts.sources_table(load_catalogue(), source_files_manifest))

@@ -65,7 +65,7 @@ class _ReplacingPandasTypeHandler(DuckDBPandasTypeHandler):
     """Writes an unpartitioned asset with ``CREATE OR REPLACE TABLE``.
 
     The stock handler deletes the rows and inserts into the existing table, so a table whose
-    columns changed between two versions of the code (e.g. ``raw.source_files_manifest`` gaining
+    columns changed between two versions of the code (e.g. ``raw.fichiers_sources`` gaining
     its HTTP columns) fails with a DuckDB binder error in an existing working database. An empty
     frame is written too (the stock handler skips it: no table in a fresh working database, the
     previous columns in an existing one): its table has its columns and no rows.

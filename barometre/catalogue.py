@@ -75,7 +75,6 @@ class Source:
     repository: str
     licence: str
     cadence: str
-    files: tuple[str, ...]
     notes: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -111,7 +110,7 @@ class Catalogue:
         return tuple(i for i in self.indicators if i.dimension == dimension_id)
 
 
-_SOURCE_KEYS = {"id", "producer", "title", "url", "publisher_url", "repository", "licence", "cadence", "files", "notes"}
+_SOURCE_KEYS = {"id", "producer", "title", "url", "publisher_url", "repository", "licence", "cadence", "notes"}
 
 
 def _require(entry: dict, keys: tuple[str, ...], where: str) -> None:
@@ -131,7 +130,10 @@ def parse_catalogue(doc: dict) -> Catalogue:
 
     sources = []
     for s in doc.get("sources") or []:
-        _require(s, ("id", "producer", "title", "url", "licence", "files"), f"source {s.get('id')!r}")
+        _require(s, ("id", "producer", "title", "url", "licence"), f"source {s.get('id')!r}")
+        if "files" in s:
+            raise CatalogueError(f"source {s.get('id')!r}: files are declared by the source module "
+                                 f"(PARSES in barometre/sources/), not in the catalogue")
         sources.append(
             Source(
                 id=s["id"],
@@ -142,7 +144,6 @@ def parse_catalogue(doc: dict) -> Catalogue:
                 repository=s.get("repository", ""),
                 licence=" ".join(str(s["licence"]).split()),
                 cadence=str(s.get("cadence", "")),
-                files=tuple(s["files"]),
                 notes=" ".join(s["notes"].split()) if s.get("notes") else None,
                 extra={k: v for k, v in s.items() if k not in _SOURCE_KEYS},
             )
@@ -196,8 +197,9 @@ def parse_catalogue(doc: dict) -> Catalogue:
                 raise CatalogueError(f"weights of level {level!r}: unknown source {src!r}")
         weights[level] = tuple(weight_sources or ())
     ids = [i.id for i in indicators]
-    if len(ids) != 16 or len(set(ids)) != 16:
-        raise CatalogueError(f"expected 16 distinct indicators, got {len(ids)} ({len(set(ids))} distinct)")
+    duplicated = sorted({i for i in ids if ids.count(i) > 1})
+    if duplicated:
+        raise CatalogueError(f"duplicate indicator ids {duplicated}")
     return Catalogue(tuple(dims), tuple(indicators), tuple(sources), str(doc.get("snapshot_retrieved_at", "")),
                      weights)
 

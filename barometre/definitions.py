@@ -111,7 +111,7 @@ def main() -> int:
     site = result.asset_materializations_for_node("barometre_report")[0].metadata
     print(f"\n  Report: {site['index'].value} ({site['pages'].value} pages, built in "
           f"{site['build_seconds'].value} s from the published file): open it in a browser, no server needed.")
-    print(f"\n  Materialisation of {len(ALL_ASSETS)} assets and {len(checks.evaluations(result))} asset checks: "
+    print(f"\n  Materialisation of {sum(len(a.keys) for a in ALL_ASSETS)} assets and {len(checks.evaluations(result))} asset checks: "
           f"{wall:.1f} s wall time (in-process executor).")
     return 0
 

@@ -1,9 +1,13 @@
 """The sixteen indicators: from tidy source tables to rows of ``mart.indicator_values``.
 
-Each indicator has one function here, registered in :data:`COMPUTE` with the names of the
-input tables it reads (see :data:`INPUTS`). A function returns rows with the columns
-:data:`VALUE_COLUMNS`; rows whose source cell is empty keep ``value`` missing (they are
-reported by :mod:`barometre.marts`, never filled).
+Each indicator has one function here, registered next to it by :func:`indicator` with the asset
+keys of the tables it reads (``inputs={"medecins": "raw/drees_medecins_departement", …}``; any
+``layer/table`` key). An indicator of the catalogue whose only source is the CGET's 2018 file
+needs no code: :func:`formulas` gives it :func:`from_cget` on ``raw/cget_barometre_2018_valeurs``.
+A function returns rows with the columns :data:`VALUE_COLUMNS` — rows whose source cell is empty
+keep ``value`` missing (reported by :mod:`barometre.marts`, never filled) — or ``(values,
+findings)``, the findings being rows of ``mart.quality_report`` (:data:`FINDING_COLUMNS`: what the
+formula left out and why), published as ``findings/<indicator id>``.
 
 Aggregations to région and France are always Σ numerator / Σ denominator over départements,
 never a mean of rates, and are flagged ``derived``.
@@ -11,7 +15,8 @@ never a mean of rates, and are flagged ``derived``.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -30,6 +35,74 @@ FILOSOFI = "insee_filosofi_departement"
 POPULATION = "insee_estimations_population"
 COG = cog_source.SOURCE_ID
 ELECTIONS = "interieur_presidentielle_t1"
+# The rows of mart.quality_report (barometre/marts.py QUALITY_COLUMNS) a formula may return.
+FINDING_COLUMNS = ["kind", "indicator_id", "source_id", "level", "code", "geography_vintage", "period", "detail"]
+
+
+class FormulaError(ValueError):
+    """The formulas and the catalogue disagree."""
+
+
+@dataclass(frozen=True)
+class Formula:
+    """An indicator's function and the tables it reads: input name → asset key (``layer/table``)."""
+
+    indicator_id: str
+    function: Callable
+    inputs: Mapping[str, str]
+
+
+# Registered by @indicator (indicator id → formula).
+REGISTERED: dict[str, Formula] = {}
+# The default formula's input: the CGET's 2018 values.
+CGET_INPUTS = {"cget": "raw/cget_barometre_2018_valeurs"}
+
+
+def indicator(indicator_id: str, inputs: Mapping[str, str]) -> Callable:
+    """Register the decorated function as the formula of ``indicator_id``, reading ``inputs``
+    (name the function sees → asset key ``layer/table``)."""
+    def register(function: Callable) -> Callable:
+        if indicator_id in REGISTERED:
+            raise FormulaError(f"indicator {indicator_id!r}: two formulas ({REGISTERED[indicator_id].function.__name__},"
+                               f" {function.__name__})")
+        bad = [k for k in inputs.values() if len(k.split("/")) != 2]
+        if bad:
+            raise FormulaError(f"indicator {indicator_id!r}: input keys must be 'layer/table', got {bad}")
+        REGISTERED[indicator_id] = Formula(indicator_id, function, dict(inputs))
+        return function
+    return register
+
+
+def formulas(catalogue: Catalogue) -> dict[str, Formula]:
+    """The formula of every catalogue indicator, in catalogue order: its registered function, else
+    :func:`from_cget` when its only source is the CGET's file. Raises :class:`FormulaError` naming
+    an indicator without formula, or a formula without catalogue entry."""
+    ids = [i.id for i in catalogue.indicators]
+    orphans = sorted(set(REGISTERED) - set(ids))
+    if orphans:
+        raise FormulaError(f"formulas without a catalogue indicator: {orphans} (add them to barometre/catalogue.yaml)")
+    out = {}
+    for ind in catalogue.indicators:
+        if ind.id in REGISTERED:
+            out[ind.id] = REGISTERED[ind.id]
+        elif ind.sources == (CGET,) and ind.cget_id:
+            out[ind.id] = Formula(ind.id, from_cget, CGET_INPUTS)
+        else:
+            raise FormulaError(f"indicator {ind.id!r} (sources {list(ind.sources)}) has no formula: register one "
+                               f"with @indicator({ind.id!r}, inputs=...) in barometre/indicators.py")
+    return out
+
+
+def _region_of(table: pd.DataFrame | Mapping[str, str]) -> Mapping[str, str]:
+    """Département → région, from the table ``core/departement_region`` (or already a mapping)."""
+    if isinstance(table, Mapping):
+        return table
+    return dict(zip(table["code_departement"], table["code_region"]))
+
+
+def _findings(indicator_id: str, source_id: str, kind: str, **columns) -> pd.DataFrame:
+    return pd.DataFrame({"kind": kind, "indicator_id": indicator_id, "source_id": source_id, **columns},
+                        columns=FINDING_COLUMNS)
 
 
 def _frame(indicator_id: str, rows: pd.DataFrame, *, level: str, source_id: str, derived: bool,
@@ -113,6 +186,8 @@ def from_cget(ind: Indicator, inputs: dict[str, pd.DataFrame]) -> pd.DataFrame:
     return _concat(parts)
 
 
+@indicator("revenu_median_uc", inputs={**CGET_INPUTS, "filosofi": "raw/insee_filosofi_departement",
+                                       "filosofi_rejections": "core/insee_filosofi_departement_rejets"})
 def revenu_median_uc(ind, inputs):
     fil = inputs["filosofi"]
     rejected = inputs["filosofi_rejections"]
@@ -121,18 +196,24 @@ def revenu_median_uc(ind, inputs):
     return _concat([from_cget(ind, inputs), _yearly(fil[keep], "q2_disp", ind.id, FILOSOFI)])
 
 
+@indicator("taux_pauvrete", inputs={"filosofi": "raw/insee_filosofi_departement"})
 def taux_pauvrete(ind, inputs):
     return _yearly(inputs["filosofi"], "poverty_rate_disp", ind.id, FILOSOFI)
 
 
+@indicator("taux_chomage", inputs={"chomage": "raw/insee_chomage_localise_departement"})
 def taux_chomage(ind, inputs):
     return _yearly(inputs["chomage"], "unemployment_rate", ind.id, "insee_chomage_localise")
 
 
+@indicator("part_diplomes_superieur", inputs={"diplomes": "raw/insee_diplomes_rp_departement"})
 def part_diplomes_superieur(ind, inputs):
     return _yearly(inputs["diplomes"], "edu_share_sup", ind.id, "insee_diplomes_rp")
 
 
+@indicator("medecins_pour_100k", inputs={"medecins": "raw/drees_medecins_departement",
+                                         "population": "raw/insee_estimations_population_departement",
+                                         "region_of": "core/departement_region"})
 def medecins_pour_100k(ind, inputs):
     """Published département densities; région and France métropolitaine from Σ doctors / Σ
     population at 1 January × 100 000."""
@@ -143,7 +224,7 @@ def medecins_pour_100k(ind, inputs):
         "code": counts["code_departement"], "period": counts["year"].astype(str), "period_start": counts["year"],
         "period_end": counts["year"], "numerator": counts["n_doctors"].astype(float),
         "denominator": counts["pop_jan1"].astype(float)})
-    derived = aggregate_counts(counts, inputs["region_of"], _rate(100_000), ind.id, "drees_medecins")
+    derived = aggregate_counts(counts, _region_of(inputs["region_of"]), _rate(100_000), ind.id, "drees_medecins")
     return _concat([published, derived])
 
 
@@ -158,6 +239,10 @@ def _population_pairs(population: pd.DataFrame) -> pd.DataFrame:
     return df.rename(columns={"code_departement": "code"})
 
 
+@indicator("solde_migratoire_annuel", inputs={**CGET_INPUTS, "population": "raw/insee_estimations_population_departement",
+                                              "naissances": "raw/insee_naissances_departement",
+                                              "deces": "raw/insee_deces_departement",
+                                              "region_of": "core/departement_region"})
 def solde_migratoire_annuel(ind, inputs):
     """((P(t+1) − P(t)) − (births(t) − deaths(t))) / P(t) × 100, counts summed before the ratio."""
     df = _population_pairs(inputs["population"]).merge(
@@ -168,7 +253,8 @@ def solde_migratoire_annuel(ind, inputs):
     keys = ["code", "period", "period_start", "period_end"]
     dep = _frame(ind.id, counts[keys + ["numerator", "denominator"]].assign(
         value=counts["numerator"] / counts["denominator"] * 100), level="departement", source_id=POPULATION, derived=True)
-    agg = aggregate_counts(counts[keys + ["numerator", "denominator"]], inputs["region_of"], _rate(100), ind.id, POPULATION)
+    agg = aggregate_counts(counts[keys + ["numerator", "denominator"]], _region_of(inputs["region_of"]), _rate(100), ind.id,
+                           POPULATION)
     return _concat([from_cget(ind, inputs), dep, agg])
 
 
@@ -176,10 +262,20 @@ def _annual_growth(end: pd.Series, start: pd.Series, years: pd.Series | int) -> 
     return ((end / start) ** (1.0 / years) - 1.0) * 100.0
 
 
+@indicator("croissance_population_annuelle", inputs={
+    "population": "raw/insee_estimations_population_departement",
+    "cog_communes": "raw/etalab_decoupage_administratif_communes",
+    "cog_epci_members": "raw/etalab_decoupage_administratif_membres_epci",
+    "cog_references": "core/etalab_decoupage_administratif_annees_reference",
+    "epci_comparability": "core/etalab_decoupage_administratif_comparabilite_epci",
+    "region_of": "core/departement_region"})
 def croissance_population_annuelle(ind, inputs):
     """Yearly growth from the population estimates (département, région, FRM), and annualised
     growth between the distinct reference years of the COG releases (EPCI, département, région,
-    FRM, FRMD). numerator = population at the end, denominator = population at the start."""
+    FRM, FRMD). numerator = population at the end, denominator = population at the start.
+
+    Findings: the releases that repeat an earlier one's populations, the départements whose
+    populations are not updated, the EPCI without a comparable perimeter (all left out)."""
     df = _population_pairs(inputs["population"])
     keys = ["code", "period", "period_start", "period_end"]
     counts = df.assign(numerator=df["pop_next"].astype(float), denominator=df["pop_jan1"].astype(float))[
@@ -188,11 +284,35 @@ def croissance_population_annuelle(ind, inputs):
     parts = [
         _frame(ind.id, counts.assign(value=growth(counts["numerator"], counts["denominator"])),
                level="departement", source_id=POPULATION, derived=True),
-        aggregate_counts(counts, inputs["region_of"], growth, ind.id, POPULATION),
+        aggregate_counts(counts, _region_of(inputs["region_of"]), growth, ind.id, POPULATION),
     ]
+    static = static_population_departements(inputs["catalogue"])
     parts.extend(cog_growth(ind.id, inputs["cog_communes"], inputs["cog_epci_members"], inputs["cog_references"],
-                            inputs["epci_comparability"], tuple(static_population_departements(inputs["catalogue"]))))
-    return _concat(parts)
+                            inputs["epci_comparability"], tuple(static)))
+    return _concat(parts), cog_growth_findings(ind.id, inputs["cog_references"], inputs["epci_comparability"], static)
+
+
+def cog_growth_findings(indicator_id: str, references: pd.DataFrame, epci_comparability: pd.DataFrame,
+                        static: Mapping[str, str]) -> pd.DataFrame:
+    """What COG-based growth leaves out, as rows of mart.quality_report: repeated releases, static
+    départements, EPCI without a comparable perimeter."""
+    repeated = references[references["repeats_vintage"].notna()]
+    out = epci_comparability[~epci_comparability["comparable"]]
+    return pd.concat([
+        _findings(indicator_id, COG, "repeated_vintage", level=None, code=None,
+                  geography_vintage=[f"cog_{v}" for v in repeated["cog_vintage"]], period=None,
+                  detail=[f"COG {v} repeats the populations of COG {r} (reference year {y}, witness population {w}): "
+                          f"left out of the growth series, a 0 % growth would be false"
+                          for v, r, y, w in zip(repeated["cog_vintage"], repeated["repeats_vintage"],
+                                                repeated["reference_year"], repeated["witness_population"])]),
+        _findings(indicator_id, COG, "static_population", level="departement", code=list(static),
+                  geography_vintage=None, period=None,
+                  detail=[f"{reason}: left out of COG-based growth (département, its région, its EPCI)"
+                          for reason in static.values()]),
+        _findings(indicator_id, COG, "incomplete_perimeter", level="epci", code=out["code_epci"],
+                  geography_vintage=[f"cog_{v}" for v in out["cog_vintage_to"]], period=out["period"],
+                  detail=out["detail"]),
+    ], ignore_index=True)
 
 
 def cog_growth(indicator_id: str, communes: pd.DataFrame, members: pd.DataFrame,
@@ -241,10 +361,13 @@ def cog_growth(indicator_id: str, communes: pd.DataFrame, members: pd.DataFrame,
     return parts
 
 
+@indicator("participation_presidentielle_t1", inputs={**CGET_INPUTS,
+                                                      "elections": "raw/interieur_presidentielle_t1_departement",
+                                                      "region_of": "core/departement_region"})
 def participation_presidentielle_t1(ind, inputs):
     """Votants / inscrits × 100: départements from their own counts; régions, FRM and FRMD from
     summed département counts; FR (France entière) adds the COM and voters abroad, and exists
-    only for elections whose file has the abroad row (not the provisional 2022 file)."""
+    only for elections whose file has the abroad row (not the provisional 2022 file: a finding)."""
     el = inputs["elections"]
     el = el.assign(period=el["year"].astype(str), period_start=el["year"], period_end=el["year"],
                    numerator=el["votants"].astype(float), denominator=el["inscrits"].astype(float))
@@ -255,59 +378,44 @@ def participation_presidentielle_t1(ind, inputs):
         from_cget(ind, inputs),
         _frame(ind.id, dep[["code", *keys, "numerator", "denominator", "value"]], level="departement",
                source_id=ELECTIONS, derived=False),
-        aggregate_counts(dep[["code", *keys, "numerator", "denominator"]], inputs["region_of"], _rate(100), ind.id,
+        aggregate_counts(dep[["code", *keys, "numerator", "denominator"]], _region_of(inputs["region_of"]), _rate(100), ind.id,
                          ELECTIONS, france=("FRM", "FRMD")),
     ]
     with_abroad = el.groupby("year")["kind"].transform(lambda k: (k == "etranger").any())
     fr = el[with_abroad].groupby(keys, as_index=False)[["numerator", "denominator"]].sum()
     fr = fr.assign(code="FR", value=fr["numerator"] / fr["denominator"] * 100)
     parts.append(_frame(ind.id, fr, level="france", source_id=ELECTIONS, derived=True))
-    return _concat(parts)
+    no_abroad = sorted(set(el["year"]) - set(el.loc[el["kind"] == "etranger", "year"]))
+    findings = _findings(ind.id, ELECTIONS, "not_computable", level="france", code="FR", geography_vintage=None,
+                         period=[str(y) for y in no_abroad],
+                         detail="the file has no row for French voters abroad (provisional results): no France "
+                                "entière turnout")
+    return _concat(parts), findings
 
 
-COMPUTE: dict[str, Callable[[Indicator, dict], pd.DataFrame]] = {
-    "revenu_median_uc": revenu_median_uc,
-    "part_neet_15_24": from_cget,
-    "medecins_pour_100k": medecins_pour_100k,
-    "part_65_ans_plus": from_cget,
-    "part_chomage_longue_duree": from_cget,
-    "taux_pauvrete": taux_pauvrete,
-    "solde_migratoire_annuel": solde_migratoire_annuel,
-    "croissance_population_annuelle": croissance_population_annuelle,
-    "part_fonctions_productives": from_cget,
-    "part_locaux_thd": from_cget,
-    "taux_chomage": taux_chomage,
-    "part_diplomes_superieur": part_diplomes_superieur,
-    "benevoles_pour_100_hab": from_cget,
-    "participation_presidentielle_t1": participation_presidentielle_t1,
-    "coefficient_integration_fiscale": from_cget,
-    "part_revenus_sociaux": from_cget,
-}
+def inputs_of(indicator_id: str, catalogue: Catalogue | None = None) -> dict[str, str]:
+    """The tables an indicator reads: input name → asset key (``layer/table``)."""
+    if catalogue is None:
+        from barometre.catalogue import load_catalogue
 
-# Input tables each indicator reads (names of the core/raw assets, see assets/indicators.py).
-_DEP = ["region_of"]
-INPUTS: dict[str, list[str]] = {
-    "revenu_median_uc": ["cget", "filosofi", "filosofi_rejections"],
-    "medecins_pour_100k": ["medecins", "population", *_DEP],
-    "taux_pauvrete": ["filosofi"],
-    "solde_migratoire_annuel": ["cget", "population", "naissances", "deces", *_DEP],
-    "croissance_population_annuelle": ["population", "cog_communes", "cog_epci_members",
-                                       "cog_references", "epci_comparability", *_DEP],
-    "taux_chomage": ["chomage"],
-    "part_diplomes_superieur": ["diplomes"],
-    "participation_presidentielle_t1": ["cget", "elections", *_DEP],
-}
+        catalogue = load_catalogue()
+    return dict(formulas(catalogue)[indicator_id].inputs)
 
 
-def inputs_of(indicator_id: str) -> list[str]:
-    return INPUTS.get(indicator_id, ["cget"])
+def evaluate(catalogue: Catalogue, indicator_id: str,
+             inputs: dict[str, pd.DataFrame]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Rows of one indicator, sorted, with the catalogue's id, and its findings (rows of
+    mart.quality_report, possibly none)."""
+    ind = catalogue.indicator(indicator_id)
+    result = formulas(catalogue)[indicator_id].function(ind, {**inputs, "catalogue": catalogue})
+    out, findings = result if isinstance(result, tuple) else (result, pd.DataFrame(columns=FINDING_COLUMNS))
+    out = out.astype({"period_start": "int64", "period_end": "int64", "value": "float64",
+                      "numerator": "float64", "denominator": "float64", "derived": "bool"})
+    out = out.sort_values(["level", "geography_vintage", "code", "period_start", "period_end", "source_id"],
+                          ignore_index=True)
+    return out, findings[FINDING_COLUMNS].reset_index(drop=True)
 
 
 def compute(catalogue: Catalogue, indicator_id: str, inputs: dict[str, pd.DataFrame]) -> pd.DataFrame:
-    """Rows of one indicator, sorted, with the catalogue's id."""
-    ind = catalogue.indicator(indicator_id)
-    out = COMPUTE[indicator_id](ind, {**inputs, "catalogue": catalogue})
-    out = out.astype({"period_start": "int64", "period_end": "int64", "value": "float64",
-                      "numerator": "float64", "denominator": "float64", "derived": "bool"})
-    return out.sort_values(["level", "geography_vintage", "code", "period_start", "period_end", "source_id"],
-                           ignore_index=True)
+    """Rows of one indicator, sorted, with the catalogue's id (its findings: :func:`evaluate`)."""
+    return evaluate(catalogue, indicator_id, inputs)[0]

@@ -51,13 +51,18 @@ DEFAULT_LANDING_DIR = PROJECT_ROOT / "data" / "landing"
 
 SNAPSHOT = "snapshot"
 LIVE = "live"
-FORMATS = ("csv", "txt", "json", "topojson", "xml")
+FORMATS = ("csv", "txt", "json", "topojson", "xml", "xls", "xlsx", "zip")
+# Binary formats: their bytes are handed to the parser as they are, checked only by their signature.
+BINARY_SIGNATURES = {"xlsx": b"PK\x03\x04", "zip": b"PK\x03\x04", "xls": b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"}
 _ACCEPT = {
     "csv": "text/csv, text/plain;q=0.9, */*;q=0.1",
     "txt": "text/plain, */*;q=0.1",
     "json": "application/json, */*;q=0.1",
     "topojson": "application/json, */*;q=0.1",
     "xml": "application/xml, text/xml;q=0.9, */*;q=0.1",
+    "xls": "application/vnd.ms-excel, application/octet-stream;q=0.9, */*;q=0.1",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet, application/octet-stream;q=0.9, */*;q=0.1",
+    "zip": "application/zip, application/octet-stream;q=0.9, */*;q=0.1",
 }
 _CHUNK = 1 << 16
 MELODI_MAX_RESULT = 100_000  # the largest page (maxResult) Melodi serves
@@ -110,7 +115,7 @@ class LiveFile:
     source_id: str
     path: str                      # logical path: the snapshot file it stands for
     url: str                       # the publisher's URL (before any mirror)
-    format: str                    # csv | txt | json | topojson | xml
+    format: str                    # csv | txt | json | topojson | xml | xls | xlsx | zip
     encoding: str = "utf-8"        # of csv / txt bodies
     version: str = "latest"        # landing sub-folder: a release number, or "latest"
     parser: str | None = None      # "module:function" when the live format differs from the snapshot's
@@ -467,6 +472,11 @@ def _check_format(path: Path, live: LiveFile, fetched: str) -> None:
     if _HTML.match(text_start):
         raise FetchError(live.url, f"expected {live.format}, got an HTML page (starts {_head(text_start)!r})",
                          fetched_url=fetched, status=200)
+    if live.format in BINARY_SIGNATURES:
+        if not raw.startswith(BINARY_SIGNATURES[live.format]):
+            raise FetchError(live.url, f"body is not a {live.format} file (starts {raw[:8]!r})", fetched_url=fetched,
+                             status=200)
+        return
     try:
         if live.format in ("json", "topojson"):
             # Bracketed like a JSON document and UTF-8 (a full parse is the parser's job: a

@@ -13,7 +13,6 @@ import pandas as pd
 from barometre import units
 from barometre.catalogue import Catalogue
 from barometre.geography import DEPARTEMENTS, DROM_REGION_OF, FRANCE_TERRITORIES, GEOGRAPHY_VINTAGE_CURRENT
-from barometre.sources.cog import SOURCE_ID as COG_SOURCE_ID, static_population_departements
 
 INDICATOR_VALUE_COLUMNS = ["indicator_id", "level", "code", "geography_vintage", "period", "period_start",
                            "period_end", "value", "numerator", "denominator", "source_id", "derived", "is_reference"]
@@ -82,48 +81,19 @@ def missing_values(frames: list[pd.DataFrame]) -> pd.DataFrame:
 
 
 def quality_report(catalogue: Catalogue, values: pd.DataFrame, frames: list[pd.DataFrame],
-                   cog_references: pd.DataFrame, epci_comparability: pd.DataFrame,
-                   rejected: pd.DataFrame, elections: pd.DataFrame) -> pd.DataFrame:
-    """Everything a user should know about what is *not* in ``indicator_values`` and why."""
-    parts = [missing_values(frames), disagreements(catalogue, values)]
-    growth = "croissance_population_annuelle"
-    cog = COG_SOURCE_ID
-    repeated = cog_references[cog_references["repeats_vintage"].notna()]
-    parts.append(pd.DataFrame({
-        "kind": "repeated_vintage", "indicator_id": growth, "source_id": cog, "level": None, "code": None,
-        "geography_vintage": [f"cog_{v}" for v in repeated["cog_vintage"]], "period": None,
-        "detail": [f"COG {v} repeats the populations of COG {r} (reference year {y}, witness population {w}): "
-                   f"left out of the growth series, a 0 % growth would be false"
-                   for v, r, y, w in zip(repeated["cog_vintage"], repeated["repeats_vintage"],
-                                         repeated["reference_year"], repeated["witness_population"])],
-    }, columns=QUALITY_COLUMNS))
-    static = static_population_departements(catalogue)
-    parts.append(pd.DataFrame({
-        "kind": "static_population", "indicator_id": growth, "source_id": cog, "level": "departement",
-        "code": list(static), "geography_vintage": None, "period": None,
-        "detail": [f"{reason}: left out of COG-based growth (département, its région, its EPCI)"
-                   for reason in static.values()],
-    }, columns=QUALITY_COLUMNS))
-    out = epci_comparability[~epci_comparability["comparable"]]
-    parts.append(pd.DataFrame({
-        "kind": "incomplete_perimeter", "indicator_id": growth, "source_id": cog, "level": "epci",
-        "code": out["code_epci"], "geography_vintage": [f"cog_{v}" for v in out["cog_vintage_to"]],
-        "period": out["period"], "detail": out["detail"],
-    }, columns=QUALITY_COLUMNS))
-    no_abroad = sorted(set(elections["year"]) - set(elections.loc[elections["kind"] == "etranger", "year"]))
-    parts.append(pd.DataFrame({
-        "kind": "not_computable", "indicator_id": "participation_presidentielle_t1",
-        "source_id": "interieur_presidentielle_t1", "level": "france", "code": "FR", "geography_vintage": None,
-        "period": [str(y) for y in no_abroad],
-        "detail": "the file has no row for French voters abroad (provisional results): no France entière turnout",
-    }, columns=QUALITY_COLUMNS))
+                   findings: list[pd.DataFrame], rejected: pd.DataFrame) -> pd.DataFrame:
+    """Everything a user should know about what is *not* in ``indicator_values`` and why: the
+    generic findings (empty source cells, sources that disagree), the findings each indicator
+    returned with its values (``findings``, rows of these columns), and a summary of the rows the
+    sources' quarantine rules set aside (``rejected``, every source's)."""
+    parts = [missing_values(frames), disagreements(catalogue, values), *findings]
     for source_id, rule in rejected[["source_id", "rule"]].drop_duplicates().itertuples(index=False):
         n = int(((rejected["source_id"] == source_id) & (rejected["rule"] == rule)).sum())
         parts.append(pd.DataFrame([{
             "kind": "rejected_rows", "indicator_id": None, "source_id": source_id, "level": None, "code": None,
             "geography_vintage": None, "period": None,
             "detail": f"{n} rows rejected by rule {rule} (see mart.rejected_rows)"}], columns=QUALITY_COLUMNS))
-    parts = [p for p in parts if not p.empty]
+    parts = [p[QUALITY_COLUMNS] for p in parts if not p.empty]
     return pd.concat(parts, ignore_index=True)[QUALITY_COLUMNS]
 
 
@@ -189,7 +159,7 @@ SOURCE_COLUMNS = ["source_id", "producer", "title", "url", "licence", "retrieved
 
 def sources_table(catalogue: Catalogue, files: pd.DataFrame) -> pd.DataFrame:
     """One row per source file read, with its source's catalogue entry. ``files`` is the manifest
-    (``raw.source_files_manifest``): ``source_id``, ``path``, ``url`` (of that file; the source's
+    (``raw.fichiers_sources``): ``source_id``, ``path``, ``url`` (of that file; the source's
     catalogue URL when missing), ``origin``, ``retrieved_at``, ``http_status``, ``etag``,
     ``last_modified``, ``bytes``, ``sha256``, ``fetched_url``."""
     meta = pd.DataFrame([{"source_id": s.id, "producer": s.producer, "title": s.title, "source_url": s.url,

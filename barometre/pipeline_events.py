@@ -44,7 +44,7 @@ create table if not exists mart.pipeline_events (
     run_id       varchar not null,
     job_name     varchar not null,
     launched_by  varchar not null,      -- schedule:<name>, sensor:<name>, automation, backfill:<id> or manual
-    failed_steps varchar[] not null,    -- step keys that failed, e.g. raw__chomage_departement
+    failed_steps varchar[] not null,    -- step keys that failed, e.g. raw__insee_chomage_localise_departement
     error        varchar,               -- the first failed step's error (exception class: message), or the run's
     occurred_at  timestamptz not null,  -- when the run ended
     recorded_at  timestamptz not null,

@@ -35,17 +35,6 @@ import pandas as pd
 
 from barometre.catalogue import Catalogue
 from barometre.geography import CODE_PATTERNS, REGIONS_OF_FRANCE
-from barometre.sources import (
-    cget_2018,
-    chomage,
-    cog,
-    diplomes,
-    drees_medecins,
-    elections,
-    etat_civil,
-    filosofi,
-    population,
-)
 from barometre.sources._schema import (
     KINDS,
     UNITS,
@@ -92,10 +81,10 @@ _LEVEL_NAMES = {"departement": "département", "region": "région"}
 
 
 def manifest_schema(catalogue: Catalogue) -> RawSchema:
-    """``raw.source_files_manifest``: one row per source file read (from the snapshot or landed
+    """``raw.fichiers_sources``: one row per source file read (from the snapshot or landed
     live), every catalogue source present."""
     return RawSchema(
-        table="source_files_manifest", files="data/snapshot or data/landing (catalogue files)",
+        table="fichiers_sources", files="data/snapshot or data/landing (catalogue files)",
         columns={"source_id": "text", "path": "text", "url": "text", "origin": "text", "retrieved_at": "text",
                  "http_status": "int", "etag": "text", "last_modified": "text", "bytes": "int", "sha256": "text",
                  "fetched_url": "text"},
@@ -112,11 +101,11 @@ def manifest_schema(catalogue: Catalogue) -> RawSchema:
 
 
 def raw_schemas(catalogue: Catalogue) -> dict[str, RawSchema]:
-    """Every raw table's declaration, by table name."""
-    schemas = [cget_2018.SCHEMA, cget_2018.TERRITOIRES_SCHEMA, filosofi.SCHEMA, chomage.SCHEMA, population.SCHEMA,
-               etat_civil.BIRTHS_SCHEMA, etat_civil.DEATHS_SCHEMA, drees_medecins.SCHEMA, diplomes.SCHEMA,
-               elections.SCHEMA, cog.COMMUNES_SCHEMA, cog.EPCI_SCHEMA, cog.DEPARTEMENTS_SCHEMA, cog.REGIONS_SCHEMA,
-               manifest_schema(catalogue)]
+    """Every raw table's declaration, by table name: those of the source registry
+    (:mod:`barometre.sources.registry`), then the file manifest's."""
+    from barometre.sources import registry
+
+    schemas = [t.schema for t in registry.raw_tables().values()] + [manifest_schema(catalogue)]
     return {s.table: s for s in schemas}
 
 

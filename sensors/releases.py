@@ -43,7 +43,7 @@ from barometre.releases import (
     release_checks,
 )
 
-MANIFEST = dg.AssetKey(["raw", "source_files_manifest"])
+MANIFEST = dg.AssetKey(["raw", "fichiers_sources"])
 
 
 def source_selection(source_id: str) -> dg.AssetSelection:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 
 import pandas as pd
 
@@ -33,16 +34,26 @@ from barometre.sources._schema import (
     Pattern,
     RawSchema,
 )
+from barometre.sources.registry import RawTable, SourceParse
 
+SOURCE_ID = "cget_barometre_2018"
 TIDY_COLUMNS = ["source_file", "cget_id", "level", "geography_vintage", "code", "name", "period",
                 "period_start", "period_end", "value"]
 ZE_FILE = "barometre_2018/ze_wgs84_utf8.topojson"
 EPCI_FILE = "barometre_2018/epci2018_wgs84_utf8.topojson"
+CARTE_FILES = "barometre_2018/carte_*.csv"
+HISTO_FILES = "barometre_2018/histo_*.csv"
+BARO_FILE = "barometre_2018/baro.csv"
+# Files of the publication that no parse reads: the indicators' texts and the département mesh
+# (read by the report); recorded in the manifest with the others.
+RECORDED_FILES = ("barometre_2018/facteur.txt", "barometre_2018/indicateur.txt", "barometre_2018/dep_wgs84_utf8.topojson")
+VALUES_TABLE = "cget_barometre_2018_valeurs"
+TERRITOIRES_TABLE = "cget_barometre_2018_territoires"
 
 _BY_FILE = ("source_file", "period")
 SCHEMA = RawSchema(
-    table="cget_barometre_2018",
-    files="barometre_2018/carte_*.csv, histo_*.csv, baro.csv",
+    table=VALUES_TABLE,
+    files=f"{CARTE_FILES}, {HISTO_FILES}, {BARO_FILE}",
     columns={"source_file": "text", "cget_id": "text", "level": "text", "geography_vintage": "text", "code": "text",
              "name": "text", "period": "text", "period_start": "number", "period_end": "number", "value": "float"},
     key=("source_file", "cget_id", "code", "period"), period="period",
@@ -78,7 +89,7 @@ SCHEMA = RawSchema(
 )
 
 TERRITOIRES_SCHEMA = RawSchema(
-    table="cget_territoires", files=f"{ZE_FILE}, {EPCI_FILE}",
+    table=TERRITOIRES_TABLE, files=f"{ZE_FILE}, {EPCI_FILE}",
     columns={"level": "text", "geography_vintage": "text", "code": "text", "name": "text"},
     key=("level", "geography_vintage", "code"), required=("name",),
     codes=(Codes("code", "zone_emploi", where={"level": "zone_emploi"}), Codes("code", "epci", where={"level": "epci"})),
@@ -192,3 +203,42 @@ def parse_topojson_names(raw: bytes, file: str, level: str, vintage: str) -> pd.
     out.insert(0, "level", level)
     out.insert(1, "geography_vintage", vintage)
     return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Registry (barometre/sources/registry.py): the two raw tables of the publication.
+
+
+def read_values(store, catalogue) -> dict[str, pd.DataFrame]:
+    """Every map, région and national file, in one table (levels and meshes from the catalogue's
+    ``carte`` table, national perimeters from the indicators' ``cget_france_code``)."""
+    carte = catalogue.source(SOURCE_ID).extra["carte"]
+    france_code_of = {i.cget_id: i.cget_france_code for i in catalogue.indicators if i.cget_id}
+    parts = []
+    for path in store.glob(CARTE_FILES):
+        cget_id = re.search(r"carte_(\d_\d)\.csv$", path).group(1)
+        spec = carte[cget_id]
+        parts.append(parse_carte(store.read(path), path, cget_id, spec["level"], spec["geography_vintage"]))
+    for path in store.glob(HISTO_FILES):
+        parts.append(parse_histo(store.read(path), path, re.search(r"histo_(\d_\d)\.csv$", path).group(1)))
+    parts.append(parse_baro(store.read(BARO_FILE), BARO_FILE, france_code_of))
+    return {VALUES_TABLE: pd.concat(parts, ignore_index=True)}
+
+
+def read_territoires(store, catalogue) -> dict[str, pd.DataFrame]:
+    return {TERRITOIRES_TABLE: pd.concat([
+        parse_topojson_names(store.read(ZE_FILE), ZE_FILE, "zone_emploi", "ze_2010"),
+        parse_topojson_names(store.read(EPCI_FILE), EPCI_FILE, "epci", "epci_2018"),
+    ], ignore_index=True)}
+
+
+PARSES = (
+    SourceParse(SOURCE_ID, (CARTE_FILES, HISTO_FILES, BARO_FILE), read_values,
+                (RawTable(VALUES_TABLE, SCHEMA, "CGET 2018 barometer values, one row per file × territory × period "
+                                                "(map level, régions, France)."),),
+                recorded_files=RECORDED_FILES),
+    SourceParse(SOURCE_ID, (ZE_FILE, EPCI_FILE), read_territoires,
+                (RawTable(TERRITOIRES_TABLE, TERRITOIRES_SCHEMA, "Names of the CGET 2018 meshes: zones d'emploi 2010 "
+                                                             "and EPCI 2018 (TopoJSON properties), one row per "
+                                                             "territory."),)),
+)

@@ -17,11 +17,14 @@ from barometre.geography import invalid_codes
 from barometre.sources import _sdmx
 from barometre.sources._csv import SourceFormatError, read_departement_panel
 from barometre.sources._schema import departement_panel
+from barometre.sources.registry import single_table
 
+SOURCE_ID = "insee_chomage_localise"
+TABLE = "insee_chomage_localise_departement"
 FILE = "departements_2012_2021/unemployment_insee.csv"
 COLUMNS = ["code_departement", "year", "unemployment_rate", "unemployment_rate_raw"]
 
-SCHEMA = departement_panel("chomage_departement", FILE,
+SCHEMA = departement_panel(TABLE, FILE,
                            {"unemployment_rate": ("%", "taux_chomage"), "unemployment_rate_raw": ("%", "taux_chomage")},
                            years=range(2012, 2022))
 
@@ -81,3 +84,6 @@ def parse_bdm_sdmx(raw: bytes, file: str = FILE) -> pd.DataFrame:
     if out.empty:
         raise SourceFormatError(file, "TIME_PERIOD", "no département has the four quarters of any year")
     return out[COLUMNS]
+
+
+PARSES = (single_table(SOURCE_ID, TABLE, FILE, parse, SCHEMA, "Localised unemployment rate, one row per département × year."),)

@@ -19,6 +19,7 @@ import pandas as pd
 from barometre.geography import DEPARTEMENTS, REGIONS
 from barometre.sources._csv import SourceFormatError
 from barometre.sources._schema import Allowed, Codes, CountRange, Coverage, RawSchema, Values
+from barometre.sources.registry import RawTable, SourceParse
 
 SOURCE_ID = "etalab_decoupage_administratif"
 # Codes the COG gives the collectivités d'outre-mer (with the TAAF and Clipperton) in its
@@ -161,7 +162,7 @@ def _schema(table: str, name: str, **fields) -> RawSchema:
 
 
 COMMUNES_SCHEMA = _schema(
-    "cog_communes", "communes",
+    f"{SOURCE_ID}_communes", "communes",
     columns={"cog_vintage": "int", "code_commune": "text", "nom": "text", "code_departement": "text",
              "code_region": "text", "population": "int", "anciens_codes": "text"},
     key=("cog_vintage", "code_commune"), required=("nom",),
@@ -174,7 +175,7 @@ COMMUNES_SCHEMA = _schema(
     examples=("cog_vintage", "code_commune"),
 )
 EPCI_SCHEMA = _schema(
-    "cog_epci_membres", "epci",
+    f"{SOURCE_ID}_membres_epci", "epci",
     columns={"cog_vintage": "int", "code_epci": "text", "nom_epci": "text", "type_epci": "text", "code_commune": "text"},
     key=("cog_vintage", "code_commune"),  # a commune belongs to one EPCI at most
     required=("code_epci", "nom_epci", "type_epci"),
@@ -184,7 +185,7 @@ EPCI_SCHEMA = _schema(
     examples=("cog_vintage", "code_epci", "code_commune"),
 )
 DEPARTEMENTS_SCHEMA = _schema(
-    "cog_departements", "departements",
+    f"{SOURCE_ID}_departements", "departements",
     columns={"cog_vintage": "int", "code_departement": "text", "nom": "text", "code_region": "text"},
     key=("cog_vintage", "code_departement"), required=("nom", "code_region"),
     codes=(Codes("code_departement", "departement", _DEP_OR_COM, "the 101 départements and the COM"),
@@ -193,10 +194,32 @@ DEPARTEMENTS_SCHEMA = _schema(
     examples=("cog_vintage", "code_departement"),
 )
 REGIONS_SCHEMA = _schema(
-    "cog_regions", "regions",
+    f"{SOURCE_ID}_regions", "regions",
     columns={"cog_vintage": "int", "code_region": "text", "nom": "text"},
     key=("cog_vintage", "code_region"), required=("nom",),
     codes=(Codes("code_region", "region", _REG_OR_COM, "the 18 régions and the COM"),),
     coverage=(Coverage("code_region", REGIONS, "the 18 régions", by=_BY),),
     examples=("cog_vintage", "code_region"),
+)
+
+
+# ---------------------------------------------------------------------------------------------
+# Registry (barometre/sources/registry.py): one parse per file family, over the catalogue's vintages.
+
+def _family(name: str, parser, schema: RawSchema, description: str) -> SourceParse:
+    def read(store, catalogue) -> dict[str, pd.DataFrame]:
+        return {schema.table: pd.concat([parser(store.read(path(v, name)), v) for v in _vintages(catalogue)],
+                                        ignore_index=True)}
+
+    return SourceParse(SOURCE_ID, (f"cog/*/{name}.json.gz",), read, (RawTable(schema.table, schema, description),))
+
+
+PARSES = (
+    _family("communes", parse_communes, COMMUNES_SCHEMA,
+            "Communes of each COG release 2021–2026 with their population, one row per release × commune."),
+    _family("departements", parse_departements, DEPARTEMENTS_SCHEMA,
+            "Départements of each COG release, one row per release × département."),
+    _family("regions", parse_regions, REGIONS_SCHEMA, "Régions of each COG release, one row per release × région."),
+    _family("epci", parse_epci_members, EPCI_SCHEMA,
+            "EPCI à fiscalité propre of each COG release, one row per release × EPCI × member commune."),
 )

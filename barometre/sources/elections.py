@@ -18,7 +18,10 @@ import pandas as pd
 from barometre.geography import DEPARTEMENTS
 from barometre.sources._csv import SourceFormatError, read_delimited, to_number
 from barometre.sources._schema import Allowed, Codes, Coverage, Ordered, RawSchema, Values
+from barometre.sources.registry import RawTable, SourceParse
 
+SOURCE_ID = "interieur_presidentielle_t1"
+TABLE = "interieur_presidentielle_t1_departement"
 FILES = {
     2007: "elections/2007-t1-definitifs-departements.csv",
     2012: "elections/2012-t1-definitifs-departements.csv",
@@ -49,7 +52,7 @@ COLUMNS = ["year", "code_ministere", "kind", "code_departement", "libelle", "ins
            "votants", "exprimes", "pct_votants_inscrits", "provisional"]
 
 SCHEMA = RawSchema(
-    table="presidentielle_t1_departement",
+    table=TABLE,
     files="elections/*-t1-*-departements.csv",
     columns={"year": "int", "code_ministere": "text", "kind": "text", "code_departement": "text", "libelle": "text",
              "inscrits": "int", "abstentions": "int", "votants": "int", "exprimes": "int",
@@ -141,3 +144,14 @@ def parse_ministry_txt(raw: bytes, file: str) -> pd.DataFrame:
     except UnicodeDecodeError:
         pass
     return parse(raw, years[file], file, encoding="latin-1")
+
+
+def read_elections(store, catalogue) -> dict[str, pd.DataFrame]:
+    """The four elections' files in one table (the live file's own parser when it has one)."""
+    return {TABLE: pd.concat([store.parse(f, lambda raw, path, year=year: parse(raw, year, path))
+                              for year, f in FILES.items()], ignore_index=True)}
+
+
+PARSES = (SourceParse(SOURCE_ID, tuple(FILES.values()), read_elections,
+                      (RawTable(TABLE, SCHEMA, "Presidential first-round turnout counts, one row per election × "
+                                               "Ministry territory (département, COM, abroad)."),)),)

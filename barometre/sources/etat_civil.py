@@ -7,13 +7,16 @@ import pandas as pd
 
 from barometre.sources._csv import read_departement_panel
 from barometre.sources._schema import departement_panel
+from barometre.sources.registry import single_table
 
+BIRTHS_SOURCE_ID, DEATHS_SOURCE_ID = "insee_naissances", "insee_deces"
+BIRTHS_TABLE, DEATHS_TABLE = "insee_naissances_departement", "insee_deces_departement"
 BIRTHS_FILE = "departements_2012_2021/births_insee.csv"
 DEATHS_FILE = "departements_2012_2021/deaths_insee.csv"
 
-BIRTHS_SCHEMA = departement_panel("naissances_departement", BIRTHS_FILE, {"live_births": "count"},
+BIRTHS_SCHEMA = departement_panel(BIRTHS_TABLE, BIRTHS_FILE, {"live_births": "count"},
                                   years=range(2012, 2022))
-DEATHS_SCHEMA = departement_panel("deces_departement", DEATHS_FILE, {"deaths": "count"},
+DEATHS_SCHEMA = departement_panel(DEATHS_TABLE, DEATHS_FILE, {"deaths": "count"},
                                   years=range(2012, 2022))
 
 
@@ -23,3 +26,11 @@ def parse_births(raw: bytes, file: str = BIRTHS_FILE) -> pd.DataFrame:
 
 def parse_deaths(raw: bytes, file: str = DEATHS_FILE) -> pd.DataFrame:
     return read_departement_panel(raw, file, {"deaths": "int"})
+
+
+PARSES = (
+    single_table(BIRTHS_SOURCE_ID, BIRTHS_TABLE, BIRTHS_FILE, parse_births, BIRTHS_SCHEMA,
+                 "Live births (place of residence), one row per département × year."),
+    single_table(DEATHS_SOURCE_ID, DEATHS_TABLE, DEATHS_FILE, parse_deaths, DEATHS_SCHEMA,
+                 "Deaths, one row per département × year."),
+)

@@ -15,6 +15,7 @@ from barometre.geography import invalid_codes
 from barometre.sources import _melodi
 from barometre.sources._csv import SourceFormatError, read_departement_panel
 from barometre.sources._schema import Ordered, Quarantine, departement_panel
+from barometre.sources.registry import single_table
 
 FILE = "departements_2012_2021/income_poverty_filosofi.csv"
 SOURCE_ID = "insee_filosofi_departement"
@@ -51,12 +52,12 @@ def _unit(column: str) -> str | tuple[str, str]:
 
 
 SCHEMA = departement_panel(
-    "filosofi_departement", FILE, {c: _unit(c) for c in VALUE_COLUMNS}, years=range(2012, 2022),
+    SOURCE_ID, FILE, {c: _unit(c) for c in VALUE_COLUMNS}, years=range(2012, 2022),
     extra_text_columns=("dep_name",),
     ordered=tuple(Ordered(a, b) for a, b in (("d9_disp", "q3_disp"), ("q3_disp", "q2_disp"), ("q2_disp", "q1_disp"),
                                              ("q1_disp", "d1_disp"))),
     # The 2012–2016 medians of the compilation break it: they are quarantined by
-    # median_rejections (core.filosofi_rejections → mart.rejected_rows), and the check warns.
+    # median_rejections (core.insee_filosofi_departement_rejets → mart.rejected_rows), and the check warns.
     quarantine=(Quarantine("median_eur_integer", "q2_disp", WHOLE_EUROS,
                            "a median in euros is a whole number as INSEE publishes it",
                            set_aside=lambda frame: median_rejections(frame, SOURCE_ID)),),
@@ -131,3 +132,7 @@ def median_rejections(filosofi: pd.DataFrame, source_id: str) -> pd.DataFrame:
             "period": rows["year"].astype(str), "column": "q2_disp", "value": rows["q2_disp"].astype(str),
         }))
     return pd.concat(out, ignore_index=True)
+
+
+PARSES = (single_table(SOURCE_ID, SOURCE_ID, FILE, parse, SCHEMA,
+                       "Filosofi income and poverty, one row per département × year, every published column."),)

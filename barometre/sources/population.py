@@ -6,12 +6,18 @@ import pandas as pd
 
 from barometre.sources._csv import read_departement_panel
 from barometre.sources._schema import departement_panel
+from barometre.sources.registry import single_table
 
+SOURCE_ID = "insee_estimations_population"
+TABLE = "insee_estimations_population_departement"
 FILE = "departements_2012_2021/population_insee.csv"
 
-SCHEMA = departement_panel("population_departement", FILE, {"pop_jan1": "count"},
+SCHEMA = departement_panel(TABLE, FILE, {"pop_jan1": "count"},
                            years=range(2012, 2022))
 
 
 def parse(raw: bytes, file: str = FILE) -> pd.DataFrame:
     return read_departement_panel(raw, file, {"pop_jan1": "int"})
+
+
+PARSES = (single_table(SOURCE_ID, TABLE, FILE, parse, SCHEMA, "Population at 1 January, one row per département × year."),)

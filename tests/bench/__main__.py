@@ -328,7 +328,7 @@ def report(p: dict, sc: dict, info: dict, loads: dict, total: float, reps: int, 
           f"On the instance and work database of a full run (upstream already materialised), "
           f"`{p['remat_file']}` of a copy of the snapshot is written again — **a benchmark change: the same "
           "bytes, a new modification time, no value altered or invented** — then only its asset and everything "
-          f"downstream is materialised (`AssetSelection.keys(\"raw/chomage_departement\").downstream()`, "
+          f"downstream is materialised (`AssetSelection.keys(\"raw/insee_chomage_localise_departement\").downstream()`, "
           f"{len(p['remat_selected'])} assets with their {len(p['remat_selected_checks'])} asset checks, as the "
           "source's refresh job runs them), each run in a fresh process.", "",
           "| | median (min–max), runs |", "|---|---|",

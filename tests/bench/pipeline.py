@@ -41,7 +41,7 @@ from pathlib import Path  # noqa: E402
 from tests.bench.measure import PROJECT_ROOT, peak_rss_mb, rss_mb, write_result  # noqa: E402
 
 # The source changed in the re-materialisation benchmark, and the asset that reads it.
-CHANGED_ASSET = ("raw", "chomage_departement")
+CHANGED_ASSET = ("raw", "insee_chomage_localise_departement")
 
 _LOAD = {"LOADED_INPUT"}
 _BODY = {"STEP_OUTPUT", "ASSET_CHECK_EVALUATION"}
@@ -276,9 +276,11 @@ def snapshot_files() -> list[str]:
     """Every file of the catalogue's sources found in the snapshot (what the pipeline reads)."""
     from barometre.catalogue import load_catalogue
     from barometre.landing import SnapshotStore
+    from barometre.sources.registry import source_files
 
     store = SnapshotStore()
-    return [p for src in load_catalogue().sources for pattern in src.files for p in store.glob(pattern)]
+    return [p for patterns in source_files(load_catalogue()).values() for pattern in patterns
+            for p in store.glob(pattern)]
 
 
 def floor_query(path: Path) -> str:

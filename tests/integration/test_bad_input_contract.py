@@ -135,32 +135,32 @@ E2022 = "elections/2022-t1-provisoires-departements.csv"
 
 # (case, file, how it is broken, raw asset, the exact SourceFormatError message)
 PARSER_CASES = [
-    ("leading_zero_lost", BIRTHS, replace(b"\n01;2012;", b"\n1;2012;"), "naissances_departement",
+    ("leading_zero_lost", BIRTHS, replace(b"\n01;2012;", b"\n1;2012;"), "insee_naissances_departement",
      f"{BIRTHS}: column 'dep_code': invalid département code (lost leading zero? '20' for Corsica?); "
      "e.g. [['1', '2012']]"),
-    ("corsica_written_20", CHOMAGE, replace(b'"2A";2012;', b'"20";2012;'), "chomage_departement",
+    ("corsica_written_20", CHOMAGE, replace(b'"2A";2012;', b'"20";2012;'), "insee_chomage_localise_departement",
      f"{CHOMAGE}: column 'dep_code': invalid département code (lost leading zero? '20' for Corsica?); "
      "e.g. [['20', '2012']]"),
-    ("decimal_comma", DOCTORS, replace(b'"01";2012;194.38;', b'"01";2012;194,38;'), "medecins_departement",
+    ("decimal_comma", DOCTORS, replace(b'"01";2012;194.38;', b'"01";2012;194,38;'), "drees_medecins_departement",
      f"{DOCTORS}: column 'doctor_density_per_100k': decimal separator must be '.'; e.g. [['01', '2012', '194,38']]"),
     ("latin1_read_as_utf8", "barometre_2018/histo_1_1.csv", lambda raw: raw.decode("utf-8").encode("latin-1"),
-     "cget_barometre_2018", None),  # message checked below: the offset depends on the file
-    ("comma_instead_of_semicolon", DEATHS, replace(b";", b",", -1), "deces_departement",
+     "cget_barometre_2018_valeurs", None),  # message checked below: the offset depends on the file
+    ("comma_instead_of_semicolon", DEATHS, replace(b";", b",", -1), "insee_deces_departement",
      f"{DEATHS}: expected ';'-separated columns ['dep_code', 'year', 'deaths'] (the header contains ',': wrong "
      "separator?); e.g. ['dep_code,year,deaths']"),
-    ("duplicated_code_period", DIPLOMAS, lambda raw: raw + b'"01";2016;27.82\n', "diplomes_departement",
+    ("duplicated_code_period", DIPLOMAS, lambda raw: raw + b'"01";2016;27.82\n', "insee_diplomes_rp_departement",
      f"{DIPLOMAS}: column 'dep_code': duplicated (code, year); e.g. [['01', 2016], ['01', 2016]]"),
-    ("renamed_column", FILOSOFI, replace(b";poverty_rate_disp;", b";poverty_rate;"), "filosofi_departement",
+    ("renamed_column", FILOSOFI, replace(b";poverty_rate_disp;", b";poverty_rate;"), "insee_filosofi_departement",
      f"{FILOSOFI}: column 'poverty_rate_disp': header does not match: missing ['poverty_rate_disp']; "
      "unexpected ['poverty_rate']"),
-    ("extra_column", DOCTORS, add_column, "medecins_departement",
+    ("extra_column", DOCTORS, add_column, "drees_medecins_departement",
      f"{DOCTORS}: column 'source': header does not match: unexpected ['source']"),
-    ("empty_file", E2007, lambda raw: b"", "presidentielle_t1_departement", f"{E2007}: file is empty"),
-    ("file_truncated_mid_row", E2022, truncate_mid_row, "presidentielle_t1_departement",
+    ("empty_file", E2007, lambda raw: b"", "interieur_presidentielle_t1_departement", f"{E2007}: file is empty"),
+    ("file_truncated_mid_row", E2022, truncate_mid_row, "interieur_presidentielle_t1_departement",
      f"{E2022}: column '% Abs/Ins': row has 6 fields, expected 17 (truncated file?); "
      "e.g. ['line 6: 05;Hautes-Alpes;Complet;113519;25357;22']"),
     ("period_with_en_dash", "barometre_2018/carte_3_1.csv",
-     replace('"0303","1999-2009"', '"0303","1999–2009"'), "cget_barometre_2018",
+     replace('"0303","1999-2009"', '"0303","1999–2009"'), "cget_barometre_2018_valeurs",
      "barometre_2018/carte_3_1.csv: column 'year0': period '1999–2009' is neither a year 'YYYY' nor a span "
      "'YYYY-YYYY' (ASCII hyphen); e.g. [['0303', '1999–2009']]"),
 ]
@@ -183,23 +183,23 @@ def test_a_file_the_parser_refuses_fails_its_ingest_asset(baseline, tmp_path, ca
 
 # (case, file, how it is broken, raw asset, the check's exact description, column, unexpected rows, example)
 CHECK_CASES = [
-    ("missing_departement", POP, drop_line(b'"2A";2016;'), "population_departement",
+    ("missing_departement", POP, drop_line(b'"2A";2016;'), "insee_estimations_population_departement",
      f"{POP}: column 'code_departement': every one of the 96 metropolitan départements is present for each year "
      "[expect_column_values_to_be_between]: 1 missing territory; e.g. {'code_departement': '2A', 'year': 2016, "
      "'rows': 0}",
      "code_departement", 1, {"code_departement": "2A", "year": 2016, "rows": 0}),
-    ("percentage_of_140", CHOMAGE, replace(b'"01";2012;6.8;', b'"01";2012;140;'), "chomage_departement",
+    ("percentage_of_140", CHOMAGE, replace(b'"01";2012;6.8;', b'"01";2012;140;'), "insee_chomage_localise_departement",
      f"{CHOMAGE}: column 'unemployment_rate': a percentage lies within 0–100 [expect_column_values_to_be_between]: "
      "1 row; e.g. {'code_departement': '01', 'year': 2012, 'unemployment_rate': 140.0} | "
      f"{CHOMAGE}: column 'unemployment_rate': plausible bounds of taux_chomage (catalogue): 2–40 % "
      "[expect_column_values_to_be_between]: 1 row; e.g. {'code_departement': '01', 'year': 2012, "
      "'unemployment_rate': 140.0}",
      "unemployment_rate", 1, {"code_departement": "01", "year": 2012, "unemployment_rate": 140.0}),
-    ("negative_count", DEATHS, replace(b"\n01;2012;4577", b"\n01;2012;-4577"), "deces_departement",
+    ("negative_count", DEATHS, replace(b"\n01;2012;4577", b"\n01;2012;-4577"), "insee_deces_departement",
      f"{DEATHS}: column 'deaths': a count is an integer ≥ 0 [expect_column_values_to_be_between]: 1 row; "
      "e.g. {'code_departement': '01', 'year': 2012, 'deaths': -4577}",
      "deaths", 1, {"code_departement": "01", "year": 2012, "deaths": -4577}),
-    ("unknown_territory_code", "barometre_2018/carte_4_4.csv", replace(b'"0059",', b'"0058",'), "cget_barometre_2018",
+    ("unknown_territory_code", "barometre_2018/carte_4_4.csv", replace(b'"0059",', b'"0058",'), "cget_barometre_2018_valeurs",
      "barometre_2018/carte_4_4.csv: column 'code': a zone d'emploi code has 4 digits (leading zeros kept): one of "
      "the zones d'emploi 2010 of the CGET's mesh (rows with level = zone_emploi) [expect_column_values_to_be_in_set]: "
      "2 rows; e.g. {'source_file': 'barometre_2018/carte_4_4.csv', 'cget_id': '4_4', 'code': '0058', "
@@ -234,12 +234,12 @@ def test_sources_that_pass_keep_flowing(baseline, tmp_path):
     """A percentage of 140 in the unemployment file stops taux_chomage and the publication; the
     doctors' file, materialised in the same run, still yields its indicator."""
     run = run_broken(baseline, tmp_path, CHOMAGE, replace(b'"01";2012;6.8;', b'"01";2012;140;'),
-                     "chomage_departement", "medecins_departement")
-    assert {"raw/medecins_departement", "indicators/medecins_pour_100k"} <= run.materialised
+                     "insee_chomage_localise_departement", "drees_medecins_departement")
+    assert {"raw/drees_medecins_departement", "indicators/medecins_pour_100k"} <= run.materialised
     assert not {"indicators/taux_chomage", "mart/indicator_values", "published_barometre"} & run.materialised
     assert run.published_untouched()
     passed = {(e.asset_key.to_user_string(), e.check_name): e.passed for e in run.result.get_asset_check_evaluations()}
-    assert passed == {("raw/chomage_departement", "gx_suite"): False, ("raw/medecins_departement", "gx_suite"): True}
+    assert passed == {("raw/insee_chomage_localise_departement", "gx_suite"): False, ("raw/drees_medecins_departement", "gx_suite"): True}
     con = duckdb.connect(str(run.published), read_only=True)
     try:  # dashboards still read the last good publication
         assert con.execute("SELECT value FROM mart.indicator_values WHERE indicator_id = 'taux_chomage' "

@@ -15,7 +15,7 @@ def test_every_check_passes_on_the_real_snapshot_but_the_filosofi_medians(baseli
     evaluations = {(e.asset_key.to_user_string(), e.check_name): e for e in baseline.result.get_asset_check_evaluations()}
     assert len(evaluations) == 19  # 15 raw suites, the Filosofi median rule, 3 derived-value checks
     failed = {key: e.severity for key, e in evaluations.items() if not e.passed}
-    assert failed == {("raw/filosofi_departement", "median_eur_integer"): dg.AssetCheckSeverity.WARN}
+    assert failed == {("raw/insee_filosofi_departement", "median_eur_integer"): dg.AssetCheckSeverity.WARN}
     assert {k for k in evaluations if k[0] == "mart/indicator_values"} == {
         ("mart/indicator_values", name) for name in validation.DERIVED_CHECKS}
     derived = evaluations[("mart/indicator_values", "derived_region_values")].metadata
@@ -30,7 +30,7 @@ def test_every_raw_asset_has_a_blocking_suite():
     specs = {(s.asset_key, s.name): s for c in defs.asset_checks for s in c.check_specs}
     assert {k for k, name in specs if name == "gx_suite"} == raw
     assert all(s.blocking for (k, name), s in specs.items() if name != "median_eur_integer")
-    assert not specs[(dg.AssetKey(["raw", "filosofi_departement"]), "median_eur_integer")].blocking
+    assert not specs[(dg.AssetKey(["raw", "insee_filosofi_departement"]), "median_eur_integer")].blocking
 
 
 @pytest.fixture(scope="module")

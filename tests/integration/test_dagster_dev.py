@@ -146,8 +146,8 @@ def test_dagster_dev_serves_every_definition(dagster_dev):
     assert {tuple(n["pools"]) for n in nodes.values() if "duckdb" in n["kinds"]} == {("duckdb",)}
     assert nodes["mart/indicator_values"]["automationCondition"]["label"] == (
         "eager, after the dependencies' blocking checks passed")
-    assert nodes["raw/chomage_departement"]["automationCondition"] is None
-    assert nodes["raw/chomage_departement"]["internalFreshnessPolicy"] == {
+    assert nodes["raw/insee_chomage_localise_departement"]["automationCondition"] is None
+    assert nodes["raw/insee_chomage_localise_departement"]["internalFreshnessPolicy"] == {
         "__typename": "TimeWindowFreshnessPolicy", "failWindowSeconds": 130 * 86400, "warnWindowSeconds": 100 * 86400}
 
     instance = dagster_dev["answer"]["data"]["instance"]

@@ -19,6 +19,7 @@ from assets import ingest
 from barometre import warehouse
 from barometre.definitions import ALL_ASSETS, build_resources
 from barometre.landing import SNAPSHOT, SnapshotStore, live_registry
+from barometre.sources import registry
 from tests.support.http_server import FixtureServer, HtmlPage, Status
 
 pytestmark = pytest.mark.integration
@@ -52,8 +53,8 @@ def live_run(tmp_path_factory, mirror):
     tmp = tmp_path_factory.mktemp("live")
     paths = dict(work_db=tmp / "work.duckdb", published_db=tmp / "barometre.duckdb", landing_dir=tmp / "landing",
                  sources=SOURCES, mirror=mirror.url)
-    assets = [ingest.cget_barometre_2018, ingest.cget_territoires, *ingest.COG, ingest.presidentielle_t1_departement,
-              ingest.source_files_manifest]
+    assets = [*{id(a): a for t, a in ingest.BY_TABLE.items()
+                if registry.source_of(t) in SAME_FORMAT}.values(), ingest.fichiers_sources]
     result = dg.materialize(assets, resources=build_resources(**paths), run_config=QUIET)
     assert result.success
     return paths
@@ -67,15 +68,18 @@ def _table(work_db, name) -> pd.DataFrame:
         con.close()
 
 
-@pytest.mark.parametrize("asset", ["cget_barometre_2018", "cget_territoires", "cog_communes", "cog_epci_membres",
-                                   "cog_departements", "cog_regions", "presidentielle_t1_departement"])
+@pytest.mark.parametrize("asset", ["cget_barometre_2018_valeurs", "cget_barometre_2018_territoires",
+                                   "etalab_decoupage_administratif_communes",
+                                   "etalab_decoupage_administratif_membres_epci",
+                                   "etalab_decoupage_administratif_departements", "etalab_decoupage_administratif_regions",
+                                   "interieur_presidentielle_t1_departement"])
 def test_live_raw_tables_equal_snapshot_mode(live_run, snapshot_build, asset):
     snapshot_paths, _ = snapshot_build
     pd.testing.assert_frame_equal(_table(live_run["work_db"], asset), _table(snapshot_paths["work_db"], asset))
 
 
 def test_live_manifest_says_where_each_file_came_from(live_run, mirror):
-    manifest = _table(live_run["work_db"], "source_files_manifest").set_index("path")
+    manifest = _table(live_run["work_db"], "fichiers_sources").set_index("path")
     live = manifest[manifest["source_id"].isin(SAME_FORMAT)]
     assert len(live) == 28 + 24 + 4 and (live["http_status"] == 200).sum() == 28 + 24 + 1
     assert list(live.loc[live["origin"] == "snapshot"].index) == [  # the Ministry's XLS workbooks are not read
@@ -103,7 +107,7 @@ def test_failed_live_run_keeps_the_published_database_and_the_landed_files(live_
     mirror.script("/anct-carto.github.io/ba-coh-terr/data/csv/carte_1_1.csv", HtmlPage())
 
     # The CGET files and everything downstream of them, down to the publication.
-    selection = dg.AssetSelection.assets(ingest.cget_barometre_2018).downstream()
+    selection = dg.AssetSelection.assets(ingest.BY_TABLE["cget_barometre_2018_valeurs"]).downstream()
     result = dg.materialize(ALL_ASSETS, selection=selection, resources=build_resources(**live_run), run_config=QUIET,
                             raise_on_error=False)
 

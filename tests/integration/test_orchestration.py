@@ -32,9 +32,9 @@ K = dg.AssetKey.from_user_string
 # What is built from the published file (the report, in the publication group): rebuilt after every publication.
 AFTER_PUBLICATION = {k.to_user_string() for k in dg.AssetSelection.assets("published_barometre").downstream(
     include_self=False).resolve(ALL_ASSETS)}
-# Everything that depends on the localised unemployment rates (raw/chomage_departement), and nothing else.
+# Everything that depends on the localised unemployment rates (raw/insee_chomage_localise_departement), and nothing else.
 DOWNSTREAM_OF_CHOMAGE = {
-    "indicators/taux_chomage", "mart/indicator_values", "mart/quality_report", "mart/territories",
+    "indicators/taux_chomage", "findings/taux_chomage", "mart/indicator_values", "mart/quality_report", "mart/territories",
     "core/territory_scope", "mart/disparities", "mart/convergence", "mart/rankings", "mart/dimension_scores",
     "mart/france_summary", "published_barometre"} | AFTER_PUBLICATION
 
@@ -113,16 +113,16 @@ def test_job_selections(defs):
     everything = {k.to_user_string() for a in ALL_ASSETS for k in a.keys}
     assert keys(defs.resolve_job_def("refresh_barometre").asset_layer.selected_asset_keys) == everything
     chomage = keys(defs.resolve_job_def("refresh_insee_chomage_localise").asset_layer.selected_asset_keys)
-    assert chomage == DOWNSTREAM_OF_CHOMAGE | {"raw/chomage_departement", "raw/source_files_manifest", "mart/sources"}
+    assert chomage == DOWNSTREAM_OF_CHOMAGE | {"raw/insee_chomage_localise_departement", "raw/fichiers_sources", "mart/sources"}
     cog = keys(defs.resolve_job_def("refresh_etalab_decoupage_administratif").asset_layer.selected_asset_keys)
-    assert {k for k in cog if k.startswith("raw/")} == {"raw/cog_communes", "raw/cog_epci_membres",
-                                                       "raw/cog_departements", "raw/cog_regions",
-                                                       "raw/source_files_manifest"}
+    assert {k for k in cog if k.startswith("raw/")} == {"raw/etalab_decoupage_administratif_communes", "raw/etalab_decoupage_administratif_membres_epci",
+                                                       "raw/etalab_decoupage_administratif_departements", "raw/etalab_decoupage_administratif_regions",
+                                                       "raw/fichiers_sources"}
     for job in releases.JOBS:
         selected = keys(defs.resolve_job_def(job.name).asset_layer.selected_asset_keys)
-        assert {"raw/source_files_manifest", "mart/sources", "published_barometre"} <= selected
+        assert {"raw/fichiers_sources", "mart/sources", "published_barometre"} <= selected
         # No other source's raw table is rebuilt (nor the snapshot-only ones).
-        assert "raw/population_departement" not in selected and "raw/medecins_departement" not in selected
+        assert "raw/insee_estimations_population_departement" not in selected and "raw/drees_medecins_departement" not in selected
 
 
 def test_docs_name_every_schedule_sensor_and_job(defs):
@@ -183,12 +183,12 @@ def test_conditions_and_freshness_on_the_asset_specs():
     window = {k: (s.freshness_policy.warn_window.to_timedelta(), s.freshness_policy.fail_window.to_timedelta())
               for k, s in specs.items() if isinstance(s.freshness_policy, dg.FreshnessPolicy)
               and hasattr(s.freshness_policy, "fail_window")}
-    assert window["raw/chomage_departement"] == (timedelta(days=100), timedelta(days=130))        # quarterly
-    assert window["raw/filosofi_departement"] == (timedelta(days=380), timedelta(days=430))       # yearly
-    assert window["raw/cog_communes"] == window["raw/medecins_departement"] == window["raw/filosofi_departement"]
-    assert window["raw/presidentielle_t1_departement"] == (timedelta(days=1840), timedelta(days=1920))
-    assert "raw/cget_barometre_2018" not in window and specs["raw/cget_barometre_2018"].freshness_policy is None
-    assert set(window) == raw - {"raw/cget_barometre_2018", "raw/cget_territoires", "raw/source_files_manifest"}
+    assert window["raw/insee_chomage_localise_departement"] == (timedelta(days=100), timedelta(days=130))        # quarterly
+    assert window["raw/insee_filosofi_departement"] == (timedelta(days=380), timedelta(days=430))       # yearly
+    assert window["raw/etalab_decoupage_administratif_communes"] == window["raw/drees_medecins_departement"] == window["raw/insee_filosofi_departement"]
+    assert window["raw/interieur_presidentielle_t1_departement"] == (timedelta(days=1840), timedelta(days=1920))
+    assert "raw/cget_barometre_2018_valeurs" not in window and specs["raw/cget_barometre_2018_valeurs"].freshness_policy is None
+    assert set(window) == raw - {"raw/cget_barometre_2018_valeurs", "raw/cget_barometre_2018_territoires", "raw/fichiers_sources"}
     publication = specs["published_barometre"].freshness_policy
     assert (publication.deadline_cron, publication.timezone, publication.lower_bound_delta) == (
         "0 12 1 * *", "Europe/Paris", timedelta(hours=6))
@@ -197,7 +197,7 @@ def test_conditions_and_freshness_on_the_asset_specs():
 FAIL_CHECK = {"fail": False}
 
 
-@dg.asset_check(asset=dg.AssetKey(["raw", "chomage_departement"]), blocking=True,
+@dg.asset_check(asset=dg.AssetKey(["raw", "insee_chomage_localise_departement"]), blocking=True,
                 description="A blocking check of the test (stands for the GX suites): rates within [0, 40] %, "
                             "or failing on demand.")
 def chomage_test_check(chomage_departement):
@@ -211,7 +211,7 @@ def test_refresh_jobs_run_the_checks_of_their_assets(tmp_path):
     defs = dg.Definitions(assets=ALL_ASSETS, asset_checks=[chomage_test_check], jobs=[*releases.JOBS, *schedules.JOBS],
                           resources=build_resources(work_db=tmp_path / "work.duckdb"))
     with_check = {job.name for job in [*releases.JOBS, *schedules.JOBS]
-                  if "raw__chomage_departement_chomage_test_check" in defs.resolve_job_def(job.name).graph.node_dict}
+                  if "raw__insee_chomage_localise_departement_chomage_test_check" in defs.resolve_job_def(job.name).graph.node_dict}
     assert with_check == {"refresh_insee_chomage_localise", "refresh_barometre"}
 
 
@@ -227,13 +227,13 @@ def test_automation_rebuilds_what_depends_on_a_new_table_never_past_a_failing_bl
 
     def rebuild_chomage(fail: bool):
         FAIL_CHECK["fail"] = fail
-        return dg.materialize([*ALL_ASSETS, chomage_test_check], selection=[ingest.PANELS[1].key], instance=instance,
+        return dg.materialize([*ALL_ASSETS, chomage_test_check], selection=[ingest.BY_TABLE["insee_chomage_localise_departement"].key], instance=instance,
                               resources=resources, run_config=QUIET, raise_on_error=False)
 
     result = rebuild_chomage(fail=True)
     assert not result.success                                        # the blocking check failed the run…
     assert [e.asset_key.to_user_string() for e in result.get_asset_materialization_events()] == [
-        "raw/chomage_departement"]                                   # …after the table was written
+        "raw/insee_chomage_localise_departement"]                                   # …after the table was written
     (evaluation,) = result.get_asset_check_evaluations()
     assert (evaluation.check_name, evaluation.passed) == ("chomage_test_check", False)
     assert evaluation.metadata["ain_2012"].value == 6.8              # Ain, 2012 (INSEE, snapshot)
@@ -341,9 +341,10 @@ def test_the_requested_run_reads_the_source_live_and_rebuilds_what_depends_on_it
 
     assert run.success
     assert keys(e.asset_key for e in run.get_asset_materialization_events()) == (
-        DOWNSTREAM_OF_CHOMAGE - {"indicators/taux_chomage"}
-        | {"indicators/participation_presidentielle_t1", "raw/presidentielle_t1_departement",
-           "raw/source_files_manifest", "mart/sources"})
+        DOWNSTREAM_OF_CHOMAGE - {"indicators/taux_chomage", "findings/taux_chomage"}
+        | {"indicators/participation_presidentielle_t1", "findings/participation_presidentielle_t1",
+           "raw/interieur_presidentielle_t1_departement",
+           "raw/fichiers_sources", "mart/sources"})
     assert [r.method for r in mirror.requests_for(ELECTION_PATH)] == ["HEAD", "GET"]
     query_sources = ("select origin, etag from mart.sources where path = "
                      "'elections/2022-t1-provisoires-departements.csv'")
@@ -389,7 +390,7 @@ def test_failed_run_is_recorded_and_posted_to_the_webhook(tmp_path, mirror, monk
         "event_type": "run_failure", "run_id": run.run_id, "job_name": f"refresh_{ELECTION}",
         "launched_by": f"sensor:release_{ELECTION}", "webhook": "sent (HTTP 200)"}
     assert row["error"].startswith(error)
-    assert sorted(row["failed_steps"]) == ["raw__presidentielle_t1_departement", "raw__source_files_manifest"]
+    assert sorted(row["failed_steps"]) == ["raw__fichiers_sources", "raw__interieur_presidentielle_t1_departement"]
     assert "s3cr3t" not in json.dumps(row, default=str)
     (post,) = hook.posts
     assert post["json"]["event"]["run_id"] == run.run_id
@@ -400,7 +401,7 @@ def test_failed_run_is_recorded_and_posted_to_the_webhook(tmp_path, mirror, monk
 
 def _failed_scheduled_run(tmp_path):
     """A run of the monthly schedule that fails at its first step (no snapshot files)."""
-    job = dg.define_asset_job("refresh_barometre", selection=dg.AssetSelection.assets(ingest.cget_territoires))
+    job = dg.define_asset_job("refresh_barometre", selection=dg.AssetSelection.assets(ingest.BY_TABLE["cget_barometre_2018_territoires"]))
     defs = dg.Definitions(assets=ALL_ASSETS, jobs=[job], resources=build_resources(
         snapshot_dir=tmp_path / "empty", work_db=tmp_path / "work.duckdb"))
     instance = dg.DagsterInstance.ephemeral()
@@ -420,7 +421,7 @@ def test_failure_without_webhook_is_recorded_only(tmp_path, monkeypatch):
         alerts.record_run_failures(context)
     (row,) = read_events(events_db)
     assert (row["launched_by"], row["failed_steps"], row["webhook"]) == (
-        "schedule:monthly_refresh", ["raw__cget_territoires"], "not configured")
+        "schedule:monthly_refresh", ["raw__cget_barometre_2018_territoires"], "not configured")
     assert row["error"] == (f"MissingSourceFile: source file barometre_2018/ze_wgs84_utf8.topojson not found in "
                             f"snapshot {tmp_path / 'empty'}")
 

@@ -299,3 +299,23 @@ def test_docs_list_every_source_with_its_status(catalogue):
     for source in live_registry(catalogue).values():
         assert ("**live" in rows[source.source_id]) == (source.status == "live"), source.source_id
         assert ("**snapshot-only**" in rows[source.source_id]) == (source.status == "snapshot-only")
+
+
+def test_a_workbook_is_landed_as_bytes_and_a_page_in_its_place_refused(tmp_path, http_server):
+    """Binary formats (xls, xlsx, zip) are handed over byte for byte, checked by their signature."""
+    from pathlib import Path
+
+    from barometre.sources._spreadsheet import sheet_names
+
+    book = (Path(__file__).parents[1] / "fixtures" / "spreadsheets" / "chomage-zone-t1-2003-t3-2023.xlsx").read_bytes()
+    http_server.put("/insee/chomage-zone.xlsx", book)
+    live = LiveFile("insee_chomage_localise", "zones_emploi/chomage-zone.xlsx", f"{http_server.url}/insee/chomage-zone.xlsx",
+                    "xlsx")
+    landing = Landing(tmp_path / "landing", HttpClient(FAST))
+    landed = landing.land(live, session="run-1")
+    assert landing.target(live).read_bytes() == book and landed.bytes == 132_949
+    assert sheet_names(landing.target(live).read_bytes(), live.path)[1] == "txcho_ze"
+    http_server.put("/insee/chomage-zone.xlsx", b"ZE2020;LIBZE2020\n0051;Alencon\n")
+    with pytest.raises(FetchError, match=r"body is not a xlsx file \(starts b'ZE2020;L'\)"):
+        landing.land(live, session="run-2")
+    assert landing.target(live).read_bytes() == book  # the last good copy stays

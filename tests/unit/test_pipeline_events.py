@@ -22,7 +22,7 @@ from tests.support.webhook import WebhookReceiver
 
 EVENT = FailureEvent(
     run_id="5d1c0e7a-4a8e-4d0b-9d52-2d0f0c3c1b7e", job_name="refresh_insee_chomage_localise",
-    launched_by="sensor:release_insee_chomage_localise", failed_steps=("raw__chomage_departement",),
+    launched_by="sensor:release_insee_chomage_localise", failed_steps=("raw__insee_chomage_localise_departement",),
     error="FetchError: https://bdm.insee.fr/series/sdmx/data/TAUX-CHOMAGE: HTTP 404 Not Found",
     occurred_at=datetime(2026, 11, 22, 5, 30, 12, tzinfo=timezone.utc))
 
@@ -37,7 +37,7 @@ def test_a_failure_is_recorded_once(tmp_path):
     assert {k: row[k] for k in ("event_type", "run_id", "job_name", "launched_by", "failed_steps", "error",
                                 "webhook")} == {
         "event_type": "run_failure", "run_id": EVENT.run_id, "job_name": "refresh_insee_chomage_localise",
-        "launched_by": "sensor:release_insee_chomage_localise", "failed_steps": ["raw__chomage_departement"],
+        "launched_by": "sensor:release_insee_chomage_localise", "failed_steps": ["raw__insee_chomage_localise_departement"],
         "error": "FetchError: https://bdm.insee.fr/series/sdmx/data/TAUX-CHOMAGE: HTTP 404 Not Found",
         "webhook": "not configured"}
     assert row["occurred_at"] == EVENT.occurred_at
@@ -71,9 +71,9 @@ def test_alert_is_posted_as_json(tmp_path):
     assert post["headers"]["Content-Type"] == "application/json"
     assert post["json"]["text"] == (
         "Baromètre de la cohésion des territoires: run 5d1c0e7a of job refresh_insee_chomage_localise "
-        "(sensor:release_insee_chomage_localise) failed at 2026-11-22 05:30:12 UTC — step raw__chomage_departement: "
+        "(sensor:release_insee_chomage_localise) failed at 2026-11-22 05:30:12 UTC — step raw__insee_chomage_localise_departement: "
         "FetchError: https://bdm.insee.fr/series/sdmx/data/TAUX-CHOMAGE: HTTP 404 Not Found")
-    assert post["json"]["event"]["failed_steps"] == ["raw__chomage_departement"]
+    assert post["json"]["event"]["failed_steps"] == ["raw__insee_chomage_localise_departement"]
     assert post["json"]["event"]["occurred_at"] == "2026-11-22T05:30:12+00:00"
 
 
