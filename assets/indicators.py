@@ -28,7 +28,7 @@ INPUT_KEYS = {
     "cog_epci_members": ["raw", "cog_epci_membres"],
     "cog_references": ["core", "cog_reference_years"],
     "epci_comparability": ["core", "epci_comparability"],
-    "region_of": ["core", "departement_region"],
+    "hierarchy": ["core", "hierarchie_territoires"],
 }
 
 def describe(ind: Indicator) -> str:
@@ -53,9 +53,6 @@ def _indicator_asset(ind: Indicator) -> dg.AssetsDefinition:
     @dg.asset(name=ind.id, key_prefix="indicators", group_name=ind.dimension, kinds={"pandas", "duckdb"},
               pool=DUCKDB_POOL, description=describe(ind), ins={n: dg.AssetIn(key=INPUT_KEYS[n]) for n in names})
     def _asset(context: dg.AssetExecutionContext, **inputs: pd.DataFrame) -> pd.DataFrame:
-        if "region_of" in inputs:
-            table = inputs["region_of"]
-            inputs["region_of"] = dict(zip(table["code_departement"], table["code_region"]))
         frame = indicators.compute(load_catalogue(), ind.id, inputs)
         per_level = frame[frame["value"].notna()].groupby("level")["period"].unique()
         context.add_output_metadata(frame_metadata(

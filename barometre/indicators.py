@@ -5,8 +5,9 @@ input tables it reads (see :data:`INPUTS`). A function returns rows with the col
 :data:`VALUE_COLUMNS`; rows whose source cell is empty keep ``value`` missing (they are
 reported by :mod:`barometre.marts`, never filled).
 
-Aggregations to région and France are always Σ numerator / Σ denominator over départements,
-never a mean of rates, and are flagged ``derived``.
+Aggregations to région and France are always Σ numerator / Σ denominator over the children of
+each parent in the hierarchy of territories (``core.hierarchie_territoires``, see
+:func:`barometre.geography.sum_to_parents`), never a mean of rates, and are flagged ``derived``.
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ import numpy as np
 import pandas as pd
 
 from barometre.catalogue import Catalogue, Indicator
-from barometre.geography import DEPARTEMENTS, GEOGRAPHY_VINTAGE_CURRENT, METRO_DEPARTEMENTS
+from barometre import geography
+from barometre.geography import GEOGRAPHY_VINTAGE_CURRENT, cog_vintage
 from barometre.periods import span_label
 from barometre.sources import cog as cog_source
 from barometre.sources.cog import cog_pairs, static_population_departements
@@ -58,32 +60,24 @@ def _yearly(panel: pd.DataFrame, value: str, indicator_id: str, source_id: str,
     return _frame(indicator_id, rows, level="departement", source_id=source_id, derived=False)
 
 
-def aggregate_counts(counts: pd.DataFrame, region_of: dict[str, str], value: Callable[[pd.Series, pd.Series], pd.Series],
-                     indicator_id: str, source_id: str, france: tuple[str, ...] = ("FRM",)) -> pd.DataFrame:
-    """Sum ``numerator`` and ``denominator`` of départements into régions and France perimeters.
+def aggregate_counts(counts: pd.DataFrame, hierarchy: pd.DataFrame, value: Callable[[pd.Series, pd.Series], pd.Series],
+                     indicator_id: str, source_id: str, france: tuple[str, ...] = ("FRM",), *,
+                     child_level: str = "departement", parent_levels: tuple[str, ...] = ("region", "france"),
+                     vintage: str = GEOGRAPHY_VINTAGE_CURRENT) -> pd.DataFrame:
+    """Sum ``numerator`` and ``denominator`` of the territories of ``child_level`` into each
+    parent of ``parent_levels`` in the hierarchy of ``vintage`` (``core.hierarchie_territoires``);
+    of level ``france``, only the perimeters ``france``.
 
-    ``counts`` has ``code`` (département), ``period``, ``period_start``, ``period_end``,
-    ``numerator``, ``denominator``. A région is published only when all its départements
-    present in the 101 have a count for the period (a partial sum would be a false total).
+    ``counts`` has ``code`` (of ``child_level``), ``period``, ``period_start``, ``period_end``,
+    ``numerator``, ``denominator``. A parent is published only when all its children in the
+    hierarchy have a count for the period (a partial sum would be a false total).
     """
-    keys = ["period", "period_start", "period_end"]
-    counts = counts.dropna(subset=["numerator", "denominator"])
-    counts = counts.assign(region=counts["code"].map(region_of))
-    n_expected = pd.Series(region_of).value_counts()  # départements per région
     parts = []
-    reg = counts.groupby(["region", *keys], as_index=False).agg(
-        numerator=("numerator", "sum"), denominator=("denominator", "sum"), n=("code", "nunique"))
-    reg = reg[reg["n"] == reg["region"].map(n_expected)]
-    parts.append(_frame(indicator_id, reg.rename(columns={"region": "code"}).assign(
-        value=lambda d: value(d["numerator"], d["denominator"])), level="region", source_id=source_id, derived=True))
-    members = {"FRM": METRO_DEPARTEMENTS, "FRMD": DEPARTEMENTS}
-    for code in france:
-        sub = counts[counts["code"].isin(members[code])]
-        agg = sub.groupby(keys, as_index=False).agg(
-            numerator=("numerator", "sum"), denominator=("denominator", "sum"), n=("code", "nunique"))
-        agg = agg[agg["n"] == len(members[code])]
-        parts.append(_frame(indicator_id, agg.assign(code=code, value=lambda d: value(d["numerator"], d["denominator"])),
-                            level="france", source_id=source_id, derived=True))
+    for parent_level in parent_levels:
+        sums = geography.sum_to_parents(counts, hierarchy, child_level, parent_level, vintage,
+                                        parents=france if parent_level == "france" else None)
+        parts.append(_frame(indicator_id, sums.assign(value=value(sums["numerator"], sums["denominator"])),
+                            level=parent_level, source_id=source_id, derived=True, vintage=vintage))
     return _concat(parts)
 
 
@@ -143,7 +137,7 @@ def medecins_pour_100k(ind, inputs):
         "code": counts["code_departement"], "period": counts["year"].astype(str), "period_start": counts["year"],
         "period_end": counts["year"], "numerator": counts["n_doctors"].astype(float),
         "denominator": counts["pop_jan1"].astype(float)})
-    derived = aggregate_counts(counts, inputs["region_of"], _rate(100_000), ind.id, "drees_medecins")
+    derived = aggregate_counts(counts, inputs["hierarchy"], _rate(100_000), ind.id, "drees_medecins")
     return _concat([published, derived])
 
 
@@ -168,7 +162,7 @@ def solde_migratoire_annuel(ind, inputs):
     keys = ["code", "period", "period_start", "period_end"]
     dep = _frame(ind.id, counts[keys + ["numerator", "denominator"]].assign(
         value=counts["numerator"] / counts["denominator"] * 100), level="departement", source_id=POPULATION, derived=True)
-    agg = aggregate_counts(counts[keys + ["numerator", "denominator"]], inputs["region_of"], _rate(100), ind.id, POPULATION)
+    agg = aggregate_counts(counts[keys + ["numerator", "denominator"]], inputs["hierarchy"], _rate(100), ind.id, POPULATION)
     return _concat([from_cget(ind, inputs), dep, agg])
 
 
@@ -188,32 +182,32 @@ def croissance_population_annuelle(ind, inputs):
     parts = [
         _frame(ind.id, counts.assign(value=growth(counts["numerator"], counts["denominator"])),
                level="departement", source_id=POPULATION, derived=True),
-        aggregate_counts(counts, inputs["region_of"], growth, ind.id, POPULATION),
+        aggregate_counts(counts, inputs["hierarchy"], growth, ind.id, POPULATION),
     ]
-    parts.extend(cog_growth(ind.id, inputs["cog_communes"], inputs["cog_epci_members"], inputs["cog_references"],
+    parts.extend(cog_growth(ind.id, inputs["cog_communes"], inputs["hierarchy"], inputs["cog_references"],
                             inputs["epci_comparability"], tuple(static_population_departements(inputs["catalogue"]))))
     return _concat(parts)
 
 
-def cog_growth(indicator_id: str, communes: pd.DataFrame, members: pd.DataFrame,
+def cog_growth(indicator_id: str, communes: pd.DataFrame, hierarchy: pd.DataFrame,
                references: pd.DataFrame, epci_comparability: pd.DataFrame,
                static_departements: tuple[str, ...] = ()) -> list[pd.DataFrame]:
     """Annualised growth between the distinct reference years of the COG releases.
 
-    Départements, régions, FRM and FRMD sum their communes of each release. EPCI growth is
+    Départements, régions, FRM and FRMD sum their communes of each release (the hierarchy of
+    that release: communes → départements and régions, départements → France). EPCI growth is
     computed on the later release's perimeter from its member communes, for the EPCI that
     :func:`barometre.geography.epci_comparability` found comparable. Départements whose
     populations are not updated (``static_departements``, e.g. Mayotte) and régions made only of
     them are left out; France perimeters keep them, as INSEE's totals do.
     """
     parts = []
-    communes = communes[communes["code_departement"].isin(DEPARTEMENTS)]
-    static_regions = set(communes.loc[communes["code_departement"].isin(static_departements), "code_region"]) - set(
-        communes.loc[~communes["code_departement"].isin(static_departements), "code_region"])
-    left_out = {"departement": set(static_departements), "region": static_regions}
+    sum_up = lambda frame, child, parent, vintage, **kw: geography.sum_to_parents(  # noqa: E731
+        frame, hierarchy, child, parent, vintage, keys=(), columns=("population",), **kw).set_index("code")["population"]
     for v0, v1, y0, y1 in cog_pairs(references):
-        c0 = communes[communes["cog_vintage"] == v0]
-        c1 = communes[communes["cog_vintage"] == v1]
+        g0, g1 = cog_vintage(v0), cog_vintage(v1)
+        c0 = communes[communes["cog_vintage"] == v0].rename(columns={"code_commune": "code"})
+        c1 = communes[communes["cog_vintage"] == v1].rename(columns={"code_commune": "code"})
         period = dict(period=span_label(y0, y1), period_start=y0, period_end=y1)
         gap = y1 - y0
 
@@ -222,22 +216,25 @@ def cog_growth(indicator_id: str, communes: pd.DataFrame, members: pd.DataFrame,
             rows["value"] = _annual_growth(rows["numerator"], rows["denominator"], gap)
             return _frame(indicator_id, rows, level=level, source_id=COG, derived=True, vintage=vintage)
 
-        for level, col in (("departement", "code_departement"), ("region", "code_region")):
-            p0 = c0.groupby(col)["population"].sum()
-            p1 = c1.groupby(col)["population"].sum()
+        static_regions = {r for r, deps in geography.children_of(hierarchy, "departement", "region", g1).items()
+                          if set(deps) <= set(static_departements)}
+        left_out = {"departement": set(static_departements), "region": static_regions}
+        for level in ("departement", "region"):
+            p0, p1 = sum_up(c0, "commune", level, g0), sum_up(c1, "commune", level, g1)
             both = p0.index.intersection(p1.index).difference(sorted(left_out[level]))
             parts.append(frame(pd.DataFrame({"code": both, "numerator": p1[both].astype(float).values,
                                              "denominator": p0[both].astype(float).values}), level))
-        for code, member_deps in (("FRM", METRO_DEPARTEMENTS), ("FRMD", DEPARTEMENTS)):
-            a = float(c0.loc[c0["code_departement"].isin(member_deps), "population"].sum())
-            b = float(c1.loc[c1["code_departement"].isin(member_deps), "population"].sum())
-            parts.append(frame(pd.DataFrame([{"code": code, "numerator": b, "denominator": a}]), "france"))
+            if level == "departement":  # France perimeters sum all their départements, static ones included
+                f0 = sum_up(p0.reset_index(), "departement", "france", g0, parents=("FRM", "FRMD"))
+                f1 = sum_up(p1.reset_index(), "departement", "france", g1, parents=("FRM", "FRMD"))
+                fr = f0.index.intersection(f1.index)
+                parts.append(frame(pd.DataFrame({"code": fr, "numerator": f1[fr].astype(float).values,
+                                                 "denominator": f0[fr].astype(float).values}), "france"))
         ok = epci_comparability[(epci_comparability["cog_vintage_to"] == v1) & epci_comparability["comparable"]]
-        m1 = members[(members["cog_vintage"] == v1) & members["code_epci"].isin(ok["code_epci"])]
-        m1 = m1.assign(p0=m1["code_commune"].map(c0.set_index("code_commune")["population"]).astype(float),
-                       p1=m1["code_commune"].map(c1.set_index("code_commune")["population"]).astype(float))
-        epci = m1.groupby("code_epci", as_index=False).agg(numerator=("p1", "sum"), denominator=("p0", "sum"))
-        parts.append(frame(epci.rename(columns={"code_epci": "code"}), "epci", vintage=f"cog_{v1}"))
+        pops = c1[["code", "population"]].merge(c0[["code", "population"]], on="code", suffixes=("_1", "_0"))
+        pops = pops.assign(numerator=pops["population_1"].astype(float), denominator=pops["population_0"].astype(float))
+        epci = geography.sum_to_parents(pops, hierarchy, "commune", "epci", g1, keys=(), parents=ok["code_epci"])
+        parts.append(frame(epci, "epci", vintage=g1))
     return parts
 
 
@@ -255,7 +252,7 @@ def participation_presidentielle_t1(ind, inputs):
         from_cget(ind, inputs),
         _frame(ind.id, dep[["code", *keys, "numerator", "denominator", "value"]], level="departement",
                source_id=ELECTIONS, derived=False),
-        aggregate_counts(dep[["code", *keys, "numerator", "denominator"]], inputs["region_of"], _rate(100), ind.id,
+        aggregate_counts(dep[["code", *keys, "numerator", "denominator"]], inputs["hierarchy"], _rate(100), ind.id,
                          ELECTIONS, france=("FRM", "FRMD")),
     ]
     with_abroad = el.groupby("year")["kind"].transform(lambda k: (k == "etranger").any())
@@ -285,14 +282,13 @@ COMPUTE: dict[str, Callable[[Indicator, dict], pd.DataFrame]] = {
 }
 
 # Input tables each indicator reads (names of the core/raw assets, see assets/indicators.py).
-_DEP = ["region_of"]
+_DEP = ["hierarchy"]
 INPUTS: dict[str, list[str]] = {
     "revenu_median_uc": ["cget", "filosofi", "filosofi_rejections"],
     "medecins_pour_100k": ["medecins", "population", *_DEP],
     "taux_pauvrete": ["filosofi"],
     "solde_migratoire_annuel": ["cget", "population", "naissances", "deces", *_DEP],
-    "croissance_population_annuelle": ["population", "cog_communes", "cog_epci_members",
-                                       "cog_references", "epci_comparability", *_DEP],
+    "croissance_population_annuelle": ["population", "cog_communes", "cog_references", "epci_comparability", *_DEP],
     "taux_chomage": ["chomage"],
     "part_diplomes_superieur": ["diplomes"],
     "participation_presidentielle_t1": ["cget", "elections", *_DEP],
