@@ -368,7 +368,7 @@ def home_verdict(pub: Published, indicator_id: str) -> dict | None:
         if not rows.empty:
             r = rows.iloc[-1]
             css, label = verdict(r)
-            return {"css": css, "label": label, "where": f"{LEVEL_PLURAL[level].lower() if level != 'epci' else 'EPCI'}, "
+            return {"css": css, "label": label, "where": f"{LEVEL[level].plural_in_text}, "
                                                          f"{r['period_from']} → {r['period_to']}"}
     return None
 
