@@ -39,9 +39,6 @@ DROM_REGION_OF = {"971": "01", "972": "02", "973": "03", "974": "04", "976": "06
 # The régions of the COG since 2016 (unchanged through COG 2026): 13 metropolitan, 5 DROM.
 METRO_REGIONS = ("11", "24", "27", "28", "32", "44", "52", "53", "75", "76", "84", "93", "94")
 REGIONS = tuple(DROM_REGION_OF.values()) + METRO_REGIONS
-# Régions inside each France perimeter (FR also counts what lies in no région: the
-# collectivités d'outre-mer and, for elections, French voters abroad).
-REGIONS_OF_FRANCE = {"FRM": METRO_REGIONS, "FRMD": REGIONS}
 
 FRANCE_TERRITORIES = {
     "FR": "France entière",
