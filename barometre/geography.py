@@ -302,9 +302,8 @@ def metropolitan(level: str, codes: pd.Series, drom_epci: set[str] | None = None
     lv = LEVEL.get(level)
     if lv is None or not lv.metro_rules:
         raise ValueError(f"no metropolitan rule for level {level!r}")
-    vintage = vintage or lv.metro_rules[0].vintages.replace("*", "0000")
-    where = EpciLocation(frozenset(drom_epci or ()), frozenset(metro_epci or ()))
-    return metropolitan_scope(level, vintage, codes, where)[0]
+    rule = lv.metro_rule(vintage) if vintage else lv.metro_rules[0]
+    return rule.flag(codes.astype("string"), EpciLocation(frozenset(drom_epci or ()), frozenset(metro_epci or ())))
 
 
 def invalid_codes(codes: pd.Series, level: str) -> pd.Series:
