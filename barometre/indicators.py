@@ -17,8 +17,8 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
-from barometre.catalogue import Catalogue, Indicator
 from barometre import geography
+from barometre.catalogue import Catalogue, Indicator
 from barometre.geography import GEOGRAPHY_VINTAGE_CURRENT, cog_vintage
 from barometre.periods import span_label
 from barometre.sources import cog as cog_source

@@ -10,8 +10,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from barometre.catalogue import Catalogue
 from barometre import geography
+from barometre.catalogue import Catalogue
 from barometre.geography import FRANCE_TERRITORIES, GEOGRAPHY_VINTAGE_CURRENT, cog_vintage
 from barometre.sources.cog import SOURCE_ID as COG_SOURCE_ID, static_population_departements
 

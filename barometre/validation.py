@@ -33,8 +33,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from barometre.catalogue import Catalogue
 from barometre import geography
+from barometre.catalogue import Catalogue
 from barometre.geography import CODE_PATTERNS
 from barometre.sources import (
     cget_2018,
