@@ -79,16 +79,15 @@ def _raw_checks(schema: RawSchema) -> dg.AssetChecksDefinition:
 @dg.multi_asset_check(
     name="check_mart_indicator_values",
     specs=[dg.AssetCheckSpec(name, asset=INDICATOR_VALUES, description=text, blocking=True,
-                             additional_deps=[dg.AssetKey(["core", "departement_region"])])
+                             additional_deps=[dg.AssetKey(["core", "hierarchie_territoires"])])
            for name, text in validation.DERIVED_CHECKS.items()],
     ins={"indicator_values": dg.AssetIn(key=INDICATOR_VALUES),
-         "departement_region": dg.AssetIn(key=["core", "departement_region"])},
+         "hierarchie_territoires": dg.AssetIn(key=["core", "hierarchie_territoires"])},
     pool=DUCKDB_POOL,
     description="Derived values: régions from their départements, France within its régions, plausible bounds.")
 def check_mart_indicator_values(context: dg.AssetCheckExecutionContext, indicator_values: pd.DataFrame,
-                                departement_region: pd.DataFrame):
-    region_of = dict(zip(departement_region["code_departement"], departement_region["code_region"]))
-    for outcome in validation.validate_indicator_values(indicator_values, region_of, load_catalogue()):
+                                hierarchie_territoires: pd.DataFrame):
+    for outcome in validation.validate_indicator_values(indicator_values, hierarchie_territoires, load_catalogue()):
         yield _result(INDICATOR_VALUES, outcome)
 
 

@@ -11,7 +11,7 @@ import pandas as pd
 
 from assets._metadata import frame_metadata
 from assets.resources import DUCKDB_POOL
-from barometre import cohesion, warehouse
+from barometre import cohesion, geography, warehouse
 from barometre.catalogue import load_catalogue
 from barometre.sources.cog import SOURCE_ID as COG_SOURCE_ID, static_population_departements
 
@@ -51,15 +51,15 @@ def territory_scope(context: dg.AssetExecutionContext, territories: pd.DataFrame
           ins={"population_departement": dg.AssetIn(key=["raw", "insee_estimations_population_departement"]),
                "cog_communes": _COMMUNES,
                "cog_reference_years": dg.AssetIn(key=["core", "etalab_decoupage_administratif_annees_reference"]),
-               "departement_region": dg.AssetIn(key=["core", "departement_region"])})
+               "hierarchie_territoires": dg.AssetIn(key=["core", "hierarchie_territoires"])})
 def territory_population(context: dg.AssetExecutionContext, population_departement: pd.DataFrame,
                          cog_communes: pd.DataFrame, cog_reference_years: pd.DataFrame,
-                         departement_region: pd.DataFrame) -> pd.DataFrame:
+                         hierarchie_territoires: pd.DataFrame) -> pd.DataFrame:
     """Population at 1 January of départements and régions by year, the weights of
     ``mart.disparities.weighted_mean``, from the sources the catalogue's ``weights`` names per
     level, in its order: INSEE estimates (2012–2021, metropolitan départements), then the COG
     populations légales (reference years 2019, 2020, 2022, 2023; Mayotte left out)."""
-    region_of = dict(zip(departement_region["code_departement"], departement_region["code_region"]))
+    region_of = geography.parent_of(hierarchie_territoires, "departement", "region")
     catalogue = load_catalogue()
     # The population each input gives, by the source id of its raw table (assets/ingest.py); which
     # source weights which level, in which order, is the catalogue's ``weights``.

@@ -12,13 +12,18 @@ from barometre.sources import cog, registry
 GROUP = "core"
 
 @dg.asset(key_prefix="core", group_name=GROUP, kinds={"pandas", "duckdb"}, pool=DUCKDB_POOL,
-          ins={"cog_departements": dg.AssetIn(key=["raw", "etalab_decoupage_administratif_departements"])})
-def departement_region(context: dg.AssetExecutionContext, cog_departements: pd.DataFrame) -> pd.DataFrame:
-    """The 101 départements and their région (latest COG release), one row per département."""
-    latest = cog_departements[cog_departements["cog_vintage"] == cog_departements["cog_vintage"].max()]
-    mapping = geography.region_of_departement(latest)
-    frame = pd.DataFrame({"code_departement": list(mapping), "code_region": list(mapping.values())})
-    context.add_output_metadata(frame_metadata(frame))
+          ins={"cog_communes": dg.AssetIn(key=["raw", "etalab_decoupage_administratif_communes"]),
+               "cog_epci_membres": dg.AssetIn(key=["raw", "etalab_decoupage_administratif_membres_epci"]),
+               "cog_departements": dg.AssetIn(key=["raw", "etalab_decoupage_administratif_departements"])})
+def hierarchie_territoires(context: dg.AssetExecutionContext, cog_communes: pd.DataFrame,
+                           cog_epci_membres: pd.DataFrame, cog_departements: pd.DataFrame) -> pd.DataFrame:
+    """Which territory belongs to which, for each COG release: commune → département, région and
+    EPCI, département → région, département and région → France (FRM, FRMD). One row per
+    membership (child level and code, parent level and code, geography vintage); every
+    aggregation reads it (see docs/geography.md)."""
+    frame = geography.hierarchy(cog_communes, cog_epci_membres, cog_departements)
+    counts = frame.groupby(["child_level", "parent_level", "geography_vintage"]).size().unstack("geography_vintage")
+    context.add_output_metadata(frame_metadata(frame, rows_by_relation=dg.MetadataValue.md(counts.to_markdown())))
     return frame
 
 @dg.asset(name="etalab_decoupage_administratif_annees_reference", key_prefix="core", group_name=GROUP,
@@ -68,4 +73,4 @@ REJECTIONS = [_rejections_asset(t) for t in registry.raw_tables().values()
               if any(q.set_aside is not None for q in t.schema.quarantine)]
 REJECTION_KEYS = [key for a in REJECTIONS for key in a.keys]
 
-ASSETS = [departement_region, cog_reference_years, epci_comparability, *REJECTIONS]
+ASSETS = [hierarchie_territoires, cog_reference_years, epci_comparability, *REJECTIONS]

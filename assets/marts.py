@@ -60,15 +60,17 @@ def rejected_rows(context: dg.AssetExecutionContext, **rejections: pd.DataFrame)
 @dg.asset(key_prefix="mart", group_name=GROUP, kinds={"pandas", "duckdb"}, pool=DUCKDB_POOL,
           ins={"cog_regions": dg.AssetIn(key=["raw", "etalab_decoupage_administratif_regions"]),
                "cog_departements": dg.AssetIn(key=["raw", "etalab_decoupage_administratif_departements"]),
-               "cog_communes": dg.AssetIn(key=["raw", "etalab_decoupage_administratif_communes"]),
-               "cog_epci_membres": dg.AssetIn(key=["raw", "etalab_decoupage_administratif_membres_epci"]),
+               "hierarchie_territoires": dg.AssetIn(key=["core", "hierarchie_territoires"]),
+               "cog_epci_membres": dg.AssetIn(key=["raw", "etalab_decoupage_administratif_membres_epci"],
+                                              metadata={"columns": ["cog_vintage", "code_epci", "nom_epci"]}),
                "cget_territoires": dg.AssetIn(key=["raw", "cget_barometre_2018_territoires"]),
                "indicator_values": dg.AssetIn(key=["mart", "indicator_values"])})
 def territories(context: dg.AssetExecutionContext, cog_regions: pd.DataFrame, cog_departements: pd.DataFrame,
-                cog_communes: pd.DataFrame, cog_epci_membres: pd.DataFrame, cget_territoires: pd.DataFrame,
+                hierarchie_territoires: pd.DataFrame, cog_epci_membres: pd.DataFrame, cget_territoires: pd.DataFrame,
                 indicator_values: pd.DataFrame) -> pd.DataFrame:
-    """One row per territory (level, code, geography_vintage) with its name and parents."""
-    frame = marts.territories(cog_regions, cog_departements, cog_communes, cog_epci_membres, cget_territoires,
+    """One row per territory (level, code, geography_vintage) with its name and parents (from
+    ``core.hierarchie_territoires``)."""
+    frame = marts.territories(cog_regions, cog_departements, hierarchie_territoires, cog_epci_membres, cget_territoires,
                               indicator_values)
     return _out(context, frame, unnamed=int(frame["name"].isna().sum()))
 

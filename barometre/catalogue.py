@@ -16,6 +16,7 @@ from typing import Any
 import yaml
 
 from barometre import units
+from barometre.geography import LEVEL_IDS
 from barometre.periods import expand_period_spec
 
 CATALOGUE_PATH = Path(__file__).with_name("catalogue.yaml")
@@ -28,7 +29,7 @@ DIMENSION_IDS = (
     "capital_social",
     "cooperation",
 )
-LEVELS = ("france", "region", "departement", "epci", "zone_emploi", "commune")
+LEVELS = LEVEL_IDS  # the level registry of barometre.geography
 UNITS = units.UNITS  # declared in barometre/units.py
 POLARITIES = ("+", "-", "0")
 FRANCE_CODES = ("FR", "FRM", "FRMD")

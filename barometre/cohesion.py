@@ -15,7 +15,7 @@ Conventions used throughout:
   benchmark (``gap_to_france``, ``france_summary``), not a set of territories;
 - a set of territories is one (indicator, level, geography vintage, period) and a ``scope``:
   ``all`` (every territory with a value, DROM included) or ``metro`` (metropolitan territories
-  only, :func:`barometre.geography.metropolitan`);
+  only, by the metropolitan rule of each level's geography vintage, :data:`barometre.geography.LEVELS`);
 - ratios are null when their denominator is ≤ 0 or missing, never ±inf;
 - nothing is filled: a territory without a value is not in the set.
 """
@@ -29,7 +29,7 @@ import pandas as pd
 from scipy import stats
 
 from barometre.catalogue import Catalogue
-from barometre.geography import FRANCE_TERRITORIES, metropolitan
+from barometre.geography import FRANCE_TERRITORIES, EpciLocation, metropolitan_scope
 from barometre.units import change_kind, change_unit, is_rate_of_change, spec
 
 ANALYSED_LEVELS = ("region", "departement", "epci", "zone_emploi")
@@ -115,26 +115,14 @@ def territory_scope(territories: pd.DataFrame, epci_members: pd.DataFrame, commu
     code_commune, code_departement) of the bundled COG releases tell where an EPCI SIREN is: its
     location does not change, so this holds for the CGET's 2017 and 2018 meshes too.
     """
-    where = epci_members.merge(communes[["cog_vintage", "code_commune", "code_departement"]],
-                               on=["cog_vintage", "code_commune"], how="inner")
-    is_drom = where["code_departement"].astype(str).str.startswith("97")
-    by_epci = is_drom.groupby(where["code_epci"]).agg(["any", "all"])
-    drom_epci = set(by_epci.index[by_epci["all"]])
-    metro_epci = set(by_epci.index[~by_epci["any"]])
+    where = EpciLocation.from_members(epci_members, communes)
     terr = territories[territories["level"].isin(ANALYSED_LEVELS)][["level", "code", "geography_vintage"]]
     terr = terr.drop_duplicates().reset_index(drop=True)
     parts = []
-    for level, group in terr.groupby("level", sort=False):
-        flag = metropolitan(level, group["code"], drom_epci, metro_epci)
-        if level == "epci":
-            in_cog = group["code"].isin(drom_epci | metro_epci)
-            basis = np.where(in_cog, "member communes in a COG release",
-                             np.where(flag.isna(), "unknown: SIREN in no bundled COG release",
-                                      "SIREN 24 + département"))
-        else:
-            basis = {"departement": "département code", "region": "région code",
-                     "zone_emploi": "ZE 2010 code (2010 région prefix)"}[level]
-        parts.append(group.assign(is_metropolitan=flag.to_numpy(), basis=basis))
+    for (level, vintage), group in terr.groupby(["level", "geography_vintage"], sort=False):
+        # The rule and its basis text belong to the level's geography vintage (geography.LEVELS).
+        flag, basis = metropolitan_scope(level, vintage, group["code"], where)
+        parts.append(group.assign(is_metropolitan=flag.to_numpy(), basis=basis.to_numpy()))
     out = pd.concat(parts, ignore_index=True) if parts else terr.assign(is_metropolitan=pd.NA, basis=None)
     out["is_metropolitan"] = out["is_metropolitan"].astype("boolean")
     return out.sort_values(["level", "geography_vintage", "code"]).reset_index(drop=True)

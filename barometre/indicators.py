@@ -9,8 +9,9 @@ keep ``value`` missing (reported by :mod:`barometre.marts`, never filled) — or
 findings)``, the findings being rows of ``mart.quality_report`` (:data:`FINDING_COLUMNS`: what the
 formula left out and why), published as ``findings/<indicator id>``.
 
-Aggregations to région and France are always Σ numerator / Σ denominator over départements,
-never a mean of rates, and are flagged ``derived``.
+Aggregations to région and France are always Σ numerator / Σ denominator over the children of
+each parent in the hierarchy of territories (``core.hierarchie_territoires``, see
+:func:`barometre.geography.sum_to_parents`), never a mean of rates, and are flagged ``derived``.
 """
 
 from __future__ import annotations
@@ -21,8 +22,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from barometre import geography
 from barometre.catalogue import Catalogue, Indicator
-from barometre.geography import DEPARTEMENTS, GEOGRAPHY_VINTAGE_CURRENT, METRO_DEPARTEMENTS
+from barometre.geography import GEOGRAPHY_VINTAGE_CURRENT, cog_vintage
 from barometre.periods import span_label
 from barometre.sources import cog as cog_source
 from barometre.sources.cog import cog_pairs, static_population_departements
@@ -93,13 +95,6 @@ def formulas(catalogue: Catalogue) -> dict[str, Formula]:
     return out
 
 
-def _region_of(table: pd.DataFrame | Mapping[str, str]) -> Mapping[str, str]:
-    """Département → région, from the table ``core/departement_region`` (or already a mapping)."""
-    if isinstance(table, Mapping):
-        return table
-    return dict(zip(table["code_departement"], table["code_region"]))
-
-
 def _findings(indicator_id: str, source_id: str, kind: str, **columns) -> pd.DataFrame:
     return pd.DataFrame({"kind": kind, "indicator_id": indicator_id, "source_id": source_id, **columns},
                         columns=FINDING_COLUMNS)
@@ -131,32 +126,24 @@ def _yearly(panel: pd.DataFrame, value: str, indicator_id: str, source_id: str,
     return _frame(indicator_id, rows, level="departement", source_id=source_id, derived=False)
 
 
-def aggregate_counts(counts: pd.DataFrame, region_of: dict[str, str], value: Callable[[pd.Series, pd.Series], pd.Series],
-                     indicator_id: str, source_id: str, france: tuple[str, ...] = ("FRM",)) -> pd.DataFrame:
-    """Sum ``numerator`` and ``denominator`` of départements into régions and France perimeters.
+def aggregate_counts(counts: pd.DataFrame, hierarchy: pd.DataFrame, value: Callable[[pd.Series, pd.Series], pd.Series],
+                     indicator_id: str, source_id: str, france: tuple[str, ...] = ("FRM",), *,
+                     child_level: str = "departement", parent_levels: tuple[str, ...] = ("region", "france"),
+                     vintage: str = GEOGRAPHY_VINTAGE_CURRENT) -> pd.DataFrame:
+    """Sum ``numerator`` and ``denominator`` of the territories of ``child_level`` into each
+    parent of ``parent_levels`` in the hierarchy of ``vintage`` (``core.hierarchie_territoires``);
+    of level ``france``, only the perimeters ``france``.
 
-    ``counts`` has ``code`` (département), ``period``, ``period_start``, ``period_end``,
-    ``numerator``, ``denominator``. A région is published only when all its départements
-    present in the 101 have a count for the period (a partial sum would be a false total).
+    ``counts`` has ``code`` (of ``child_level``), ``period``, ``period_start``, ``period_end``,
+    ``numerator``, ``denominator``. A parent is published only when all its children in the
+    hierarchy have a count for the period (a partial sum would be a false total).
     """
-    keys = ["period", "period_start", "period_end"]
-    counts = counts.dropna(subset=["numerator", "denominator"])
-    counts = counts.assign(region=counts["code"].map(region_of))
-    n_expected = pd.Series(region_of).value_counts()  # départements per région
     parts = []
-    reg = counts.groupby(["region", *keys], as_index=False).agg(
-        numerator=("numerator", "sum"), denominator=("denominator", "sum"), n=("code", "nunique"))
-    reg = reg[reg["n"] == reg["region"].map(n_expected)]
-    parts.append(_frame(indicator_id, reg.rename(columns={"region": "code"}).assign(
-        value=lambda d: value(d["numerator"], d["denominator"])), level="region", source_id=source_id, derived=True))
-    members = {"FRM": METRO_DEPARTEMENTS, "FRMD": DEPARTEMENTS}
-    for code in france:
-        sub = counts[counts["code"].isin(members[code])]
-        agg = sub.groupby(keys, as_index=False).agg(
-            numerator=("numerator", "sum"), denominator=("denominator", "sum"), n=("code", "nunique"))
-        agg = agg[agg["n"] == len(members[code])]
-        parts.append(_frame(indicator_id, agg.assign(code=code, value=lambda d: value(d["numerator"], d["denominator"])),
-                            level="france", source_id=source_id, derived=True))
+    for parent_level in parent_levels:
+        sums = geography.sum_to_parents(counts, hierarchy, child_level, parent_level, vintage,
+                                        parents=france if parent_level == "france" else None)
+        parts.append(_frame(indicator_id, sums.assign(value=value(sums["numerator"], sums["denominator"])),
+                            level=parent_level, source_id=source_id, derived=True, vintage=vintage))
     return _concat(parts)
 
 
@@ -213,7 +200,7 @@ def part_diplomes_superieur(ind, inputs):
 
 @indicator("medecins_pour_100k", inputs={"medecins": "raw/drees_medecins_departement",
                                          "population": "raw/insee_estimations_population_departement",
-                                         "region_of": "core/departement_region"})
+                                         "hierarchy": "core/hierarchie_territoires"})
 def medecins_pour_100k(ind, inputs):
     """Published département densities; région and France métropolitaine from Σ doctors / Σ
     population at 1 January × 100 000."""
@@ -224,7 +211,7 @@ def medecins_pour_100k(ind, inputs):
         "code": counts["code_departement"], "period": counts["year"].astype(str), "period_start": counts["year"],
         "period_end": counts["year"], "numerator": counts["n_doctors"].astype(float),
         "denominator": counts["pop_jan1"].astype(float)})
-    derived = aggregate_counts(counts, _region_of(inputs["region_of"]), _rate(100_000), ind.id, "drees_medecins")
+    derived = aggregate_counts(counts, inputs["hierarchy"], _rate(100_000), ind.id, "drees_medecins")
     return _concat([published, derived])
 
 
@@ -242,7 +229,7 @@ def _population_pairs(population: pd.DataFrame) -> pd.DataFrame:
 @indicator("solde_migratoire_annuel", inputs={**CGET_INPUTS, "population": "raw/insee_estimations_population_departement",
                                               "naissances": "raw/insee_naissances_departement",
                                               "deces": "raw/insee_deces_departement",
-                                              "region_of": "core/departement_region"})
+                                              "hierarchy": "core/hierarchie_territoires"})
 def solde_migratoire_annuel(ind, inputs):
     """((P(t+1) − P(t)) − (births(t) − deaths(t))) / P(t) × 100, counts summed before the ratio."""
     df = _population_pairs(inputs["population"]).merge(
@@ -253,8 +240,7 @@ def solde_migratoire_annuel(ind, inputs):
     keys = ["code", "period", "period_start", "period_end"]
     dep = _frame(ind.id, counts[keys + ["numerator", "denominator"]].assign(
         value=counts["numerator"] / counts["denominator"] * 100), level="departement", source_id=POPULATION, derived=True)
-    agg = aggregate_counts(counts[keys + ["numerator", "denominator"]], _region_of(inputs["region_of"]), _rate(100), ind.id,
-                           POPULATION)
+    agg = aggregate_counts(counts[keys + ["numerator", "denominator"]], inputs["hierarchy"], _rate(100), ind.id, POPULATION)
     return _concat([from_cget(ind, inputs), dep, agg])
 
 
@@ -265,10 +251,9 @@ def _annual_growth(end: pd.Series, start: pd.Series, years: pd.Series | int) -> 
 @indicator("croissance_population_annuelle", inputs={
     "population": "raw/insee_estimations_population_departement",
     "cog_communes": "raw/etalab_decoupage_administratif_communes",
-    "cog_epci_members": "raw/etalab_decoupage_administratif_membres_epci",
     "cog_references": "core/etalab_decoupage_administratif_annees_reference",
     "epci_comparability": "core/etalab_decoupage_administratif_comparabilite_epci",
-    "region_of": "core/departement_region"})
+    "hierarchy": "core/hierarchie_territoires"})
 def croissance_population_annuelle(ind, inputs):
     """Yearly growth from the population estimates (département, région, FRM), and annualised
     growth between the distinct reference years of the COG releases (EPCI, département, région,
@@ -284,10 +269,10 @@ def croissance_population_annuelle(ind, inputs):
     parts = [
         _frame(ind.id, counts.assign(value=growth(counts["numerator"], counts["denominator"])),
                level="departement", source_id=POPULATION, derived=True),
-        aggregate_counts(counts, _region_of(inputs["region_of"]), growth, ind.id, POPULATION),
+        aggregate_counts(counts, inputs["hierarchy"], growth, ind.id, POPULATION),
     ]
     static = static_population_departements(inputs["catalogue"])
-    parts.extend(cog_growth(ind.id, inputs["cog_communes"], inputs["cog_epci_members"], inputs["cog_references"],
+    parts.extend(cog_growth(ind.id, inputs["cog_communes"], inputs["hierarchy"], inputs["cog_references"],
                             inputs["epci_comparability"], tuple(static)))
     return _concat(parts), cog_growth_findings(ind.id, inputs["cog_references"], inputs["epci_comparability"], static)
 
@@ -300,7 +285,7 @@ def cog_growth_findings(indicator_id: str, references: pd.DataFrame, epci_compar
     out = epci_comparability[~epci_comparability["comparable"]]
     return pd.concat([
         _findings(indicator_id, COG, "repeated_vintage", level=None, code=None,
-                  geography_vintage=[f"cog_{v}" for v in repeated["cog_vintage"]], period=None,
+                  geography_vintage=[cog_vintage(v) for v in repeated["cog_vintage"]], period=None,
                   detail=[f"COG {v} repeats the populations of COG {r} (reference year {y}, witness population {w}): "
                           f"left out of the growth series, a 0 % growth would be false"
                           for v, r, y, w in zip(repeated["cog_vintage"], repeated["repeats_vintage"],
@@ -310,30 +295,33 @@ def cog_growth_findings(indicator_id: str, references: pd.DataFrame, epci_compar
                   detail=[f"{reason}: left out of COG-based growth (département, its région, its EPCI)"
                           for reason in static.values()]),
         _findings(indicator_id, COG, "incomplete_perimeter", level="epci", code=out["code_epci"],
-                  geography_vintage=[f"cog_{v}" for v in out["cog_vintage_to"]], period=out["period"],
+                  geography_vintage=[cog_vintage(v) for v in out["cog_vintage_to"]], period=out["period"],
                   detail=out["detail"]),
     ], ignore_index=True)
 
 
-def cog_growth(indicator_id: str, communes: pd.DataFrame, members: pd.DataFrame,
+def cog_growth(indicator_id: str, communes: pd.DataFrame, hierarchy: pd.DataFrame,
                references: pd.DataFrame, epci_comparability: pd.DataFrame,
                static_departements: tuple[str, ...] = ()) -> list[pd.DataFrame]:
     """Annualised growth between the distinct reference years of the COG releases.
 
-    Départements, régions, FRM and FRMD sum their communes of each release. EPCI growth is
+    Départements, régions, FRM and FRMD sum their communes of each release (the hierarchy of
+    that release: communes → départements and régions, départements → France). EPCI growth is
     computed on the later release's perimeter from its member communes, for the EPCI that
     :func:`barometre.geography.epci_comparability` found comparable. Départements whose
     populations are not updated (``static_departements``, e.g. Mayotte) and régions made only of
     them are left out; France perimeters keep them, as INSEE's totals do.
     """
     parts = []
-    communes = communes[communes["code_departement"].isin(DEPARTEMENTS)]
-    static_regions = set(communes.loc[communes["code_departement"].isin(static_departements), "code_region"]) - set(
-        communes.loc[~communes["code_departement"].isin(static_departements), "code_region"])
-    left_out = {"departement": set(static_departements), "region": static_regions}
+    # The hierarchy of each release, split once (each sum below reads one release's rows).
+    by_vintage = {str(v): rows for v, rows in hierarchy.groupby("geography_vintage", sort=False)}
+    sum_up = lambda frame, child, parent, vintage, **kw: geography.sum_to_parents(  # noqa: E731
+        frame, by_vintage.get(vintage, hierarchy.iloc[:0]), child, parent, vintage, keys=(), columns=("population",),
+        **kw).set_index("code")["population"]
     for v0, v1, y0, y1 in cog_pairs(references):
-        c0 = communes[communes["cog_vintage"] == v0]
-        c1 = communes[communes["cog_vintage"] == v1]
+        g0, g1 = cog_vintage(v0), cog_vintage(v1)
+        c0 = communes[communes["cog_vintage"] == v0].rename(columns={"code_commune": "code"})
+        c1 = communes[communes["cog_vintage"] == v1].rename(columns={"code_commune": "code"})
         period = dict(period=span_label(y0, y1), period_start=y0, period_end=y1)
         gap = y1 - y0
 
@@ -342,28 +330,33 @@ def cog_growth(indicator_id: str, communes: pd.DataFrame, members: pd.DataFrame,
             rows["value"] = _annual_growth(rows["numerator"], rows["denominator"], gap)
             return _frame(indicator_id, rows, level=level, source_id=COG, derived=True, vintage=vintage)
 
-        for level, col in (("departement", "code_departement"), ("region", "code_region")):
-            p0 = c0.groupby(col)["population"].sum()
-            p1 = c1.groupby(col)["population"].sum()
+        static_regions = {r for r, deps in geography.children_of(by_vintage.get(g1, hierarchy.iloc[:0]), "departement",
+                                                                 "region", g1).items()
+                          if set(deps) <= set(static_departements)}
+        left_out = {"departement": set(static_departements), "region": static_regions}
+        for level in ("departement", "region"):
+            p0, p1 = sum_up(c0, "commune", level, g0), sum_up(c1, "commune", level, g1)
             both = p0.index.intersection(p1.index).difference(sorted(left_out[level]))
             parts.append(frame(pd.DataFrame({"code": both, "numerator": p1[both].astype(float).values,
                                              "denominator": p0[both].astype(float).values}), level))
-        for code, member_deps in (("FRM", METRO_DEPARTEMENTS), ("FRMD", DEPARTEMENTS)):
-            a = float(c0.loc[c0["code_departement"].isin(member_deps), "population"].sum())
-            b = float(c1.loc[c1["code_departement"].isin(member_deps), "population"].sum())
-            parts.append(frame(pd.DataFrame([{"code": code, "numerator": b, "denominator": a}]), "france"))
+            if level == "departement":  # France perimeters sum all their départements, static ones included
+                f0 = sum_up(p0.reset_index(), "departement", "france", g0, parents=("FRM", "FRMD"))
+                f1 = sum_up(p1.reset_index(), "departement", "france", g1, parents=("FRM", "FRMD"))
+                fr = f0.index.intersection(f1.index)
+                parts.append(frame(pd.DataFrame({"code": fr, "numerator": f1[fr].astype(float).values,
+                                                 "denominator": f0[fr].astype(float).values}), "france"))
         ok = epci_comparability[(epci_comparability["cog_vintage_to"] == v1) & epci_comparability["comparable"]]
-        m1 = members[(members["cog_vintage"] == v1) & members["code_epci"].isin(ok["code_epci"])]
-        m1 = m1.assign(p0=m1["code_commune"].map(c0.set_index("code_commune")["population"]).astype(float),
-                       p1=m1["code_commune"].map(c1.set_index("code_commune")["population"]).astype(float))
-        epci = m1.groupby("code_epci", as_index=False).agg(numerator=("p1", "sum"), denominator=("p0", "sum"))
-        parts.append(frame(epci.rename(columns={"code_epci": "code"}), "epci", vintage=f"cog_{v1}"))
+        pops = c1[["code", "population"]].merge(c0[["code", "population"]], on="code", suffixes=("_1", "_0"))
+        pops = pops.assign(numerator=pops["population_1"].astype(float), denominator=pops["population_0"].astype(float))
+        epci = geography.sum_to_parents(pops, by_vintage.get(g1, hierarchy.iloc[:0]), "commune", "epci", g1, keys=(),
+                                        parents=ok["code_epci"])
+        parts.append(frame(epci, "epci", vintage=g1))
     return parts
 
 
 @indicator("participation_presidentielle_t1", inputs={**CGET_INPUTS,
                                                       "elections": "raw/interieur_presidentielle_t1_departement",
-                                                      "region_of": "core/departement_region"})
+                                                      "hierarchy": "core/hierarchie_territoires"})
 def participation_presidentielle_t1(ind, inputs):
     """Votants / inscrits × 100: départements from their own counts; régions, FRM and FRMD from
     summed département counts; FR (France entière) adds the COM and voters abroad, and exists
@@ -378,7 +371,7 @@ def participation_presidentielle_t1(ind, inputs):
         from_cget(ind, inputs),
         _frame(ind.id, dep[["code", *keys, "numerator", "denominator", "value"]], level="departement",
                source_id=ELECTIONS, derived=False),
-        aggregate_counts(dep[["code", *keys, "numerator", "denominator"]], _region_of(inputs["region_of"]), _rate(100), ind.id,
+        aggregate_counts(dep[["code", *keys, "numerator", "denominator"]], inputs["hierarchy"], _rate(100), ind.id,
                          ELECTIONS, france=("FRM", "FRMD")),
     ]
     with_abroad = el.groupby("year")["kind"].transform(lambda k: (k == "etranger").any())

@@ -10,9 +10,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from barometre import units
+from barometre import geography, units
 from barometre.catalogue import Catalogue
-from barometre.geography import DEPARTEMENTS, DROM_REGION_OF, FRANCE_TERRITORIES, GEOGRAPHY_VINTAGE_CURRENT
+from barometre.geography import FRANCE_TERRITORIES, GEOGRAPHY_VINTAGE_CURRENT, cog_vintage
 
 INDICATOR_VALUE_COLUMNS = ["indicator_id", "level", "code", "geography_vintage", "period", "period_start",
                            "period_end", "value", "numerator", "denominator", "source_id", "derived", "is_reference"]
@@ -97,35 +97,45 @@ def quality_report(catalogue: Catalogue, values: pd.DataFrame, frames: list[pd.D
     return pd.concat(parts, ignore_index=True)[QUALITY_COLUMNS]
 
 
-def territories(cog_regions: pd.DataFrame, cog_departements: pd.DataFrame, cog_communes: pd.DataFrame,
+def territories(cog_regions: pd.DataFrame, cog_departements: pd.DataFrame, hierarchy: pd.DataFrame,
                 cog_epci_members: pd.DataFrame, cget_names: pd.DataFrame, values: pd.DataFrame) -> pd.DataFrame:
     """One row per (level, code, geography_vintage) appearing in ``values``, with its name and
-    parents where they are known for that vintage (never borrowed from another vintage)."""
-    latest = int(GEOGRAPHY_VINTAGE_CURRENT.removeprefix("cog_"))  # today's régions and départements
-    deps = cog_departements[(cog_departements["cog_vintage"] == latest)
-                            & cog_departements["code_departement"].isin(DEPARTEMENTS)]
-    regions_18 = set(deps["code_region"]) | set(DROM_REGION_OF.values())
-    regs = cog_regions[(cog_regions["cog_vintage"] == latest) & cog_regions["code_region"].isin(regions_18)]
+    parents where they are known for that vintage (never borrowed from another vintage): the
+    parents of ``hierarchy`` (``core.hierarchie_territoires``)."""
+    current = geography.GeographyVintage.parse(GEOGRAPHY_VINTAGE_CURRENT)  # today's régions and départements
+    region_of = geography.parent_of(hierarchy, "departement", "region", current)
+    deps = cog_departements[(cog_departements["cog_vintage"] == current.year)
+                            & cog_departements["code_departement"].isin(list(region_of))]
+    regs = cog_regions[(cog_regions["cog_vintage"] == current.year)
+                       & cog_regions["code_region"].isin(set(region_of.values()))]
     parts = [
         pd.DataFrame({"level": "france", "code": list(FRANCE_TERRITORIES), "name": list(FRANCE_TERRITORIES.values()),
                       "geography_vintage": GEOGRAPHY_VINTAGE_CURRENT}),
         pd.DataFrame({"level": "region", "code": regs["code_region"], "name": regs["nom"],
-                      "geography_vintage": f"cog_{latest}"}),
+                      "geography_vintage": str(current)}),
         pd.DataFrame({"level": "departement", "code": deps["code_departement"], "name": deps["nom"],
-                      "parent_region": deps["code_region"], "geography_vintage": f"cog_{latest}"}),
+                      "parent_region": deps["code_departement"].map(region_of), "geography_vintage": str(current)}),
         cget_names[["level", "code", "name", "geography_vintage"]],
     ]
     # EPCI of each COG release, with parents when all member communes share one.
-    members = cog_epci_members.merge(cog_communes[["cog_vintage", "code_commune", "code_departement", "code_region"]],
-                                     on=["cog_vintage", "code_commune"], how="left")
-    epci = members.groupby(["cog_vintage", "code_epci"], as_index=False).agg(
-        name=("nom_epci", "first"), n_dep=("code_departement", "nunique"), dep=("code_departement", "first"),
-        n_reg=("code_region", "nunique"), reg=("code_region", "first"))
+    com = hierarchy[hierarchy["child_level"] == "commune"]
+    members = com[com["parent_level"] == "epci"][["geography_vintage", "child_code", "parent_code"]].rename(
+        columns={"parent_code": "code_epci"})
+    for parent in ("departement", "region"):
+        members = members.merge(com[com["parent_level"] == parent][["geography_vintage", "child_code", "parent_code"]]
+                                .rename(columns={"parent_code": parent}), on=["geography_vintage", "child_code"],
+                                how="left")
+    names = cog_epci_members.drop_duplicates(["cog_vintage", "code_epci"])
+    names = dict(zip(zip(names["cog_vintage"].map(cog_vintage), names["code_epci"]), names["nom_epci"]))
+    epci = members.groupby(["geography_vintage", "code_epci"], as_index=False).agg(
+        n_dep=("departement", "nunique"), dep=("departement", "first"),
+        n_reg=("region", "nunique"), reg=("region", "first"))
     parts.append(pd.DataFrame({
-        "level": "epci", "code": epci["code_epci"], "name": epci["name"],
+        "level": "epci", "code": epci["code_epci"],
+        "name": [names.get(k) for k in zip(epci["geography_vintage"], epci["code_epci"])],
         "parent_region": np.where(epci["n_reg"] == 1, epci["reg"], None),
         "parent_departement": np.where(epci["n_dep"] == 1, epci["dep"], None),
-        "geography_vintage": [f"cog_{v}" for v in epci["cog_vintage"]],
+        "geography_vintage": epci["geography_vintage"],
     }))
     terr = pd.concat(parts, ignore_index=True).reindex(columns=TERRITORY_COLUMNS)
     terr = terr.drop_duplicates(["level", "code", "geography_vintage"])
@@ -135,8 +145,7 @@ def territories(cog_regions: pd.DataFrame, cog_departements: pd.DataFrame, cog_c
     terr = terr.merge(used.assign(_used=True), on=["level", "code", "geography_vintage"], how="outer")
     keep = terr["_used"].notna() | terr["level"].isin(["france", "region", "departement"])
     terr = terr[keep].drop(columns="_used")
-    levels = {lvl: n for n, lvl in enumerate(["france", "region", "departement", "epci", "zone_emploi", "commune"])}
-    terr = terr.assign(_l=terr["level"].map(levels)).sort_values(["_l", "geography_vintage", "code"]).drop(columns="_l")
+    terr = terr.assign(_l=terr["level"].map(geography.level_order)).sort_values(["_l", "geography_vintage", "code"]).drop(columns="_l")
     return terr[TERRITORY_COLUMNS].reset_index(drop=True)
 
 

@@ -33,8 +33,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from barometre import geography
 from barometre.catalogue import Catalogue
-from barometre.geography import CODE_PATTERNS, REGIONS_OF_FRANCE
+from barometre.geography import CODE_PATTERNS
 from barometre.sources._schema import (
     KINDS,
     UNITS,
@@ -641,17 +642,18 @@ def _gap(a: pd.Series, b: pd.Series) -> pd.Series:
     return (a - b).abs() / b.abs().clip(lower=1.0)
 
 
-def derived_region_frame(values: pd.DataFrame, region_of: Mapping[str, str]) -> pd.DataFrame:
+def derived_region_frame(values: pd.DataFrame, hierarchy: pd.DataFrame) -> pd.DataFrame:
     """One row per derived région value, next to the sums of its départements' numerators and
     denominators (same indicator, source and period) and the value the formula gives them.
 
-    ``missing_departements`` names the région's départements (``region_of``) whose counts are
-    not all there: no row, no numerator, or no denominator where others carry one. A région
-    with no département in ``region_of`` is reported there too.
+    ``missing_departements`` names the région's départements (département → région rows of
+    today's geography in ``hierarchy``, ``core.hierarchie_territoires``) whose counts are not all
+    there: no row, no numerator, or no denominator where others carry one. A région with no
+    département in the hierarchy is reported there too.
     ``denominator_sum`` is missing when the départements' rows carry no denominator (the DREES
     densities are published values): the région's own denominator is then used in the formula.
     """
-    region_of = dict(region_of)
+    region_of = geography.parent_of(hierarchy, "departement", "region")
     n_members = pd.Series(region_of).value_counts()
     keys = ["indicator_id", "source_id", "period"]
     dep = values[values["level"] == "departement"].assign(region=lambda d: d["code"].map(region_of))
@@ -674,7 +676,7 @@ def derived_region_frame(values: pd.DataFrame, region_of: Mapping[str, str]) -> 
         members.setdefault(r, set()).add(d)
     out["missing_departements"] = [
         (", ".join(sorted(members[code] - (have if isinstance(have, set) else set()))) or None) if code in members
-        else "(no département of this région in core.departement_region)"
+        else "(no département of this région in core.hierarchie_territoires)"
         for code, have in zip(out["code"], out["member_codes"])]
     full_den = out["departements_with_denominator"].fillna(0) == out["departements"].astype("float")
     out["denominator_sum"] = out["denominator_sum"].where(full_den)
@@ -693,18 +695,20 @@ def derived_region_frame(values: pd.DataFrame, region_of: Mapping[str, str]) -> 
     return out.drop(columns=["member_codes", "period_start", "period_end"]).reset_index(drop=True)
 
 
-def france_frame(values: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """France values (FRM, FRMD) next to the min and max of their régions' values of the same
-    indicator, source and period. Returns (checked rows, rows without any région of the same
-    source). ``FR`` is not compared: it also counts what lies in no région (collectivités
+def france_frame(values: pd.DataFrame, hierarchy: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """France values (FRM, FRMD) next to the min and max of their régions' values (région →
+    France rows of today's geography in ``hierarchy``) of the same indicator, source and period.
+    Returns (checked rows, rows without any région of the same source). ``FR`` is not compared:
+    it has no children in the hierarchy, as it also counts what lies in no région (collectivités
     d'outre-mer, voters abroad)."""
     keys = ["indicator_id", "source_id", "period"]
-    france = values[(values["level"] == "france") & values["code"].isin(list(REGIONS_OF_FRANCE))]
+    regions_of_france = geography.children_of(hierarchy, "region", "france")
+    france = values[(values["level"] == "france") & values["code"].isin(list(regions_of_france))]
     regions = values[values["level"] == "region"]
     rows = []
     for (ind, src, period, code), group in france.groupby([*keys, "code"]):
         members = regions[(regions["indicator_id"] == ind) & (regions["source_id"] == src)
-                          & (regions["period"] == period) & regions["code"].isin(REGIONS_OF_FRANCE[code])]
+                          & (regions["period"] == period) & regions["code"].isin(regions_of_france[code])]
         for value in group["value"]:
             rows.append({"indicator_id": ind, "source_id": src, "code": code, "period": period, "value": value,
                          "regions_with_value": len(members),
@@ -723,13 +727,13 @@ def plausible_frame(values: pd.DataFrame, catalogue: Catalogue) -> pd.DataFrame:
     return values[cols].merge(bounds, on="indicator_id", how="left").reset_index(drop=True)
 
 
-def validate_indicator_values(values: pd.DataFrame, region_of: Mapping[str, str],
+def validate_indicator_values(values: pd.DataFrame, hierarchy: pd.DataFrame,
                               catalogue: Catalogue) -> list[CheckOutcome]:
     """The checks of the derived values of ``mart.indicator_values`` (:data:`DERIVED_CHECKS`)."""
     start = time.perf_counter()
     table = "mart.indicator_values"
-    derived = derived_region_frame(values, region_of)
-    checked, unchecked = france_frame(values)
+    derived = derived_region_frame(values, hierarchy)
+    checked, unchecked = france_frame(values, hierarchy)
     frames = {"derived_regions": _for_gx(derived), "france": _for_gx(checked),
               "plausible": _for_gx(plausible_frame(values, catalogue))}
     rules: list[_Rule] = []

@@ -24,7 +24,7 @@ import jinja2
 import pandas as pd
 
 from barometre.cohesion import format_fr
-from barometre.geography import FRANCE_TERRITORIES
+from barometre.geography import FRANCE_TERRITORIES, LEVEL, LEVELS, level_order, vintage_label
 from barometre.report import charts, geo
 from barometre.report.data import VERDICT_LEVELS, Published, by_indicator, headlines, load, main_france
 from barometre.staging import stale
@@ -33,11 +33,9 @@ from barometre.units import spec
 PACKAGE_DIR = Path(__file__).resolve().parent
 STATIC_DIR = PACKAGE_DIR / "static"
 
-LEVEL_PLURAL = {"region": "Régions", "departement": "Départements", "epci": "EPCI", "zone_emploi": "Zones d'emploi"}
-LEVEL_SINGULAR = {"region": "Région", "departement": "Département", "epci": "EPCI", "zone_emploi": "Zone d'emploi"}
-VINTAGE_LABEL = {"cog_2026": "géographie 2026", "ze_2010": "zonage 2010", "epci_2017": "périmètres 2017",
-                 "epci_2018": "périmètres 2018", "cog_2022": "périmètres 2022", "cog_2024": "périmètres 2024",
-                 "cog_2025": "périmètres 2025"}
+# Labels of levels and vintages: the level registry (barometre.geography.LEVELS).
+LEVEL_PLURAL = {lv.id: lv.plural for lv in LEVELS}
+LEVEL_SINGULAR = {lv.id: lv.singular for lv in LEVELS}
 POLARITY_TEXT = {"+": "Plus la valeur est élevée, plus la situation est favorable.",
                  "-": "Plus la valeur est basse, plus la situation est favorable.",
                  "0": "Indicateur de contexte : ni une hausse ni une baisse n'est favorable en soi."}
@@ -270,7 +268,7 @@ def _map_sections(pub: Published, ind: pd.Series, charts_: _Charts, meshes_used:
                                    f"carte-{level}", shapes=mesh_id)
             latest = set(frame[frame["period"] == periods[-1]]["code"])
             mapped = latest & set(geo.mesh_codes(mesh_id, snapshot_dir))
-            section = {"level": level, "title": f"{LEVEL_PLURAL[level]} ({VINTAGE_LABEL.get(vintage, vintage)})",
+            section = {"level": level, "title": f"{LEVEL_PLURAL[level]} ({vintage_label(level, vintage)})",
                        "chart": chart_id, "mesh": geo.MESHES[mesh_id], "periods": periods,
                        "n": len(mapped), "n_outside": len(latest - mapped), "latest": periods[-1],
                        "outside": None, "fallback": False}
@@ -321,8 +319,8 @@ def _unmapped(frame: pd.DataFrame, ind: pd.Series, level: str, vintage: str, per
     def rows(part):
         return [{"code": r.code, "name": r.name if isinstance(r.name, str) else "(nom non publié pour ce millésime)",
                  "value": number(float(r.value), ind["unit"])} for r in part.itertuples(index=False)]
-    return {"level": level, "title": f"{LEVEL_PLURAL[level]} ({VINTAGE_LABEL.get(vintage, vintage)})",
-            "vintage": vintage, "vintage_label": VINTAGE_LABEL.get(vintage, vintage), "period": periods[-1], "periods": periods, "n": len(latest),
+    return {"level": level, "title": f"{LEVEL_PLURAL[level]} ({vintage_label(level, vintage)})",
+            "vintage": vintage, "vintage_label": vintage_label(level, vintage), "period": periods[-1], "periods": periods, "n": len(latest),
             "top": rows(latest.head(10)), "bottom": rows(latest.tail(10).iloc[::-1]),
             "order": "valeurs les plus élevées" if ind["polarity"] != "-" else "valeurs les plus basses"}
 
@@ -333,7 +331,7 @@ def _disparity_section(pub: Published, ind: pd.Series, charts_: _Charts) -> dict
     rows = []
     rate = spec(ind["unit"]).rate_of_change  # no ratio of a rate of change: its spread is the std
     for r in disp.itertuples(index=False):
-        label = f"{LEVEL_PLURAL[r.level]} ({VINTAGE_LABEL.get(r.geography_vintage, r.geography_vintage)})"
+        label = f"{LEVEL_PLURAL[r.level]} ({vintage_label(r.level, r.geography_vintage)})"
         stats = ((f"écart-type ({ind['unit']})", r.std),) if rate else (
             ("rapport interdécile d9/d1", r.d9_d1), ("coefficient de variation", r.cv))
         for stat, value in stats:
@@ -344,7 +342,7 @@ def _disparity_section(pub: Published, ind: pd.Series, charts_: _Charts) -> dict
     null_reasons = sorted({r for col in ("ratio_null_reason", "gini_theil_null_reason")
                            for r in disp[col].dropna()}) if not rows else []
     latest = disp.sort_values(["period_end", "period_start"]).drop_duplicates(["level", "geography_vintage"], keep="last")
-    table = [{"level": f"{LEVEL_PLURAL[r.level]} ({VINTAGE_LABEL.get(r.geography_vintage, r.geography_vintage)})",
+    table = [{"level": f"{LEVEL_PLURAL[r.level]} ({vintage_label(r.level, r.geography_vintage)})",
               "period": r.period, "n": int(r.n), "d1": number(r.d1, ind["unit"]), "d9": number(r.d9, ind["unit"]),
               "d9_d1": _fr(r.d9_d1, 2), "cv": _fr(r.cv), "gini": _fr(r.gini)}
              for r in latest.sort_values(["level", "geography_vintage"]).itertuples(index=False)]
@@ -353,7 +351,7 @@ def _disparity_section(pub: Published, ind: pd.Series, charts_: _Charts) -> dict
         for r in conv[(conv["level"] == level)].sort_values("scope").itertuples(index=False):
             row = pd.Series(r._asdict())
             css, label = verdict(row)
-            verdicts.append({"level": f"{LEVEL_PLURAL[level]} ({VINTAGE_LABEL.get(r.geography_vintage, r.geography_vintage)})",
+            verdicts.append({"level": f"{LEVEL_PLURAL[level]} ({vintage_label(r.level, r.geography_vintage)})",
                              "scope": "tous les territoires" if r.scope == "all" else "métropole seulement",
                              "periods": f"{r.period_from} → {r.period_to}", "n": int(r.n_common),
                              "css": css, "label": label, "sentences": verdict_sentences(row, ind["unit"])})
@@ -368,7 +366,7 @@ def home_verdict(pub: Published, indicator_id: str) -> dict | None:
         if not rows.empty:
             ((_, r),) = rows.iterrows()  # one headline per indicator × level × scope
             css, label = verdict(r)
-            return {"css": css, "label": label, "where": f"{LEVEL_PLURAL[level].lower() if level != 'epci' else 'EPCI'}, "
+            return {"css": css, "label": label, "where": f"{LEVEL[level].plural_in_text}, "
                                                          f"{r['period_from']} → {r['period_to']}"}
     return None
 
@@ -447,11 +445,11 @@ def home(pub: Published, split: dict[str, Published]) -> dict:
         for ind in pub.indicators[pub.indicators["dimension_id"] == d.dimension_id].itertuples(index=False):
             ind_s = pd.Series(ind._asdict())
             part = split[ind.indicator_id]
-            levels = sorted(set(part.values["level"]), key=list(LEVEL_PLURAL).index)
+            levels = sorted(set(part.values["level"]), key=level_order)
             cards.append({"id": ind.indicator_id, "name": ind.name, "unit": ind.unit,
                           "main": _main_figure(main_france(part.france), ind_s),
                           "verdict": home_verdict(part, ind.indicator_id),
-                          "levels": ", ".join(LEVEL_PLURAL[lv].lower() if lv != "epci" else "EPCI" for lv in levels)})
+                          "levels": ", ".join(LEVEL[lv].plural_in_text for lv in levels)})
         dims.append({"id": d.dimension_id, "name": d.name, "description": d.description,
                      "colour": DIMENSION_COLOURS.get(d.dimension_id, "#555"), "cards": cards})
     verdicts = [c["verdict"]["css"] for d in dims for c in d["cards"] if c["verdict"]]

@@ -34,7 +34,7 @@ import time
 import numpy as np
 import pandas as pd
 
-from barometre import cohesion, indicators, marts
+from barometre import cohesion, geography, indicators, marts
 from barometre.catalogue import Catalogue, load_catalogue
 from barometre.geography import DEPARTEMENTS, METRO_DEPARTEMENTS, metropolitan
 from barometre.landing import SnapshotStore
@@ -101,6 +101,7 @@ def synthetic_inputs(periods: int, catalogue: Catalogue | None = None, seed: int
         counts[ind.id] = pd.DataFrame({"code": code, "period": period, "period_start": year, "period_end": year,
                                        "numerator": rate * den, "denominator": den})
     commune_departement = dict(zip(com["code_commune"], com["code_departement"]))
+    hierarchy = synthetic_hierarchy(com)
     region_of = dict(com[["code_departement", "code_region"]].drop_duplicates().itertuples(index=False))
     regions = pd.Series(sorted(set(region_of.values())))
     population = _population(com, code, year, pop)
@@ -114,7 +115,18 @@ def synthetic_inputs(periods: int, catalogue: Catalogue | None = None, seed: int
     ], ignore_index=True).assign(geography_vintage=SYNTHETIC_VINTAGE)
     scope["is_metropolitan"] = scope["is_metropolitan"].astype("boolean")
     return {"counts": counts, "commune_departement": commune_departement, "region_of": region_of,
-            "population": population, "scope": scope, "n_communes": n, "periods": periods}
+            "hierarchy": hierarchy, "population": population, "scope": scope, "n_communes": n, "periods": periods}
+
+
+def synthetic_hierarchy(com: pd.DataFrame) -> pd.DataFrame:
+    """The hierarchy of ``com`` (commune → département → région → France) as the pipeline builds
+    it (:func:`barometre.geography.hierarchy`), with the real départements of the COG release,
+    under the vintage :data:`SYNTHETIC_VINTAGE`."""
+    deps = cog.parse_departements(SnapshotStore().read(cog.path(COMMUNE_VINTAGE, "departements")), COMMUNE_VINTAGE)
+    no_epci = pd.DataFrame({"cog_vintage": pd.Series(dtype="int64"), "code_epci": pd.Series(dtype=object),
+                            "code_commune": pd.Series(dtype=object)})
+    h = geography.hierarchy(com.assign(cog_vintage=COMMUNE_VINTAGE), no_epci, deps)
+    return h.assign(geography_vintage=SYNTHETIC_VINTAGE)
 
 
 def _population(com: pd.DataFrame, code: np.ndarray, year: np.ndarray, pop: np.ndarray) -> pd.DataFrame:
@@ -155,12 +167,13 @@ def ours(inputs: dict, catalogue: Catalogue, timings: dict | None = None) -> dic
         commune = counts.assign(value=rate(counts["numerator"], counts["denominator"]))
         frames.append(indicators._frame(ind.id, commune, level="commune", source_id=SYNTHETIC_SOURCE,
                                         derived=False, vintage=SYNTHETIC_VINTAGE))
-        # aggregate_counts sums départements into régions: given the commune → département key,
-        # its "region" rows are départements.
-        dep = indicators.aggregate_counts(counts, inputs["commune_departement"], rate, ind.id, SYNTHETIC_SOURCE,
-                                          france=()).assign(level="departement", geography_vintage=SYNTHETIC_VINTAGE)
-        up = indicators.aggregate_counts(dep[keys], inputs["region_of"], rate, ind.id, SYNTHETIC_SOURCE,
-                                         france=("FRM", "FRMD")).assign(geography_vintage=SYNTHETIC_VINTAGE)
+        # aggregate_counts sums the children of each parent in the hierarchy: communes into
+        # départements, then départements into régions and France.
+        dep = indicators.aggregate_counts(counts, inputs["hierarchy"], rate, ind.id, SYNTHETIC_SOURCE,
+                                          child_level="commune", parent_levels=("departement",),
+                                          vintage=SYNTHETIC_VINTAGE)
+        up = indicators.aggregate_counts(dep[keys], inputs["hierarchy"], rate, ind.id, SYNTHETIC_SOURCE,
+                                         france=("FRM", "FRMD"), vintage=SYNTHETIC_VINTAGE)
         frames += [dep, up]
     values = marts.indicator_values(catalogue, frames)
     timings["indicators"] = time.perf_counter() - t

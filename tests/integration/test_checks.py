@@ -38,14 +38,14 @@ def mart(baseline):
     con = duckdb.connect(str(baseline.work_db), read_only=True)
     try:
         values = con.execute("SELECT * FROM mart.indicator_values").df()
-        region_of = dict(con.execute("SELECT code_departement, code_region FROM core.departement_region").fetchall())
+        hierarchy = con.execute("SELECT * FROM core.hierarchie_territoires WHERE child_level <> 'commune'").df()
     finally:
         con.close()
-    return values, region_of
+    return values, hierarchy
 
 
-def _outcome(values, region_of, catalogue, name):
-    [outcome] = [o for o in validation.validate_indicator_values(values, region_of, catalogue) if o.name == name]
+def _outcome(values, hierarchy, catalogue, name):
+    [outcome] = [o for o in validation.validate_indicator_values(values, hierarchy, catalogue) if o.name == name]
     return outcome
 
 
@@ -56,12 +56,12 @@ def _row(values, **key):
 
 
 def test_a_region_value_that_is_not_the_ratio_of_its_departements_sums(mart, catalogue):
-    values, region_of = mart
+    values, hierarchy = mart
     values = values.copy()
     i = _row(values, indicator_id="participation_presidentielle_t1", level="region", code="11", period="2017",
              source_id="interieur_presidentielle_t1")
     values.loc[i, "value"] += 0.5
-    outcome = _outcome(values, region_of, catalogue, "derived_region_values")
+    outcome = _outcome(values, hierarchy, catalogue, "derived_region_values")
     [failure] = outcome.failures
     assert failure.message().startswith(
         "mart.indicator_values: column 'value_gap': région value = formula(Σ numerators, Σ denominators) of its "
@@ -70,9 +70,9 @@ def test_a_region_value_that_is_not_the_ratio_of_its_departements_sums(mart, cat
 
 
 def test_a_region_that_lost_a_departement(mart, catalogue):
-    values, region_of = mart
+    values, hierarchy = mart
     i = _row(values, indicator_id="medecins_pour_100k", level="departement", code="2A", period="2015")
-    outcome = _outcome(values.drop(index=i), region_of, catalogue, "derived_region_values")
+    outcome = _outcome(values.drop(index=i), hierarchy, catalogue, "derived_region_values")
     rules = [(f.rule, f.examples[0]["code"], f.examples[0].get("missing_departements")) for f in outcome.failures]
     assert rules[0] == ("a derived région has the counts of all its départements", "94", "2A")
     assert "région numerator = Σ numerators of its départements" in [f.rule for f in outcome.failures]
@@ -86,13 +86,13 @@ CORSICA_EXAMPLE = {"indicator_id": "participation_presidentielle_t1", "source_id
 def test_a_region_summed_from_part_of_its_departements(mart, catalogue):
     """2A has a row but no counts, and Corse (94) is 2B alone: the sums, gaps and value agree
     with each other, but 2A's counts are missing from them."""
-    values, region_of = mart
+    values, hierarchy = mart
     values = values.copy()
     a, b = (_row(values, level="departement", code=code, **CORSICA_2017) for code in ("2A", "2B"))
     values.loc[a, ["numerator", "denominator"]] = float("nan")
     values.loc[_row(values, level="region", code="94", **CORSICA_2017), ["value", "numerator", "denominator"]] = \
         values.loc[b, ["value", "numerator", "denominator"]].to_numpy()
-    outcome = _outcome(values, region_of, catalogue, "derived_region_values")
+    outcome = _outcome(values, hierarchy, catalogue, "derived_region_values")
     [failure] = outcome.failures
     assert failure.message() == (
         "mart.indicator_values: column 'missing_departements': a derived région has the counts of all its "
@@ -101,10 +101,10 @@ def test_a_region_summed_from_part_of_its_departements(mart, catalogue):
 
 
 def test_a_departement_without_its_denominator(mart, catalogue):
-    values, region_of = mart
+    values, hierarchy = mart
     values = values.copy()
     values.loc[_row(values, level="departement", code="2A", **CORSICA_2017), "denominator"] = float("nan")
-    outcome = _outcome(values, region_of, catalogue, "derived_region_values")
+    outcome = _outcome(values, hierarchy, catalogue, "derived_region_values")
     [failure] = outcome.failures
     assert (failure.rule, failure.count, failure.examples) == (
         "a derived région has the counts of all its départements", 1,
@@ -112,28 +112,29 @@ def test_a_departement_without_its_denominator(mart, catalogue):
 
 
 def test_a_region_with_no_departement_in_the_mapping(mart, catalogue):
-    values, region_of = mart
-    outcome = _outcome(values, {d: r for d, r in region_of.items() if r != "94"}, catalogue, "derived_region_values")
+    values, hierarchy = mart
+    no_corsica = hierarchy[~((hierarchy["parent_level"] == "region") & (hierarchy["parent_code"] == "94"))]
+    outcome = _outcome(values, no_corsica, catalogue, "derived_region_values")
     [failure] = outcome.failures
     assert (failure.rule, failure.count, failure.examples[0]["code"], failure.examples[0]["missing_departements"]) == (
         "a derived région has the counts of all its départements", 35, "94",
-        "(no département of this région in core.departement_region)")
+        "(no département of this région in core.hierarchie_territoires)")
 
 
 def test_no_derived_region_and_no_france_value_to_check(mart, catalogue):
-    values, region_of = mart
+    values, hierarchy = mart
     values = values[~((values["level"] == "region") & values["derived"]) & ~values["code"].isin(["FRM", "FRMD"])]
-    outcomes = validation.validate_indicator_values(values, region_of, catalogue)
+    outcomes = validation.validate_indicator_values(values, hierarchy, catalogue)
     assert [(o.name, o.passed, o.notes["rows_checked"]) for o in outcomes] == [
         ("derived_region_values", True, 0), ("france_within_regions", True, 0), ("plausible_bounds", True, 22405)]
 
 
 def test_a_france_value_outside_its_regions(mart, catalogue):
-    values, region_of = mart
+    values, hierarchy = mart
     values = values.copy()
     i = _row(values, indicator_id="medecins_pour_100k", level="france", code="FRM", period="2015")
     values.loc[i, "value"] = 250.0  # régions range from 267.4 to 400.8
-    outcome = _outcome(values, region_of, catalogue, "france_within_regions")
+    outcome = _outcome(values, hierarchy, catalogue, "france_within_regions")
     [failure] = outcome.failures
     assert failure.rule == "a France value is ≥ the smallest value of its régions"
     assert failure.examples == [{"indicator_id": "medecins_pour_100k", "source_id": "drees_medecins", "code": "FRM",
@@ -141,11 +142,11 @@ def test_a_france_value_outside_its_regions(mart, catalogue):
 
 
 def test_a_value_outside_its_plausible_bounds(mart, catalogue):
-    values, region_of = mart
+    values, hierarchy = mart
     values = values.copy()
     i = _row(values, indicator_id="taux_chomage", level="departement", code="2B", period="2020")
     values.loc[i, "value"] = 85.0
-    outcome = _outcome(values, region_of, catalogue, "plausible_bounds")
+    outcome = _outcome(values, hierarchy, catalogue, "plausible_bounds")
     [failure] = outcome.failures
     assert failure.rule == "a value is ≤ its indicator's plausible maximum (catalogue)"
     assert failure.examples[0]["code"] == "2B" and failure.examples[0]["plausible_max"] == 40.0

@@ -6,8 +6,9 @@ import csv
 import pandas as pd
 import pytest
 
-from barometre import indicators
+from barometre import geography, indicators
 from barometre.sources import elections, etat_civil, population
+from tests.support.geography import snapshot_hierarchy
 
 
 def _csv(store, path, skip=0):
@@ -16,21 +17,17 @@ def _csv(store, path, skip=0):
 
 
 @pytest.fixture(scope="module")
-def region_of():
-    from barometre.geography import DEPARTEMENTS, DROM_REGION_OF
-    import gzip, json
-    from barometre.landing import SnapshotStore
-    deps = json.loads(gzip.decompress(SnapshotStore().read("cog/2026/departements.json.gz")))
-    return {d["code"]: d["region"] for d in deps if d["code"] in DEPARTEMENTS}
+def hierarchy():
+    return snapshot_hierarchy()
 
 
 @pytest.fixture(scope="module")
-def turnout(store, catalogue, region_of):
+def turnout(store, catalogue, hierarchy):
     el = pd.concat([elections.parse(store.read(f), y) for y, f in elections.FILES.items()], ignore_index=True)
     cget = pd.DataFrame(columns=["source_file", "cget_id", "level", "geography_vintage", "code", "name", "period",
                                  "period_start", "period_end", "value"])
     return indicators.compute(catalogue, "participation_presidentielle_t1",
-                              {"cget": cget, "elections": el, "region_of": region_of})
+                              {"cget": cget, "elections": el, "hierarchy": hierarchy})
 
 
 def _one(frame, **where):
@@ -68,7 +65,7 @@ def test_departement_turnout_keeps_codes(turnout):
     assert _one(dep, code="01", period="2007")["value"] == pytest.approx(320859 / 372899 * 100)
 
 
-def test_migratory_rate_recomputed_by_hand(store, catalogue, region_of):
+def test_migratory_rate_recomputed_by_hand(store, catalogue, hierarchy):
     pop = {(r[0], int(r[1])): int(r[2]) for r in _csv(store, population.FILE)}
     births = {(r[0], int(r[1])): int(r[2]) for r in _csv(store, etat_civil.BIRTHS_FILE)}
     deaths = {(r[0], int(r[1])): int(r[2]) for r in _csv(store, etat_civil.DEATHS_FILE)}
@@ -79,7 +76,7 @@ def test_migratory_rate_recomputed_by_hand(store, catalogue, region_of):
         "population": population.parse(store.read(population.FILE)),
         "naissances": etat_civil.parse_births(store.read(etat_civil.BIRTHS_FILE)),
         "deces": etat_civil.parse_deaths(store.read(etat_civil.DEATHS_FILE)),
-        "region_of": region_of,
+        "hierarchy": hierarchy,
     }
     ind = catalogue.indicator("solde_migratoire_annuel")
     out = indicators.solde_migratoire_annuel(ind, {**inputs, "cget": _empty_cget()})
@@ -96,12 +93,14 @@ def _empty_cget():
                                  "period_start", "period_end", "value"])
 
 
-def test_partial_region_is_not_published():
-    counts = pd.DataFrame({"code": ["01", "03"], "period": "2020", "period_start": 2020, "period_end": 2020,
-                           "numerator": [1.0, 2.0], "denominator": [10.0, 10.0]})
-    region_of = {"01": "84", "03": "84", "07": "84"}
-    out = indicators.aggregate_counts(counts, region_of, lambda n, d: n / d, "x", "src")
-    # 07 has no count: Auvergne-Rhône-Alpes would be a partial sum, so it is left out.
+def test_partial_region_is_not_published(hierarchy):
+    deps_84 = sorted(c for c, r in geography.parent_of(hierarchy, "departement", "region").items() if r == "84")
+    counts = pd.DataFrame({"code": deps_84, "period": "2020", "period_start": 2020, "period_end": 2020,
+                           "numerator": 1.0, "denominator": 10.0})
+    out = indicators.aggregate_counts(counts, hierarchy, lambda n, d: n / d, "x", "src")
+    assert out[out["level"] == "region"][["code", "numerator", "denominator"]].values.tolist() == [["84", 12.0, 120.0]]
+    # Without 07, Auvergne-Rhône-Alpes would be a partial sum: it is left out.
+    out = indicators.aggregate_counts(counts[counts["code"] != "07"], hierarchy, lambda n, d: n / d, "x", "src")
     assert out[out["level"] == "region"].empty
 
 

@@ -6,12 +6,13 @@ from pathlib import Path
 
 import pytest
 
-from barometre import geography, indicators, validation
+from barometre import indicators, validation
 from barometre.catalogue import CatalogueError, load_catalogue, parse_catalogue
 from barometre.landing import open_store
 from barometre.sources import registry
 from barometre.sources._spreadsheet import read_sheet
 from barometre.sources.registry import RawTable, RegistryError, SourceParse
+from tests.support.geography import snapshot_hierarchy
 
 CATALOGUE = load_catalogue()
 RAW_TABLES = {  # the naming scheme of docs/architecture.md (Changelog): <source id>_<table>, level last
@@ -128,7 +129,7 @@ def test_every_indicator_has_a_formula_reading_asset_keys():
                         "part_neet_15_24", "part_revenus_sociaux"]
     assert indicators.inputs_of("medecins_pour_100k") == {
         "medecins": "raw/drees_medecins_departement", "population": "raw/insee_estimations_population_departement",
-        "region_of": "core/departement_region"}
+        "hierarchy": "core/hierarchie_territoires"}
     raw_keys = {f.inputs[n] for f in formulas.values() for n in f.inputs if f.inputs[n].startswith("raw/")}
     assert raw_keys <= {t.key for t in registry.raw_tables().values()}
 
@@ -151,13 +152,10 @@ def test_an_indicator_without_formula_or_a_formula_without_indicator_is_refused(
 def test_a_formula_returns_its_values_and_its_findings():
     store = open_store()
     read = {n: t for p in registry.parses() if p.name in (
-        "interieur_presidentielle_t1_departement", "cget_barometre_2018_valeurs",
-        "etalab_decoupage_administratif_departements") for n, t in p.run(store, CATALOGUE).items()}
-    deps = read["etalab_decoupage_administratif_departements"]
-    region_of = geography.region_of_departement(deps[deps["cog_vintage"] == deps["cog_vintage"].max()])
+        "interieur_presidentielle_t1_departement", "cget_barometre_2018_valeurs") for n, t in p.run(store, CATALOGUE).items()}
     values, findings = indicators.evaluate(CATALOGUE, "participation_presidentielle_t1", {
         "cget": read["cget_barometre_2018_valeurs"], "elections": read["interieur_presidentielle_t1_departement"],
-        "region_of": region_of})
+        "hierarchy": snapshot_hierarchy()})
     fr = values[(values["code"] == "FR")].set_index("period")["value"].round(2).to_dict()
     assert fr == {"2007": 83.77, "2012": 79.48, "2017": 77.77}  # France entière: no 2022 (no voters abroad)
     assert findings[["kind", "code", "period", "source_id"]].values.tolist() == [
