@@ -241,12 +241,13 @@ def counts_65(tidy: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def values(tidy: pd.DataFrame, region_of: Mapping[str, str]) -> pd.DataFrame:
+def values(tidy: pd.DataFrame, hierarchy: pd.DataFrame) -> pd.DataFrame:
     """``part_65_ans_plus`` (Σ 65+ ÷ Σ all ages × 100, men + women) every year at département
     (published counts, ``derived`` False), région (Σ of its départements' counts, only when all its
     départements have a count that year: no région of a DROM before 1990, Mayotte before 2014),
     FRM (96 départements) and FRMD (101, from 2014), ``derived`` True. Provisional years (2019–2021)
-    are rows like the others; :func:`provisional_years` lists them for the quality report."""
+    are rows like the others; :func:`provisional_years` lists them for the quality report. The
+    parents are read from ``hierarchy`` (``core.hierarchie_territoires``)."""
     from barometre.indicators import aggregate_counts, _frame  # lazy: indicators may import this module
 
     counts = counts_65(tidy)
@@ -255,7 +256,7 @@ def values(tidy: pd.DataFrame, region_of: Mapping[str, str]) -> pd.DataFrame:
                          "numerator": counts["numerator"], "denominator": counts["denominator"]})
     dep = _frame("part_65_ans_plus", rows.assign(value=rows["numerator"] / rows["denominator"] * 100),
                  level="departement", source_id=SOURCE_ID, derived=False)
-    agg = aggregate_counts(rows, dict(region_of), lambda n, d: n / d * 100, "part_65_ans_plus", SOURCE_ID,
+    agg = aggregate_counts(rows, hierarchy, lambda n, d: n / d * 100, "part_65_ans_plus", SOURCE_ID,
                            france=("FRM", "FRMD"))
     out = pd.concat([dep, agg], ignore_index=True)
     return out.sort_values(["level", "code", "period_start"], ignore_index=True)

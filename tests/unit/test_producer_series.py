@@ -11,6 +11,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from tests.support.geography import snapshot_hierarchy
+
 from barometre import indicators
 from barometre.geography import DEPARTEMENTS, METRO_DEPARTEMENTS
 from barometre.sources import insee_filosofi_cc as filo
@@ -42,8 +44,8 @@ def neet_tables():
 
 @pytest.fixture(scope="module")
 def region_of():
-    deps = json.loads(gzip.decompress(_read("cog/2026/departements.json.gz")))
-    return {d["code"]: d["region"] for d in deps if d["code"] in DEPARTEMENTS}
+    """The hierarchy of territories of COG 2026 (département → région, France perimeters)."""
+    return snapshot_hierarchy()
 
 
 def _row(frame: pd.DataFrame, **keys) -> pd.Series:
