@@ -14,16 +14,21 @@ and period (``examples``), and lists every failed expectation (``failures``). Ev
 its table from the working database: its op is in the DuckDB pool (``DUCKDB_POOL``).
 """
 
+import hashlib
+from pathlib import Path
+
 import dagster as dg
 import pandas as pd
 
-from assets.resources import DUCKDB_POOL
+from assets.resources import DUCKDB_POOL, SourceFiles
 from barometre import validation
 from barometre.catalogue import load_catalogue
 from barometre.sources import cget_2018
 from barometre.sources._schema import RawSchema
+from barometre.validation import folders
 
 INDICATOR_VALUES = dg.AssetKey(["mart", "indicator_values"])
+MANIFEST = dg.AssetKey(["raw", "source_files_manifest"])
 
 
 def _metadata(outcome: validation.CheckOutcome) -> dict:
@@ -92,8 +97,29 @@ def check_mart_indicator_values(context: dg.AssetCheckExecutionContext, indicato
         yield _result(INDICATOR_VALUES, outcome)
 
 
+def folder_report(snapshot_root: Path) -> folders.FolderReport:
+    """Every file of the snapshot folders the catalogue's sources declare, sorted by
+    :func:`barometre.validation.folders.classify_folder`."""
+    declared = {s.id: s.files for s in load_catalogue().sources}
+    root = Path(snapshot_root)
+    listing = sorted({str(p.relative_to(root)) for folder in folders.declared_folders(declared)
+                      for p in root.glob(f"{folder}/*") if p.is_file()})
+    return folders.classify_folder(declared, listing, lambda path: hashlib.sha256((root / path).read_bytes()).hexdigest())
+
+
+@dg.asset_check(asset=MANIFEST, name=folders.CHECK, blocking=True, pool=DUCKDB_POOL,
+                description="Every file in a source folder is declared by the catalogue (or documentation): a plain "
+                            "copy of a declared file is a warning (not read), any other file an error.")
+def check_source_folders(context: dg.AssetCheckExecutionContext, source_files: SourceFiles) -> dg.AssetCheckResult:
+    report = folder_report(source_files.store().root)
+    outcome = folders.outcome(report)
+    severity = dg.AssetCheckSeverity.ERROR if outcome.severity == "ERROR" else dg.AssetCheckSeverity.WARN
+    return dg.AssetCheckResult(asset_key=MANIFEST, check_name=outcome.name, passed=outcome.passed, severity=severity,
+                               description=outcome.description, metadata=_metadata(outcome))
+
+
 RAW_CHECKS = [_raw_checks(schema) for schema in validation.raw_schemas(load_catalogue()).values()]
-CHECKS = [*RAW_CHECKS, check_mart_indicator_values]
+CHECKS = [*RAW_CHECKS, check_source_folders, check_mart_indicator_values]
 
 
 # ---------------------------------------------------------------------------------------------
