@@ -188,6 +188,15 @@ class RawSchema:
     quarantine: tuple[Quarantine, ...] = ()
     examples: tuple[str, ...] = ()  # columns shown first in every example row (code, period…)
     file_of: Callable[[Mapping], str] | None = None  # the file an example row was read from
+    # Scale and shape (rule group scale_and_jumps). ``level``: the territories' level, for the
+    # catalogue's per-level typical medians of an indicator column. ``medians``: column → the
+    # typical range of its median of |value| per period (the real values of the snapshot ÷ 2
+    # and × 2: a ×100, ÷100, ÷1000 or a unit change lands outside); ``max_jump``: column → the
+    # largest factor between two consecutive periods of a territory. An indicator column takes
+    # both from the catalogue (``typical_median``, ``max_jump``) unless declared here.
+    level: str | None = None
+    medians: Mapping[str, tuple[float, float]] = field(default_factory=dict)
+    max_jump: Mapping[str, float] = field(default_factory=dict)
 
     def file_for(self, row: Mapping | None) -> str:
         if row and self.file_of is not None:
@@ -204,7 +213,7 @@ def departement_panel(table: str, file: str, values: Mapping[str, str | tuple[st
     :func:`barometre.sources._csv.read_departement_panel`): ``code_departement``, ``year``, text
     columns, then ``values`` (column → unit, or (unit, indicator id)). Every one of the 96
     metropolitan départements is expected each year. ``rules`` adds other fields of
-    :class:`RawSchema` (``ordered``, ``quarantine``)."""
+    :class:`RawSchema` (``ordered``, ``quarantine``, ``medians``, ``max_jump``)."""
     specs = [Values(col, *((spec,) if isinstance(spec, str) else spec)) for col, spec in values.items()]
     return RawSchema(
         table=table, files=file,
@@ -215,5 +224,6 @@ def departement_panel(table: str, file: str, values: Mapping[str, str | tuple[st
         coverage=(Coverage("code_departement", METRO_DEPARTEMENTS, "the 96 metropolitan départements", by=("year",)),),
         values=tuple(specs),
         examples=("code_departement", "year"),
+        level="departement",
         **rules,
     )

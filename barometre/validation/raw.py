@@ -55,6 +55,9 @@ RULE_GROUPS: dict[str, str] = {
     "territory_coverage": "every expected territory is present in each period, or their number is in range",
     "keys_and_periods": "one row per key; only the expected periods, all of them",
     "value_domains": "values in their unit's domain and the catalogue's plausible bounds; orders between columns",
+    "scale_and_jumps": "a file's median per period in its typical range (a ×100, ÷100, ÷1000 or a unit change is "
+                       "refused whatever the bounds); no change beyond the declared factor between consecutive periods "
+                       "of a territory",
 }
 _CODE_RULES = {
     "france": "a France code is FR, FRM or FRMD",
@@ -110,6 +113,8 @@ def check_names(schema: RawSchema) -> dict[str, str]:
         "territory_coverage": bool(schema.coverage),
         "keys_and_periods": True,
         "value_domains": bool(schema.values) or any(not _is_period_order(schema, o) for o in schema.ordered),
+        "scale_and_jumps": bool(schema.medians or schema.max_jump
+                                or any(isinstance(v, IndicatorValues) or v.indicator for v in schema.values)),
     }
     groups = "; ".join(f"{name}: {RULE_GROUPS[name]}" for name, yes in present.items() if yes)
     names = {SUITE_CHECK: f"Great Expectations suite of raw.{schema.table} ({schema.files}). {groups}."}
@@ -323,11 +328,102 @@ def _raw_rules(schema: RawSchema, frame: pd.DataFrame, types: pd.DataFrame, cata
                 lambda E, s=spec, lo=low, hi=high: E.ExpectColumnValuesToBeBetween(
                     column=s.column, min_value=lo, max_value=hi))
 
+    _scale_rules(schema, frame, catalogue, add, frames, ex)
+
     # quarantine rules (WARN)
     for spec in schema.quarantine:
         add(spec.name, spec.rule, spec.column,
             lambda E, s=spec: E.ExpectColumnValuesToMatchRegex(column=s.column, regex=_non_capturing(s.regex)))
     return rules, frames
+
+
+def median_frame(frame: pd.DataFrame, column: str, by: list[str]) -> pd.DataFrame:
+    """The median of |column| per group of ``by`` (e.g. file × period), and the group's rows."""
+    sub = frame[[*by, column]].assign(_abs=frame[column].astype("float64").abs())
+    out = sub.groupby(by, dropna=False)["_abs"].agg(median="median", rows="count").reset_index()
+    return out[out["rows"] > 0].reset_index(drop=True)
+
+
+def jump_frame(frame: pd.DataFrame, column: str, territory: list[str], period: str,
+               order: str | None = None) -> pd.DataFrame:
+    """One row per (territory, period) with the value of the territory's previous period and the
+    factor between them (larger / smaller), where both are > 0 (a ratio to 0 or across a change
+    of sign means nothing: such pairs are not compared)."""
+    order = order or period
+    cols = list(dict.fromkeys([*territory, period, order, column]))
+    sub = frame[cols].sort_values([*territory, order], kind="stable")
+    sub = sub.assign(previous_period=sub.groupby(territory, dropna=False)[period].shift(),
+                     previous=sub.groupby(territory, dropna=False)[column].shift())
+    value = sub[column].astype("float64")
+    prev = sub["previous"].astype("float64")
+    ok = (value > 0) & (prev > 0)
+    sub = sub[ok].assign(factor=(pd.concat([value[ok], prev[ok]], axis=1).max(axis=1)
+                                 / pd.concat([value[ok], prev[ok]], axis=1).min(axis=1)))
+    return sub[[*territory, "previous_period", period, "previous", column, "factor"]].reset_index(drop=True)
+
+
+def _scale_rules(schema: RawSchema, frame: pd.DataFrame, catalogue: Catalogue, add, frames: dict, ex: tuple) -> None:
+    """Rule group ``scale_and_jumps``: a file's median of |value| per period within its typical
+    range, and no jump beyond the declared factor between consecutive periods of a territory."""
+    territory = [c for c in schema.key if c != schema.period]
+    for spec in (s for s in schema.values if isinstance(s, Values)):
+        ind = catalogue.indicator(spec.indicator) if spec.indicator else None
+        span = schema.medians.get(spec.column) or (ind.typical_median.get(schema.level) if ind else None)
+        where = (f"typical_median of {ind.id} at level {schema.level}, catalogue" if ind and spec.column not in
+                 schema.medians else f"declared in raw.{schema.table}")
+        if span and schema.period:
+            name = f"median_{spec.column}"
+            frames[name] = median_frame(frame, spec.column, [schema.period])
+            add("scale_and_jumps", f"the file's median of |{spec.column}| per {schema.period} lies within its typical "
+                                   f"range {span[0]:g}–{span[1]:g} ({where}): a scale or unit error?", spec.column,
+                lambda E, lo=span[0], hi=span[1]: E.ExpectColumnValuesToBeBetween(column="median", min_value=lo,
+                                                                                  max_value=hi),
+                batch=name, noun=("period", "periods"), index=(schema.period, "median", "rows"))
+        factor = schema.max_jump.get(spec.column) or (ind.max_jump if ind else None)
+        if factor and schema.period and territory:
+            name = f"jump_{spec.column}"
+            frames[name] = jump_frame(frame, spec.column, territory, schema.period)
+            src = f"max_jump of {ind.id}, catalogue" if ind and spec.column not in schema.max_jump else \
+                f"declared in raw.{schema.table}"
+            add("scale_and_jumps", f"a value changes by a factor ≤ {factor:g} from the territory's previous "
+                                   f"{schema.period} ({src})", spec.column,
+                lambda E, f=factor: E.ExpectColumnValuesToBeBetween(column="factor", max_value=f),
+                batch=name, index=(*territory, schema.period, "previous_period", "previous", spec.column, "factor"))
+    for spec in (s for s in schema.values if isinstance(s, IndicatorValues)):
+        # Each row's indicator (named by its key column) and level give the typical median of
+        # its file and period, and the largest jump between the periods of a territory.
+        by_id = {i.cget_id: i for i in catalogue.indicators if i.cget_id}
+        group = [c for c in ("source_file", spec.key_column, "level") if c in frame.columns]
+        med = median_frame(frame, spec.column, [*group, schema.period])
+        med["typical_low"] = [by_id[k].typical_median.get(lv, (None, None))[0] if k in by_id else None
+                              for k, lv in zip(med[spec.key_column], med["level"])]
+        med["typical_high"] = [by_id[k].typical_median.get(lv, (None, None))[1] if k in by_id else None
+                               for k, lv in zip(med[spec.key_column], med["level"])]
+        med = med.astype({"typical_low": "float64", "typical_high": "float64"})
+        frames["median_indicator_values"] = med
+        index = (*group, schema.period, "median", "typical_low", "typical_high")
+        add("scale_and_jumps", "a typical median is declared for the row's indicator at its level (catalogue "
+                               "typical_median)", spec.column,
+            lambda E: E.ExpectColumnValuesToNotBeNull(column="typical_low"),
+            batch="median_indicator_values", noun=("file × period", "files × periods"), index=index)
+        add("scale_and_jumps", "the file's median of |value| per period is ≥ the low end of its indicator's typical "
+                               "range at its level (catalogue typical_median): a scale or unit error?", spec.column,
+            lambda E: _at_least(E, "median", "typical_low"),
+            batch="median_indicator_values", noun=("file × period", "files × periods"), index=index)
+        add("scale_and_jumps", "the file's median of |value| per period is ≤ the high end of its indicator's typical "
+                               "range at its level (catalogue typical_median): a scale or unit error?", spec.column,
+            lambda E: _at_least(E, "typical_high", "median"),
+            batch="median_indicator_values", noun=("file × period", "files × periods"), index=index)
+        order = "period_start" if "period_start" in frame.columns else None
+        jumps = jump_frame(frame, spec.column, [*group, "code"], schema.period, order)
+        jumps["max_jump"] = [by_id[k].max_jump if k in by_id else None for k in jumps[spec.key_column]]
+        jumps = jumps.astype({"max_jump": "float64"})
+        frames["jump_indicator_values"] = jumps[jumps["max_jump"].notna()].reset_index(drop=True)
+        add("scale_and_jumps", "a value changes by at most its indicator's max_jump (catalogue) from the territory's "
+                               "previous period in the same file", spec.column,
+            lambda E: _at_least(E, "max_jump", "factor"),
+            batch="jump_indicator_values",
+            index=(*group, "code", schema.period, "previous_period", "previous", spec.column, "factor", "max_jump"))
 
 
 def validate_raw(schema: RawSchema, frame: pd.DataFrame, catalogue: Catalogue,
