@@ -67,6 +67,9 @@ def _raw_checks(schema: RawSchema) -> dg.AssetChecksDefinition:
     ins = {"table": dg.AssetIn(key=key)}
     if any(isinstance(c.known, str) for c in schema.codes):  # codes checked against the CGET's meshes
         ins["cget_territoires"] = dg.AssetIn(key=["raw", "cget_territoires"])
+    others = sorted({t for identity in schema.identities for t in identity.tables})
+    for table in others:  # the other raw tables its identities read (e.g. the population)
+        ins[table] = dg.AssetIn(key=["raw", table])
     deps = [i.key for name, i in ins.items() if name != "table"]
     specs = [dg.AssetCheckSpec(name, asset=key, description=text, blocking=name not in warn, additional_deps=deps)
              for name, text in validation.check_names(schema).items()]
@@ -75,7 +78,8 @@ def _raw_checks(schema: RawSchema) -> dg.AssetChecksDefinition:
                           description=f"Great Expectations suites of raw.{schema.table} ({schema.files}).")
     def _check(context: dg.AssetCheckExecutionContext, **inputs: pd.DataFrame):
         mesh = cget_2018.mesh_codes(inputs["cget_territoires"]) if "cget_territoires" in inputs else None
-        for outcome in validation.validate_raw(schema, inputs["table"], load_catalogue(), mesh):
+        tables = {t: inputs[t] for t in others}
+        for outcome in validation.validate_raw(schema, inputs["table"], load_catalogue(), mesh, tables):
             yield _result(key, outcome)
 
     return _check

@@ -20,6 +20,10 @@ Rules of a declaration, each becoming one or more expectations:
   indicator, within the indicator's ``plausible`` bounds of the catalogue (for
   ``IndicatorValues``, only these bounds are checked: they lie within the unit's domain);
 - ``allowed`` / ``ordered``: categorical values, and row-wise orders between columns;
+- ``identities``: identities between columns where a file has them (shares that sum to 100, a
+  density against its count and the population);
+- ``medians`` / ``max_jump`` (and the catalogue's ``typical_median`` / ``max_jump`` of an
+  indicator): a file's median per period in its typical range, no jump between periods;
 - ``quarantine``: a rule whose failing rows are set aside (``mart.rejected_rows``) rather than
   stopping the run; its check has WARN severity.
 """
@@ -167,6 +171,22 @@ class Quarantine:
 
 
 @dataclass(frozen=True)
+class Identity:
+    """An identity between columns, on every row where its columns are filled: ``gap(frame,
+    tables)`` returns each row's gap (absolute or relative, as ``rule`` says), which must be ≤
+    ``tolerance``. ``tables`` names the other raw tables it reads (e.g. the population of the
+    same département and year), supplied when the check runs. ``columns`` are shown in the
+    example rows."""
+
+    column: str
+    rule: str
+    gap: Callable[[pd.DataFrame, Mapping[str, pd.DataFrame]], pd.Series]
+    tolerance: float
+    columns: tuple[str, ...] = ()
+    tables: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class RawSchema:
     """The declaration of one raw table (asset ``raw/<table>``)."""
 
@@ -197,6 +217,7 @@ class RawSchema:
     level: str | None = None
     medians: Mapping[str, tuple[float, float]] = field(default_factory=dict)
     max_jump: Mapping[str, float] = field(default_factory=dict)
+    identities: tuple[Identity, ...] = ()  # rule group value_domains
 
     def file_for(self, row: Mapping | None) -> str:
         if row and self.file_of is not None:

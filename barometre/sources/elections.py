@@ -17,7 +17,7 @@ import pandas as pd
 
 from barometre.geography import DEPARTEMENTS
 from barometre.sources._csv import SourceFormatError, read_delimited, to_number
-from barometre.sources._schema import Allowed, Codes, Coverage, Ordered, RawSchema, Values
+from barometre.sources._schema import Allowed, Codes, Coverage, Identity, Ordered, RawSchema, Values
 
 FILES = {
     2007: "elections/2007-t1-definitifs-departements.csv",
@@ -73,6 +73,12 @@ SCHEMA = RawSchema(
     medians={"inscrits": (170_000, 730_000), "abstentions": (25_000, 190_000), "votants": (130_000, 600_000),
              "exprimes": (130_000, 590_000)},
     max_jump={"inscrits": 2, "abstentions": 3, "votants": 2.5, "exprimes": 2.5},
+    # (inscrits = abstentions + votants is checked by the parser, which reads the counts)
+    identities=(Identity("pct_votants_inscrits", "% Vot/Ins equals votants / inscrits × 100 (rounded to 0.01), "
+                         "absolute gap", lambda frame, tables: (frame["votants"].astype("float64")
+                                                               / frame["inscrits"].astype("float64") * 100
+                                                               - frame["pct_votants_inscrits"]).abs(),
+                         0.006, ("inscrits", "votants", "pct_votants_inscrits")),),
 )
 
 

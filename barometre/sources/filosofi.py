@@ -14,7 +14,7 @@ import pandas as pd
 from barometre.geography import invalid_codes
 from barometre.sources import _melodi
 from barometre.sources._csv import SourceFormatError, read_departement_panel
-from barometre.sources._schema import Ordered, Quarantine, departement_panel
+from barometre.sources._schema import Identity, Ordered, Quarantine, departement_panel
 
 FILE = "departements_2012_2021/income_poverty_filosofi.csv"
 SOURCE_ID = "insee_filosofi_departement"
@@ -81,10 +81,16 @@ MEDIANS: dict[str, tuple[float, float]] = {
     "pct_other": (2.5, 12),  # real 5–5.95
 }
 MAX_JUMP: dict[str, float] = {c: 5 if c == "pct_other" else 2 for c in MEDIANS}
+# The shares of disposable income by origin sum to 100 (each rounded to 0.1: the real sums lie
+# within 99.9–100.1).
+SHARES = ("pct_wages", "pct_unemployment", "pct_capital_gains", "pct_pensions", "pct_other")
+SHARES_SUM = Identity("pct_wages", "the income shares pct_wages … pct_other sum to 100, absolute gap",
+                      lambda frame, tables: (frame[list(SHARES)].astype("float64").sum(axis=1, min_count=len(SHARES))
+                                             - 100).abs(), 0.3, SHARES)
 
 SCHEMA = departement_panel(
     "filosofi_departement", FILE, {c: _unit(c) for c in VALUE_COLUMNS}, years=range(2012, 2022),
-    medians=MEDIANS, max_jump=MAX_JUMP,
+    medians=MEDIANS, max_jump=MAX_JUMP, identities=(SHARES_SUM,),
     extra_text_columns=("dep_name",),
     ordered=tuple(Ordered(a, b) for a, b in (("d9_disp", "q3_disp"), ("q3_disp", "q2_disp"), ("q2_disp", "q1_disp"),
                                              ("q1_disp", "d1_disp"))),

@@ -37,6 +37,7 @@ from barometre.sources._schema import (
     Values,
 )
 from barometre.validation.runtime import (
+    CheckOutcome,
     Failure,
     _at_least,
     _condition,
@@ -112,7 +113,8 @@ def check_names(schema: RawSchema) -> dict[str, str]:
         "territory_codes": bool(schema.codes),
         "territory_coverage": bool(schema.coverage),
         "keys_and_periods": True,
-        "value_domains": bool(schema.values) or any(not _is_period_order(schema, o) for o in schema.ordered),
+        "value_domains": bool(schema.values or schema.identities)
+                         or any(not _is_period_order(schema, o) for o in schema.ordered),
         "scale_and_jumps": bool(schema.medians or schema.max_jump
                                 or any(isinstance(v, IndicatorValues) or v.indicator for v in schema.values)),
     }
@@ -190,7 +192,8 @@ def _count_frame(frame: pd.DataFrame, spec: CountRange) -> pd.DataFrame:
 
 
 def _raw_rules(schema: RawSchema, frame: pd.DataFrame, types: pd.DataFrame, catalogue: Catalogue,
-               reference_sets: Mapping[str, tuple[str, ...]]) -> tuple[list[_Rule], dict[str, pd.DataFrame]]:
+               reference_sets: Mapping[str, tuple[str, ...]], tables: Mapping[str, pd.DataFrame] | None = None
+               ) -> tuple[list[_Rule], dict[str, pd.DataFrame]]:
     rules: list[_Rule] = []
     frames: dict[str, pd.DataFrame] = {"table": frame}
     ex = tuple(c for c in schema.examples if c in frame.columns)
@@ -328,6 +331,17 @@ def _raw_rules(schema: RawSchema, frame: pd.DataFrame, types: pd.DataFrame, cata
                 lambda E, s=spec, lo=low, hi=high: E.ExpectColumnValuesToBeBetween(
                     column=s.column, min_value=lo, max_value=hi))
 
+    for n, spec in enumerate(schema.identities):
+        name = f"identity_{n}"
+        missing = [t for t in spec.tables if t not in (tables or {})]
+        if missing:
+            raise ValueError(f"raw.{schema.table}: identity on {spec.column!r} needs the tables {missing}")
+        gap = spec.gap(frame, tables or {})
+        shown = list(dict.fromkeys(c for c in (*ex, *spec.columns) if c in frame.columns))
+        frames[name] = frame[shown].assign(gap=gap.astype("float64").values)
+        add("value_domains", f"{spec.rule} (tolerance {spec.tolerance:g})", spec.column,
+            lambda E, s=spec: E.ExpectColumnValuesToBeBetween(column="gap", max_value=s.tolerance),
+            batch=name, index=(*shown, "gap"))
     _scale_rules(schema, frame, catalogue, add, frames, ex)
 
     # quarantine rules (WARN)
@@ -427,10 +441,13 @@ def _scale_rules(schema: RawSchema, frame: pd.DataFrame, catalogue: Catalogue, a
 
 
 def validate_raw(schema: RawSchema, frame: pd.DataFrame, catalogue: Catalogue,
-                 reference_sets: Mapping[str, tuple[str, ...]] | None = None) -> list[CheckOutcome]:
-    """Run the suite of a raw table: one :class:`CheckOutcome` per entry of :func:`check_names`."""
+                 reference_sets: Mapping[str, tuple[str, ...]] | None = None,
+                 tables: Mapping[str, pd.DataFrame] | None = None) -> list[CheckOutcome]:
+    """Run the suite of a raw table: one :class:`CheckOutcome` per entry of :func:`check_names`.
+    ``tables``: the other raw tables its identities read (:attr:`RawSchema.identities`)."""
     start = time.perf_counter()
-    rules, frames = _raw_rules(schema, _for_gx(frame), column_types(frame), catalogue, reference_sets or {})
+    rules, frames = _raw_rules(schema, _for_gx(frame), column_types(frame), catalogue, reference_sets or {},
+                               {k: _for_gx(v) for k, v in (tables or {}).items()})
     results = _run(f"raw.{schema.table}", rules, frames)
     warn = warn_checks(schema)
     outcomes = _outcomes(f"raw.{schema.table}", check_names(schema), rules, results, schema.file_for,
