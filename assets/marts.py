@@ -10,11 +10,13 @@ import dagster as dg
 import pandas as pd
 
 from assets._metadata import frame_metadata
+from assets.checks import folder_report
 from assets.cohesion import MART_NAMES as COHESION_MART_NAMES
 from assets.indicators import KEYS as INDICATOR_KEYS
-from assets.resources import DUCKDB_POOL, PublishedWarehouse
+from assets.resources import DUCKDB_POOL, PublishedWarehouse, SourceFiles
 from barometre import marts, warehouse
 from barometre.catalogue import load_catalogue
+from barometre.validation import folders
 
 GROUP = "marts"
 _INDICATOR_INS = {key.path[-1]: dg.AssetIn(key=key) for key in INDICATOR_KEYS}
@@ -39,14 +41,17 @@ def indicator_values(context: dg.AssetExecutionContext, **indicator_frames: pd.D
                "epci_comparability": dg.AssetIn(key=["core", "epci_comparability"]),
                "rejected_rows": dg.AssetIn(key=["mart", "rejected_rows"]),
                "presidentielle_t1_departement": dg.AssetIn(key=["raw", "presidentielle_t1_departement"])})
-def quality_report(context: dg.AssetExecutionContext, indicator_values: pd.DataFrame, cog_reference_years: pd.DataFrame,
-                   epci_comparability: pd.DataFrame, rejected_rows: pd.DataFrame,
+def quality_report(context: dg.AssetExecutionContext, source_files: SourceFiles, indicator_values: pd.DataFrame,
+                   cog_reference_years: pd.DataFrame, epci_comparability: pd.DataFrame, rejected_rows: pd.DataFrame,
                    presidentielle_t1_departement: pd.DataFrame, **indicator_frames: pd.DataFrame) -> pd.DataFrame:
     """What is not in ``indicator_values`` and why: missing source values, source disagreements,
     repeated COG releases, EPCI without a comparable perimeter, values that cannot be computed,
     rejected rows. One row per finding."""
     frame = marts.quality_report(load_catalogue(), indicator_values, list(indicator_frames.values()),
                                  cog_reference_years, epci_comparability, rejected_rows, presidentielle_t1_departement)
+    copies = folders.quality_rows(folder_report(source_files.store().root))  # copies left in a source folder
+    if copies:
+        frame = pd.concat([frame, pd.DataFrame(copies, columns=marts.QUALITY_COLUMNS)], ignore_index=True)
     return _out(context, frame, by_kind=dg.MetadataValue.json(frame["kind"].value_counts().to_dict()))
 
 @dg.asset(key_prefix="mart", group_name=GROUP, kinds={"pandas", "duckdb"}, pool=DUCKDB_POOL,

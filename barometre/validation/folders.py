@@ -129,6 +129,15 @@ def classify_folder(declared: Mapping[str, Iterable[str]], listing: Iterable[str
     return report
 
 
+def quality_rows(report: FolderReport) -> list[dict]:
+    """The copies of a report as rows of ``mart.quality_report`` (kind ``source_file_copy``; an
+    unknown file stops the run before the marts, so it never reaches the table)."""
+    return [{"kind": "source_file_copy", "indicator_id": None, "source_id": f.sources[0] if f.sources else None,
+             "level": None, "code": None, "geography_vintage": None, "period": None,
+             "detail": f.message().split(": ", 1)[1].rsplit(" [", 1)[0] + f" ({f.path})"}
+            for f in report.copies]
+
+
 CHECK = "source_folders"  # the check of raw.source_files_manifest that reports the folders
 
 

@@ -67,7 +67,7 @@ class Run:
 
 
 def run(baseline, tmp_path: Path, change: tuple[str, Callable[[Path], None]], *assets: str,
-        downstream: bool = True) -> Run:
+        downstream: bool = True, also: tuple[str, ...] = ()) -> Run:
     """Copy the snapshot (the folder ``change`` touches; the others are linked) and the
     baseline's databases, apply ``change`` and materialise the raw ``assets``, their checks and
     (``downstream``) what depends on them."""
@@ -88,6 +88,8 @@ def run(baseline, tmp_path: Path, change: tuple[str, Callable[[Path], None]], *a
     selection = dg.AssetSelection.assets(*[dg.AssetKey(["raw", a]) for a in assets])
     if downstream:
         selection = selection.downstream()
+    if also:  # other assets, by key (e.g. mart/quality_report)
+        selection = selection | dg.AssetSelection.assets(*[dg.AssetKey(k.split("/")) for k in also])
     result = materialize_all(log_level="CRITICAL", selection=selection, snapshot_dir=snapshot, work_db=work,
                              published_db=published)
     planned = sorted(selection.resolve(ALL_ASSETS), key=lambda k: k.to_user_string())
@@ -156,8 +158,8 @@ def test_a_jump_between_two_years(baseline, tmp_path):
     assert check.description == (
         f"{POP}: column 'pop_jan1': a value changes by a factor ≤ 2 from the territory's previous year (declared in "
         "raw.population_departement) [expect_column_values_to_be_between]: 2 rows; e.g. {'code_departement': '01', "
-        "'year': 2016, 'previous_period': 2015.0, 'previous': 631877.0, 'pop_jan1': 1915275.0, "
-        "'factor': 3.0310883288994535}")
+        "'year': 2016, 'factor': 3.0310883288994535, 'previous_period': 2015.0, 'previous': 631877.0, "
+        "'pop_jan1': 1915275}")
     assert r.materialised == {"raw/population_departement"}
     assert r.published_untouched()
 
@@ -211,7 +213,7 @@ def test_a_copy_left_by_a_file_manager_is_a_warning_not_a_traceback(baseline, tm
     attribute 'group'), blocking the eleven CGET indicators. Now it is not read, and reported."""
     copy = "barometre_2018/carte_1_1 (1).csv"
     r = run(baseline, tmp_path, add_file(copy, copy_of="barometre_2018/carte_1_1.csv"),
-            "source_files_manifest", "cget_barometre_2018", downstream=False)
+            "source_files_manifest", "cget_barometre_2018", downstream=False, also=("mart/quality_report",))
     assert r.result.success
     check = r.check("raw/source_files_manifest", "source_folders")
     assert not check.passed and check.severity == dg.AssetCheckSeverity.WARN
@@ -224,6 +226,9 @@ def test_a_copy_left_by_a_file_manager_is_a_warning_not_a_traceback(baseline, tm
         assert con.execute("SELECT count(*) FROM raw.cget_barometre_2018 WHERE source_file = ?", [copy]).fetchall() \
             == [(0,)]
         rows = con.execute("SELECT count(*) FROM raw.cget_barometre_2018").fetchall()
+        assert con.execute("SELECT source_id, detail FROM mart.quality_report WHERE kind = 'source_file_copy'").fetchall() \
+            == [("cget_barometre_2018", "a copy of the declared file barometre_2018/carte_1_1.csv (copy suffix) of source "
+                                        f"cget_barometre_2018: not read ({copy})")]
     finally:
         con.close()
     base = duckdb.connect(str(baseline.work_db), read_only=True)
