@@ -14,16 +14,21 @@ and period (``examples``), and lists every failed expectation (``failures``). Ev
 its table from the working database: its op is in the DuckDB pool (``DUCKDB_POOL``).
 """
 
+import hashlib
+from pathlib import Path
+
 import dagster as dg
 import pandas as pd
 
-from assets.resources import DUCKDB_POOL
+from assets.resources import DUCKDB_POOL, SourceFiles
 from barometre import validation
 from barometre.catalogue import load_catalogue
-from barometre.sources import cget_2018
+from barometre.sources import cget_2018, registry
 from barometre.sources._schema import RawSchema
+from barometre.validation import folders
 
 INDICATOR_VALUES = dg.AssetKey(["mart", "indicator_values"])
+MANIFEST = dg.AssetKey(["raw", "fichiers_sources"])
 
 
 def _metadata(outcome: validation.CheckOutcome) -> dict:
@@ -62,6 +67,9 @@ def _raw_checks(schema: RawSchema) -> dg.AssetChecksDefinition:
     ins = {"table": dg.AssetIn(key=key)}
     if any(isinstance(c.known, str) for c in schema.codes):  # codes checked against the CGET's meshes
         ins["cget_territoires"] = dg.AssetIn(key=["raw", "cget_barometre_2018_territoires"])
+    others = sorted({t for identity in schema.identities for t in identity.tables})
+    for table in others:  # the other raw tables its identities read (e.g. the population)
+        ins[table] = dg.AssetIn(key=["raw", table])
     deps = [i.key for name, i in ins.items() if name != "table"]
     specs = [dg.AssetCheckSpec(name, asset=key, description=text, blocking=name not in warn, additional_deps=deps)
              for name, text in validation.check_names(schema).items()]
@@ -70,7 +78,8 @@ def _raw_checks(schema: RawSchema) -> dg.AssetChecksDefinition:
                           description=f"Great Expectations suites of raw.{schema.table} ({schema.files}).")
     def _check(context: dg.AssetCheckExecutionContext, **inputs: pd.DataFrame):
         mesh = cget_2018.mesh_codes(inputs["cget_territoires"]) if "cget_territoires" in inputs else None
-        for outcome in validation.validate_raw(schema, inputs["table"], load_catalogue(), mesh):
+        tables = {t: inputs[t] for t in others}
+        for outcome in validation.validate_raw(schema, inputs["table"], load_catalogue(), mesh, tables):
             yield _result(key, outcome)
 
     return _check
@@ -91,8 +100,29 @@ def check_mart_indicator_values(context: dg.AssetCheckExecutionContext, indicato
         yield _result(INDICATOR_VALUES, outcome)
 
 
+def folder_report(snapshot_root: Path) -> folders.FolderReport:
+    """Every file of the snapshot folders the catalogue's sources declare, sorted by
+    :func:`barometre.validation.folders.classify_folder`."""
+    declared = registry.source_files(load_catalogue())
+    root = Path(snapshot_root)
+    listing = sorted({str(p.relative_to(root)) for folder in folders.declared_folders(declared)
+                      for p in root.glob(f"{folder}/*") if p.is_file()})
+    return folders.classify_folder(declared, listing, lambda path: hashlib.sha256((root / path).read_bytes()).hexdigest())
+
+
+@dg.asset_check(asset=MANIFEST, name=folders.CHECK, blocking=True, pool=DUCKDB_POOL,
+                description="Every file in a source folder is declared by the catalogue (or documentation): a plain "
+                            "copy of a declared file is a warning (not read), any other file an error.")
+def check_source_folders(context: dg.AssetCheckExecutionContext, source_files: SourceFiles) -> dg.AssetCheckResult:
+    report = folder_report(source_files.store().root)
+    outcome = folders.outcome(report)
+    severity = dg.AssetCheckSeverity.ERROR if outcome.severity == "ERROR" else dg.AssetCheckSeverity.WARN
+    return dg.AssetCheckResult(asset_key=MANIFEST, check_name=outcome.name, passed=outcome.passed, severity=severity,
+                               description=outcome.description, metadata=_metadata(outcome))
+
+
 RAW_CHECKS = [_raw_checks(schema) for schema in validation.raw_schemas(load_catalogue()).values()]
-CHECKS = [*RAW_CHECKS, check_mart_indicator_values]
+CHECKS = [*RAW_CHECKS, check_source_folders, check_mart_indicator_values]
 
 
 # ---------------------------------------------------------------------------------------------

@@ -10,12 +10,14 @@ import dagster as dg
 import pandas as pd
 
 from assets._metadata import frame_metadata
+from assets.checks import folder_report
 from assets.cohesion import MART_NAMES as COHESION_MART_NAMES
 from assets.core import REJECTION_KEYS
 from assets.indicators import FINDING_KEYS, KEYS as INDICATOR_KEYS
-from assets.resources import DUCKDB_POOL, PublishedWarehouse
+from assets.resources import DUCKDB_POOL, PublishedWarehouse, SourceFiles
 from barometre import marts, warehouse
 from barometre.catalogue import load_catalogue
+from barometre.validation import folders
 
 GROUP = "marts"
 _INDICATOR_INS = {key.path[-1]: dg.AssetIn(key=key) for key in INDICATOR_KEYS}
@@ -38,14 +40,18 @@ def indicator_values(context: dg.AssetExecutionContext, **indicator_frames: pd.D
           ins={**_INDICATOR_INS, **_FINDING_INS,
                "indicator_values": dg.AssetIn(key=["mart", "indicator_values"]),
                "rejected_rows": dg.AssetIn(key=["mart", "rejected_rows"])})
-def quality_report(context: dg.AssetExecutionContext, indicator_values: pd.DataFrame, rejected_rows: pd.DataFrame,
-                   **frames: pd.DataFrame) -> pd.DataFrame:
+def quality_report(context: dg.AssetExecutionContext, source_files: SourceFiles, indicator_values: pd.DataFrame,
+                   rejected_rows: pd.DataFrame, **frames: pd.DataFrame) -> pd.DataFrame:
     """What is not in ``indicator_values`` and why: missing source values, source disagreements, the
     findings of every indicator (``findings/<id>``: repeated COG releases, EPCI without a comparable
-    perimeter, values that cannot be computed…), rejected rows. One row per finding."""
+    perimeter, values that cannot be computed…), rejected rows, copies left in a source folder. One
+    row per finding."""
     indicator_frames = [frames[name] for name in _INDICATOR_INS]
     findings = [frames[name] for name in _FINDING_INS]
     frame = marts.quality_report(load_catalogue(), indicator_values, indicator_frames, findings, rejected_rows)
+    copies = folders.quality_rows(folder_report(source_files.store().root))  # copies left in a source folder
+    if copies:
+        frame = pd.concat([frame, pd.DataFrame(copies, columns=marts.QUALITY_COLUMNS)], ignore_index=True)
     return _out(context, frame, by_kind=dg.MetadataValue.json(frame["kind"].value_counts().to_dict()))
 
 @dg.asset(key_prefix="mart", group_name=GROUP, kinds={"pandas", "duckdb"}, pool=DUCKDB_POOL,

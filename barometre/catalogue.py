@@ -60,6 +60,11 @@ class Indicator:
     plausible: tuple[float, float]
     cget_id: str | None = None
     cget_france_code: str | None = None
+    # Scale and shape (barometre/validation/raw.py): per level, the typical range of a file's
+    # median of |value| per period; the largest factor between two consecutive periods of a
+    # territory (None: not checked).
+    typical_median: dict[str, tuple[float, float]] = field(default_factory=dict)
+    max_jump: float | None = None
 
     @property
     def levels(self) -> tuple[str, ...]:
@@ -174,6 +179,13 @@ def parse_catalogue(doc: dict) -> Catalogue:
         low, high = i.get("plausible") or (None, None)
         if low is None or high is None or low >= high:
             raise CatalogueError(f"{where}: plausible must be [low, high] with low < high")
+        typical = {}
+        for level, span in (i.get("typical_median") or {}).items():
+            if level not in LEVELS or len(span) != 2 or not float(span[0]) < float(span[1]):
+                raise CatalogueError(f"{where}: typical_median.{level} must be [low, high] of a known level")
+            typical[level] = (float(span[0]), float(span[1]))
+        if i.get("max_jump") is not None and not float(i["max_jump"]) > 1:
+            raise CatalogueError(f"{where}: max_jump must be a factor > 1")
         indicators.append(
             Indicator(
                 id=i["id"],
@@ -187,6 +199,8 @@ def parse_catalogue(doc: dict) -> Catalogue:
                 plausible=(float(low), float(high)),
                 cget_id=i.get("cget_id"),
                 cget_france_code=i.get("cget_france_code"),
+                typical_median=typical,
+                max_jump=float(i["max_jump"]) if i.get("max_jump") is not None else None,
             )
         )
     weights = {}

@@ -3,6 +3,11 @@
 A source file that cannot be read as declared raises :class:`SourceFormatError`, whose message
 names the file, the column, the rule that failed and example rows, never a bare pandas traceback.
 Codes are always read as strings: ``01`` stays ``01``.
+
+One reader for every text source (:func:`text_lines`): the declared encoding (strict), a BOM
+dropped, LF, CRLF and old-Mac CR line endings alike, and — for a publisher that ends its files
+with a newline, as every text file of the snapshot does — a missing final newline refused as a
+truncated file.
 """
 
 from __future__ import annotations
@@ -44,6 +49,18 @@ def decode(raw: bytes, file: str, encoding: str = "utf-8") -> str:
     return text.lstrip("\ufeff")
 
 
+def text_lines(raw: bytes, file: str, encoding: str = "utf-8", *, final_newline: bool = True) -> list[str]:
+    """The lines of a text file: decoded strictly (:func:`decode`, BOM dropped), split on LF,
+    CRLF or CR alike. ``final_newline``: the publisher ends the file with a newline, so a file
+    without one was cut short (its last line is then named)."""
+    text = decode(raw, file, encoding)
+    lines = text.splitlines()
+    if final_newline and not text.endswith(("\n", "\r")):
+        raise SourceFormatError(file, None, f"the file does not end with a newline, as its publisher's files do "
+                                            f"(truncated file?): last line {len(lines)}", [lines[-1][-60:]])
+    return lines
+
+
 def read_delimited(
     raw: bytes,
     file: str,
@@ -54,15 +71,17 @@ def read_delimited(
     encoding: str = "utf-8",
     usecols: int | None = None,
     header_prefix_only: bool = False,
+    final_newline: bool = True,
 ) -> pd.DataFrame:
     """Read a delimited file whose header must equal ``columns`` exactly; every cell as a string.
 
     ``usecols`` keeps only the first N fields of each row (files whose rows are wider than their
     header, such as the Ministry's repeated candidate blocks); ``header_prefix_only`` then accepts
-    a header that starts with ``columns``.
+    a header that starts with ``columns``. Lines are read by :func:`text_lines` (any line ending,
+    BOM, ``final_newline``). A header line repeated in the body (files concatenated) and a
+    separator ending every line are refused as such.
     """
-    text = decode(raw, file, encoding)
-    lines = text.splitlines()
+    lines = text_lines(raw, file, encoding, final_newline=False)
     if len(lines) <= skiprows:
         raise SourceFormatError(file, None, f"file has no header line (expected after {skiprows} line(s))")
     rows = list(csv.reader(io.StringIO("\n".join(lines[skiprows:])), delimiter=sep))
@@ -71,6 +90,11 @@ def read_delimited(
         other = [s for s in (";", ",", "\t") if s != sep and s in lines[skiprows]]
         hint = f" (the header contains {other[0]!r}: wrong separator?)" if other else ""
         raise SourceFormatError(file, None, f"expected {sep!r}-separated columns {columns}{hint}", [lines[skiprows]])
+    if len(header) > 1 and header[-1] == "" and header[:-1] == columns[: len(header) - 1] and "" not in columns:
+        trailing = sum(1 for r in body if r and r[-1] == "")
+        raise SourceFormatError(
+            file, None, f"the header ends with a separator {sep!r} (an empty column name after {header[-2]!r}); "
+                        f"{trailing} of {len(body)} data lines end with one too", [f"line {skiprows + 1}: {lines[skiprows]}"])
     got = header[: len(columns)] if header_prefix_only else header
     if got != columns:
         missing = [c for c in columns if c not in header]
@@ -83,6 +107,10 @@ def read_delimited(
         if not detail:
             detail.append(f"order differs: {header}")
         raise SourceFormatError(file, (missing or extra or [None])[0], "header does not match: " + "; ".join(detail))
+    repeated = [skiprows + 2 + n for n, r in enumerate(body) if r[: len(header)] == header]
+    if repeated:
+        raise SourceFormatError(file, None, f"the header line is repeated at line {repeated[0]} ({len(repeated)} "
+                                            "times: files concatenated?)", [f"line {repeated[0]}: {lines[skiprows]}"])
     width = usecols or len(columns)
     short = [(skiprows + 2 + n, r) for n, r in enumerate(body) if len(r) < width]
     if short:
@@ -96,6 +124,13 @@ def read_delimited(
         if wide:
             line_no, row = wide[0]
             raise SourceFormatError(file, None, f"row has {len(row)} fields, expected {width}", [f"line {line_no}: {sep.join(row)}"])
+    if final_newline:  # every row is complete, but the file may still be cut short in its last value
+        try:
+            text_lines(raw, file, encoding)
+        except SourceFormatError as exc:
+            last = body[-1] if body else []
+            raise SourceFormatError(file, columns[min(len(last), width) - 1] if last else None, exc.rule,
+                                    exc.examples) from None
     frame = pd.DataFrame([r[:width] for r in body], columns=columns[:width], dtype="object")
     if frame.empty:
         raise SourceFormatError(file, None, "file has a header but no data row")

@@ -20,6 +20,10 @@ Rules of a declaration, each becoming one or more expectations:
   indicator, within the indicator's ``plausible`` bounds of the catalogue (for
   ``IndicatorValues``, only these bounds are checked: they lie within the unit's domain);
 - ``allowed`` / ``ordered``: categorical values, and row-wise orders between columns;
+- ``identities``: identities between columns where a file has them (shares that sum to 100, a
+  density against its count and the population);
+- ``medians`` / ``max_jump`` (and the catalogue's ``typical_median`` / ``max_jump`` of an
+  indicator): a file's median per period in its typical range, no jump between periods;
 - ``quarantine``: a rule whose failing rows are set aside (``mart.rejected_rows``) rather than
   stopping the run; its check has WARN severity.
 """
@@ -167,6 +171,22 @@ class Quarantine:
 
 
 @dataclass(frozen=True)
+class Identity:
+    """An identity between columns, on every row where its columns are filled: ``gap(frame,
+    tables)`` returns each row's gap (absolute or relative, as ``rule`` says), which must be ≤
+    ``tolerance``. ``tables`` names the other raw tables it reads (e.g. the population of the
+    same département and year), supplied when the check runs. ``columns`` are shown in the
+    example rows."""
+
+    column: str
+    rule: str
+    gap: Callable[[pd.DataFrame, Mapping[str, pd.DataFrame]], pd.Series]
+    tolerance: float
+    columns: tuple[str, ...] = ()
+    tables: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class RawSchema:
     """The declaration of one raw table (asset ``raw/<table>``)."""
 
@@ -188,6 +208,16 @@ class RawSchema:
     quarantine: tuple[Quarantine, ...] = ()
     examples: tuple[str, ...] = ()  # columns shown first in every example row (code, period…)
     file_of: Callable[[Mapping], str] | None = None  # the file an example row was read from
+    # Scale and shape (rule group scale_and_jumps). ``level``: the territories' level, for the
+    # catalogue's per-level typical medians of an indicator column. ``medians``: column → the
+    # typical range of its median of |value| per period (the real values of the snapshot ÷ 2
+    # and × 2: a ×100, ÷100, ÷1000 or a unit change lands outside); ``max_jump``: column → the
+    # largest factor between two consecutive periods of a territory. An indicator column takes
+    # both from the catalogue (``typical_median``, ``max_jump``) unless declared here.
+    level: str | None = None
+    medians: Mapping[str, tuple[float, float]] = field(default_factory=dict)
+    max_jump: Mapping[str, float] = field(default_factory=dict)
+    identities: tuple[Identity, ...] = ()  # rule group value_domains
 
     def file_for(self, row: Mapping | None) -> str:
         if row and self.file_of is not None:
@@ -204,7 +234,7 @@ def departement_panel(table: str, file: str, values: Mapping[str, str | tuple[st
     :func:`barometre.sources._csv.read_departement_panel`): ``code_departement``, ``year``, text
     columns, then ``values`` (column → unit, or (unit, indicator id)). Every one of the 96
     metropolitan départements is expected each year. ``rules`` adds other fields of
-    :class:`RawSchema` (``ordered``, ``quarantine``)."""
+    :class:`RawSchema` (``ordered``, ``quarantine``, ``medians``, ``max_jump``)."""
     specs = [Values(col, *((spec,) if isinstance(spec, str) else spec)) for col, spec in values.items()]
     return RawSchema(
         table=table, files=file,
@@ -215,5 +245,6 @@ def departement_panel(table: str, file: str, values: Mapping[str, str | tuple[st
         coverage=(Coverage("code_departement", METRO_DEPARTEMENTS, "the 96 metropolitan départements", by=("year",)),),
         values=tuple(specs),
         examples=("code_departement", "year"),
+        level="departement",
         **rules,
     )

@@ -18,12 +18,13 @@ from __future__ import annotations
 import csv
 import json
 import re
+from collections.abc import Mapping
 
 import pandas as pd
 
 from barometre.geography import DEPARTEMENTS, FRANCE_TERRITORIES, REGIONS, invalid_codes
 from barometre.periods import PeriodError, parse_period
-from barometre.sources._csv import SourceFormatError, decode, read_delimited, to_number
+from barometre.sources._csv import SourceFormatError, decode, read_delimited, text_lines, to_number
 from barometre.sources._schema import (
     Allowed,
     Codes,
@@ -106,6 +107,21 @@ def mesh_codes(territoires: pd.DataFrame) -> dict[str, tuple[str, ...]]:
     return {vintage: tuple(sorted(group["code"])) for vintage, group in territoires.groupby("geography_vintage")}
 
 
+def file_indicator(path: str, kind: str, known: Mapping[str, object]) -> str | None:
+    """The indicator id of a ``carte_<id>.csv`` or ``histo_<id>.csv`` file (``kind``), or None
+    for another name (a copy such as ``carte_1_1 (1).csv``, which the check ``source_folders``
+    reports). An id the catalogue does not know (``known``: its ``carte`` table) is an error
+    naming the file."""
+    match = re.fullmatch(rf"(?:.*/)?{kind}_(\d+_\d+)\.csv", path)
+    if match is None:
+        return None
+    if match.group(1) not in known:
+        raise SourceFormatError(path, None, f"indicator id {match.group(1)!r} is not in the catalogue (source "
+                                            f"cget_barometre_2018, its 'carte' table: {sorted(known)}): a file the "
+                                            "publisher added? Declare the indicator or remove the file")
+    return match.group(1)
+
+
 def _tidy(frame: pd.DataFrame, file: str, code_col: str, pairs: list[tuple[str, str]], *,
           cget_id: str, level: str, vintage: str, name_col: str | None = None) -> pd.DataFrame:
     parts = []
@@ -154,7 +170,7 @@ def _pairs(columns: list[str]) -> list[tuple[str, str]]:
 
 def parse_carte(raw: bytes, file: str, cget_id: str, level: str, vintage: str) -> pd.DataFrame:
     """Map file of indicator ``cget_id`` at ``level`` (see the catalogue's ``carte`` table)."""
-    header = next(csv.reader([decode(raw, file).split("\n", 1)[0]]))
+    header = next(csv.reader(text_lines(raw, file, final_newline=False)[:1]))
     # carte_5_1 and carte_6_1 have a single year: their header has no year0/value0.
     columns = ["codgeo", "year0", "value0", "year1", "value1"] if "year0" in header else ["codgeo", "year1", "value1"]
     frame = read_delimited(raw, file, sep=",", columns=columns)
@@ -191,7 +207,7 @@ def parse_baro(raw: bytes, file: str, france_code_of: dict[str, str]) -> pd.Data
 def parse_topojson_names(raw: bytes, file: str, level: str, vintage: str) -> pd.DataFrame:
     """Territory names of a TopoJSON mesh (properties ``codgeo``, ``libgeo``)."""
     try:
-        doc = json.loads(raw.decode("utf-8"))
+        doc = json.loads(decode(raw, file))
         geoms = doc["objects"]["fr_wgs84_utf8"]["geometries"]
         rows = [(g["properties"]["codgeo"], g["properties"]["libgeo"]) for g in geoms]
     except (UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError) as exc:
@@ -216,11 +232,15 @@ def read_values(store, catalogue) -> dict[str, pd.DataFrame]:
     france_code_of = {i.cget_id: i.cget_france_code for i in catalogue.indicators if i.cget_id}
     parts = []
     for path in store.glob(CARTE_FILES):
-        cget_id = re.search(r"carte_(\d_\d)\.csv$", path).group(1)
+        cget_id = file_indicator(path, "carte", carte)
+        if cget_id is None:  # not a file name of the publisher: a copy, reported by check source_folders
+            continue
         spec = carte[cget_id]
         parts.append(parse_carte(store.read(path), path, cget_id, spec["level"], spec["geography_vintage"]))
     for path in store.glob(HISTO_FILES):
-        parts.append(parse_histo(store.read(path), path, re.search(r"histo_(\d_\d)\.csv$", path).group(1)))
+        cget_id = file_indicator(path, "histo", carte)
+        if cget_id is not None:
+            parts.append(parse_histo(store.read(path), path, cget_id))
     parts.append(parse_baro(store.read(BARO_FILE), BARO_FILE, france_code_of))
     return {VALUES_TABLE: pd.concat(parts, ignore_index=True)}
 

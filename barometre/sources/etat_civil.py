@@ -14,10 +14,15 @@ BIRTHS_TABLE, DEATHS_TABLE = "insee_naissances_departement", "insee_deces_depart
 BIRTHS_FILE = "departements_2012_2021/births_insee.csv"
 DEATHS_FILE = "departements_2012_2021/deaths_insee.csv"
 
+# Scale and shape (real values of the snapshot): births, median 5 123.5–5 914 a year, largest
+# factor between consecutive years 1.15 (Lozère 2021); deaths, median 5 037–6 038, 1.24
+# (Seine-Saint-Denis 2020, the first Covid year).
 BIRTHS_SCHEMA = departement_panel(BIRTHS_TABLE, BIRTHS_FILE, {"live_births": "count"},
-                                  years=range(2012, 2022))
+                                  years=range(2012, 2022), medians={"live_births": (2_500, 12_000)},
+                                  max_jump={"live_births": 2})
 DEATHS_SCHEMA = departement_panel(DEATHS_TABLE, DEATHS_FILE, {"deaths": "count"},
-                                  years=range(2012, 2022))
+                                  years=range(2012, 2022), medians={"deaths": (2_500, 13_000)},
+                                  max_jump={"deaths": 2})
 
 
 def parse_births(raw: bytes, file: str = BIRTHS_FILE) -> pd.DataFrame:

@@ -14,7 +14,7 @@ import pandas as pd
 from barometre.geography import invalid_codes
 from barometre.sources import _melodi
 from barometre.sources._csv import SourceFormatError, read_departement_panel
-from barometre.sources._schema import Ordered, Quarantine, departement_panel
+from barometre.sources._schema import Identity, Ordered, Quarantine, departement_panel
 from barometre.sources.registry import single_table
 
 FILE = "departements_2012_2021/income_poverty_filosofi.csv"
@@ -51,8 +51,47 @@ def _unit(column: str) -> str | tuple[str, str]:
     return "€"  # quartiles and deciles of income
 
 
+# Scale and shape of the columns that carry no catalogue indicator: the typical range of a
+# year's median (the real medians of the snapshot ÷ 2 and × 2, real range in the comment) and
+# the largest factor between consecutive years (real largest factor 1.04–1.21, so 2; pct_other,
+# a small share, jumps 3.15× in Moselle 2013: 5).
+MEDIANS: dict[str, tuple[float, float]] = {
+    "n_households": (110_000, 470_000),  # real 223 798–233 724
+    "n_persons": (250_000, 1_100_000),  # real 510 676–526 110
+    "n_uc": (170_000, 720_000),  # real 352 099–356 324
+    "q1_dec": (6_400, 31_000),  # real 12 887–15 140
+    "q2_dec": (9_400, 44_000),  # real 18 824–21 935
+    "q3_dec": (12_000, 60_000),  # real 25 820–29 655
+    "d1_dec": (3_700, 17_000),  # real 7 570–8 325
+    "d9_dec": (17_000, 81_000),  # real 35 353–40 115
+    "gini_dec": (0.16, 0.67),  # real 0.329–0.334
+    "s80s20_dec": (3.2, 14),  # real 6.43–6.75
+    "d9_d1_dec": (2.3, 11),  # real 4.76–5.1
+    "q1_disp": (7_100, 34_000),  # real 14 386.5–16 690
+    "q3_disp": (12_000, 58_000),  # real 25 175–28 610
+    "d1_disp": (5_300, 25_000),  # real 10 670–12 220
+    "d9_disp": (16_000, 74_000),  # real 33 620–36 995
+    "gini_disp": (0.12, 0.55),  # real 0.256–0.271
+    "s80s20_disp": (1.8, 8),  # real 3.7–3.95
+    "d9_d1_disp": (1.5, 6.4),  # real 3–3.19
+    "poverty_rate_dec": (10, 44),  # real 21.15–21.55
+    "pct_wages": (27, 120),  # real 54.25–55.7
+    "pct_unemployment": (1.3, 6.2),  # real 2.7–3.1
+    "pct_capital_gains": (2.5, 13),  # real 5–6.2
+    "pct_pensions": (14, 62),  # real 28.2–30.7
+    "pct_other": (2.5, 12),  # real 5–5.95
+}
+MAX_JUMP: dict[str, float] = {c: 5 if c == "pct_other" else 2 for c in MEDIANS}
+# The shares of disposable income by origin sum to 100 (each rounded to 0.1: the real sums lie
+# within 99.9–100.1).
+SHARES = ("pct_wages", "pct_unemployment", "pct_capital_gains", "pct_pensions", "pct_other")
+SHARES_SUM = Identity("pct_wages", "the income shares pct_wages … pct_other sum to 100, absolute gap",
+                      lambda frame, tables: (frame[list(SHARES)].astype("float64").sum(axis=1, min_count=len(SHARES))
+                                             - 100).abs(), 0.3, SHARES)
+
 SCHEMA = departement_panel(
     SOURCE_ID, FILE, {c: _unit(c) for c in VALUE_COLUMNS}, years=range(2012, 2022),
+    medians=MEDIANS, max_jump=MAX_JUMP, identities=(SHARES_SUM,),
     extra_text_columns=("dep_name",),
     ordered=tuple(Ordered(a, b) for a, b in (("d9_disp", "q3_disp"), ("q3_disp", "q2_disp"), ("q2_disp", "q1_disp"),
                                              ("q1_disp", "d1_disp"))),

@@ -13,7 +13,8 @@ pytestmark = pytest.mark.integration
 
 def test_every_check_passes_on_the_real_snapshot_but_the_filosofi_medians(baseline):
     evaluations = {(e.asset_key.to_user_string(), e.check_name): e for e in baseline.result.get_asset_check_evaluations()}
-    assert len(evaluations) == 19  # 15 raw suites, the Filosofi median rule, 3 derived-value checks
+    # 15 raw suites, the Filosofi median rule, the source folders, 3 derived-value checks
+    assert len(evaluations) == 20
     failed = {key: e.severity for key, e in evaluations.items() if not e.passed}
     assert failed == {("raw/insee_filosofi_departement", "median_eur_integer"): dg.AssetCheckSeverity.WARN}
     assert {k for k in evaluations if k[0] == "mart/indicator_values"} == {

@@ -147,7 +147,7 @@ def test_every_check_reading_the_working_database_is_in_the_duckdb_pool(defs):
     """Every asset check loads its table from the working database (DuckDB I/O manager)."""
     from assets.checks import CHECKS
 
-    assert len(CHECKS) == 16
+    assert len(CHECKS) == 17  # 15 raw tables, the source folders, mart.indicator_values
     assert {c.node_def.name: c.node_def.pool for c in defs.asset_checks} == {c.node_def.name: "duckdb" for c in CHECKS}
 
 

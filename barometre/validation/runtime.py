@@ -1,0 +1,281 @@
+"""The Great Expectations runtime and the results of a check (no Dagster).
+
+One import of Great Expectations and one ephemeral context per process (:func:`gx_runtime`); the
+rules of a check (:class:`_Rule`) are validated in two passes (:func:`_run`: ``BOOLEAN_ONLY``,
+then ``SUMMARY`` with example rows for the failed ones) and turned into :class:`CheckOutcome`
+objects (:func:`_outcomes`).
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import re
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+MAX_EXAMPLES = 10
+
+
+# ---------------------------------------------------------------------------------------------
+# Results.
+
+
+@dataclass
+class Failure:
+    """One failed expectation: what failed, where, how many, and up to 10 example rows."""
+
+    expectation: str
+    rule: str
+    column: str | None
+    file: str
+    count: int | None
+    noun: tuple[str, str]  # what is counted: (singular, plural)
+    examples: list[dict] = field(default_factory=list)
+    detail: str | None = None
+    group: str = ""
+
+    def message(self) -> str:
+        where = f"{self.file}: column {self.column!r}" if self.column else self.file
+        text = f"{where}: {self.rule} [{self.expectation}]"
+        if self.count is not None:
+            text += f": {self.count} {self.noun[0] if self.count == 1 else self.noun[1]}"
+        if self.detail:
+            text += f": {self.detail}"
+        if self.examples:
+            text += f"; e.g. {self.examples[0]}"
+        return text
+
+    def as_dict(self) -> dict:
+        return {"group": self.group, "expectation": self.expectation, "rule": self.rule, "column": self.column,
+                "file": self.file, "unexpected": self.count, "detail": self.detail, "examples": self.examples}
+
+
+@dataclass
+class CheckOutcome:
+    """The result of one check of one table."""
+
+    table: str
+    name: str
+    passed: bool
+    severity: str  # "ERROR" (blocking) or "WARN"
+    expectations: int
+    failures: list[Failure] = field(default_factory=list)
+    notes: dict = field(default_factory=dict)
+    seconds: float = 0.0  # to validate the table (all its checks)
+
+    @property
+    def suite(self) -> str:
+        return f"{self.table}.{self.name}"
+
+    @property
+    def description(self) -> str:
+        if self.passed:
+            text = f"{self.expectations} expectations met"
+        else:
+            shown = [f.message() for f in self.failures[:3]]
+            more = len(self.failures) - len(shown)
+            text = " | ".join(shown) + (f" | and {more} more failed expectations" if more > 0 else "")
+        if self.notes.get("quarantined"):
+            text += "; set aside in mart.rejected_rows, not published: " + ", ".join(
+                f"{n} rows ({rule})" for rule, n in self.notes["quarantined"].items())
+        return text
+
+
+# ---------------------------------------------------------------------------------------------
+# The Great Expectations runtime: one import and one ephemeral context per process.
+
+
+@dataclass
+class _Runtime:
+    gx: Any
+    context: Any
+    source: Any
+    import_seconds: float
+    batch_definitions: dict = field(default_factory=dict)
+
+    def validate(self, name: str, frame: pd.DataFrame, expectations: list, result_format) -> Any:
+        definition = self.batch_definitions.get(name)
+        if definition is None:
+            asset = self.source.add_dataframe_asset(name)
+            definition = self.batch_definitions[name] = asset.add_batch_definition_whole_dataframe(name)
+        batch = definition.get_batch(batch_parameters={"dataframe": frame})
+        suite = self.gx.ExpectationSuite(name=name, expectations=expectations)
+        return batch.validate(suite, result_format=result_format)
+
+
+@functools.cache
+def gx_runtime() -> _Runtime:
+    """Import Great Expectations and build an ephemeral context (once per process), progress
+    bars off."""
+    start = time.perf_counter()
+    import great_expectations as gx
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
+    context = gx.get_context(mode="ephemeral")
+    context.variables.progress_bars = ProgressBarsConfig(globally=False)
+    source = context.data_sources.add_pandas("barometre")
+    return _Runtime(gx, context, source, time.perf_counter() - start)
+
+
+@dataclass(frozen=True)
+class _Rule:
+    group: str  # a rule group of RULE_GROUPS, a quarantine rule, or a derived check
+    rule: str
+    column: str | None
+    build: Callable[[Any], Any]  # gx.expectations → an Expectation
+    batch: str = "table"
+    noun: tuple[str, str] = ("row", "rows")  # what a failure counts: (singular, plural)
+    index: tuple[str, ...] = ()
+
+
+def _condition(where: Mapping[str, object]):
+    """A GX row condition selecting the rows where every column equals its value."""
+    if not where:
+        return None
+    from great_expectations.expectations.row_conditions import Column
+
+    conditions = [Column(col) == value for col, value in where.items()]
+    out = conditions[0]
+    for cond in conditions[1:]:
+        out = out & cond
+    return out
+
+
+def _run(table: str, rules: list[_Rule], frames: dict[str, pd.DataFrame]) -> dict[int, tuple[bool, Any]]:
+    """Validate every batch with its rules; returns rule index → (success, result of the second,
+    detailed pass for the failed ones)."""
+    runtime = gx_runtime()
+    E = runtime.gx.expectations
+    outcome: dict[int, tuple[bool, Any]] = {}
+    for batch in dict.fromkeys(r.batch for r in rules):
+        indexed = [(i, r) for i, r in enumerate(rules) if r.batch == batch]
+        name = f"{table}.{batch}"
+        first = runtime.validate(name, frames[batch], [_built(E, i, r) for i, r in indexed], "BOOLEAN_ONLY")
+        failed = set()
+        for res in first.results:
+            i = res.expectation_config.meta["rule"]
+            outcome[i] = (bool(res.success), None)
+            if not res.success:
+                failed.add(i)
+        if not failed:
+            continue
+        index = [c for c in dict.fromkeys(c for i, r in indexed if i in failed for c in r.index)
+                 if c in frames[batch].columns]
+        fmt = {"result_format": "SUMMARY", "partial_unexpected_count": MAX_EXAMPLES}
+        if index:
+            fmt["unexpected_index_column_names"] = index
+        second = runtime.validate(name, frames[batch], [_built(E, i, r) for i, r in indexed if i in failed], fmt)
+        for res in second.results:
+            outcome[res.expectation_config.meta["rule"]] = (bool(res.success), res)
+    return outcome
+
+
+def _non_capturing(regex: str) -> str:
+    """The same regex with non-capturing groups (GX's pandas engine warns about capturing ones)."""
+    return re.sub(r"(?<!\\)\((?!\?)", "(?:", regex)
+
+
+def _built(E: Any, i: int, rule: _Rule):
+    expectation = rule.build(E)
+    expectation.meta = {"rule": i, "group": rule.group}
+    return expectation
+
+
+def _at_least(E: Any, greater: str, lesser: str):
+    """``greater`` ≥ ``lesser`` on every row where both are present."""
+    return E.ExpectColumnPairValuesAToBeGreaterThanB(column_A=greater, column_B=lesser, or_equal=True,
+                                                    ignore_row_if="either_value_is_missing")
+
+
+def _plain(value: Any) -> Any:
+    """A JSON-friendly Python value (numpy scalars, NaN and pd.NA become plain values / None)."""
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    return value
+
+
+def _examples(result: Any, rule: _Rule, first: tuple[str, ...]) -> list[dict]:
+    r = result.result or {}
+    rows = r.get("partial_unexpected_index_list") or []
+    if rows and isinstance(rows[0], dict):
+        examples = [_plain(row) for row in rows]
+    else:
+        values = r.get("partial_unexpected_list") or []
+        examples = [{rule.column or "value": _plain(v)} for v in values]
+    order = [c for c in first if any(c in e for e in examples)]
+    return [{**{c: e[c] for c in order if c in e}, **{k: v for k, v in e.items() if k not in order}}
+            for e in examples[:MAX_EXAMPLES]]
+
+
+def _detail(result: Any) -> str | None:
+    info = result.exception_info or {}
+    if isinstance(info, dict) and info.get("raised_exception"):
+        return f"could not be evaluated: {info.get('exception_message')}"
+    if isinstance(info, dict):  # keyed by metric when several metrics raised
+        for value in info.values():
+            if isinstance(value, dict) and value.get("raised_exception"):
+                return f"could not be evaluated: {value.get('exception_message')}"
+    r = result.result or {}
+    config = result.expectation_config
+    if config.type == "expect_table_columns_to_match_ordered_list":
+        observed = list(r.get("observed_value") or [])
+        expected = list(config.kwargs["column_list"])
+        parts = []
+        if missing := [c for c in expected if c not in observed]:
+            parts.append(f"missing {missing}")
+        if extra := [c for c in observed if c not in expected]:
+            parts.append(f"unexpected {extra}")
+        return "; ".join(parts) or f"order differs: {observed}"
+    if "observed_value" in r:
+        return f"observed {_plain(r['observed_value'])}"
+    if "partial_missing_list" in r:
+        return f"missing {_plain(r['partial_missing_list'])}"
+    return None
+
+
+def _outcomes(table: str, checks: Mapping[str, str], rules: list[_Rule], results: dict[int, tuple[bool, Any]],
+              file_for: Callable[[Mapping | None], str], first: tuple[str, ...], severity: Mapping[str, str],
+              seconds: float, check_of: Callable[[str], str] = lambda group: group) -> list[CheckOutcome]:
+    out = []
+    for check in checks:
+        mine = [(i, r) for i, r in enumerate(rules) if check_of(r.group) == check]
+        failures = []
+        for i, rule in mine:
+            ok, result = results[i]
+            if ok:
+                continue
+            r = result.result or {}
+            examples = _examples(result, rule, first)
+            count = r.get("unexpected_count")
+            failures.append(Failure(result.expectation_config.type, rule.rule, rule.column,
+                                    file_for(examples[0] if examples else None), _plain(count), rule.noun,
+                                    examples, None if count is not None and examples else _detail(result),
+                                    rule.group))
+        out.append(CheckOutcome(table, check, not failures, severity.get(check, "ERROR"), len(mine), failures,
+                                seconds=seconds))
+    return out
+
+
+
+def _for_gx(frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame GX validates: a fresh index, and nullable integers as floats (exact below 2**53)
+    so that GX compares them vectorised rather than value by value. Kinds are checked on
+    :func:`column_types` of the frame as read."""
+    out = frame.reset_index(drop=True)
+    ints = [c for c in out.columns if isinstance(out[c].dtype, pd.Int64Dtype)]
+    return out.astype({c: "float64" for c in ints}) if ints else out
+
