@@ -213,17 +213,24 @@ def parse_composition(raw: bytes, file: str = FILE_COMPOSITION) -> pd.DataFrame:
 def annual_means(quarterly: pd.DataFrame, code: str = "code_zone_emploi",
                  years: range | None = None) -> pd.DataFrame:
     """One row per zone and *complete* year: ``unemployment_rate_raw`` the mean of the four
-    published quarters, ``unemployment_rate`` that mean rounded to 0.1 (as the département panel).
-    A year with fewer than four published quarters gives no row (never a mean of fewer)."""
+    published quarters, ``unemployment_rate`` that mean rounded to 0.1, halves up. A year with
+    fewer than four published quarters gives no row (never a mean of fewer).
+
+    The quarterly rates are published to 0.1, so the mean is computed in exact tenths (a float sum
+    would make 8.3 + 8.1 + 7.8 + 8.0 = 32.199…, whose mean 8.05 would round down)."""
     q = quarterly.dropna(subset=["value"])
     if years is not None:
         q = q[q["year"].isin(list(years))]
-    g = q.groupby([code, "year"], sort=True)["value"]
-    stats = pd.DataFrame({"n": g.size(), "mean": g.mean()}).reset_index()
+    tenths = np.round(q["value"].to_numpy(dtype="float64") * 10)
+    if not np.allclose(tenths, q["value"].to_numpy(dtype="float64") * 10, atol=1e-6):
+        raise ValueError("quarterly rates must be published to 0.1")
+    g = q.assign(_t=tenths.astype("int64")).groupby([code, "year"], sort=True)["_t"]
+    stats = pd.DataFrame({"n": g.size(), "sum": g.sum()}).reset_index()
     stats = stats[stats["n"] == 4]
+    total = stats["sum"].to_numpy(dtype="int64")
     return pd.DataFrame({"code": stats[code].astype("object").values, "year": stats["year"].astype("int64").values,
-                         "unemployment_rate": np.round(stats["mean"].to_numpy(dtype="float64"), 1),
-                         "unemployment_rate_raw": stats["mean"].to_numpy(dtype="float64")})[ANNUAL_COLUMNS]
+                         "unemployment_rate": np.floor_divide(total + 2, 4) / 10,
+                         "unemployment_rate_raw": total / 40})[ANNUAL_COLUMNS]
 
 
 def coverage_findings(quarterly: pd.DataFrame, zones: pd.DataFrame, indicator_id: str = "taux_chomage") -> pd.DataFrame:
