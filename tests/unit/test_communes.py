@@ -266,3 +266,17 @@ def test_straddling_zone_parts(store, quarterly):
 def test_zone_code_stored_as_a_number_is_rejected():
     with pytest.raises(SourceFormatError, match=r"zone d'emploi code must be a text code"):
         ze._codes(["0051", 51.0], "f.xlsx [txcho_ze]", "ZE2020", r"[0-9]{4}", "zone d'emploi code")
+
+
+def test_zone_emploi_declarations_pass_their_gx_suites(store, catalogue, quarterly):
+    from barometre.validation import validate_raw
+
+    frames = [(ze.QUARTERLY_SCHEMA, quarterly), (ze.PARTS_SCHEMA, ze.parse_quarterly_parts(store.read(ze.FILE_TAUX))),
+              (ze.COMPOSITION_SCHEMA, ze.parse_composition(store.read(ze.FILE_COMPOSITION)))]
+    for schema, frame in frames:
+        [outcome] = validate_raw(schema, frame, catalogue)
+        assert outcome.passed, outcome.description
+    broken = quarterly.copy()
+    broken.loc[0, "code_zone_emploi"] = "51"
+    [outcome] = validate_raw(ze.QUARTERLY_SCHEMA, broken, catalogue)
+    assert not outcome.passed and "code_zone_emploi" in outcome.description
