@@ -78,6 +78,15 @@ def insee_commune_code(departement: str, commune: str) -> str:
     return departement + commune[1:]
 
 
+def _count(frame: pd.DataFrame, column: str, file: str, key: list[str]) -> pd.Series:
+    """A count column: digits only is the fast path; anything else goes through ``to_number``,
+    which raises the standard error naming the rows (or leaves an empty cell missing)."""
+    cells = frame[column]
+    if cells.str.fullmatch(r"[0-9]+").all():
+        return cells.astype("int64").astype("Int64")
+    return to_number(frame, column, file, integer=True, key=key)
+
+
 def parse(raw: bytes, file: str = FILE) -> pd.DataFrame:
     """One row per round and Ministry commune (or arrondissement) with the turnout counts."""
     if raw[:2] == b"\x1f\x8b":
@@ -126,7 +135,7 @@ def parse(raw: bytes, file: str = FILE) -> pd.DataFrame:
                                 for c, a in zip(code, parts["ar"])],
         "libelle": frame["CommuneName"].str.removeprefix("Commune de "),
         "code_insee_ministere": frame["CommuneCodeINSEE"].where(frame["CommuneCodeINSEE"].str.strip() != "", None),
-        **{name: to_number(frame, col, file, integer=True, key=key) for col, name in COUNTS.items()},
+        **{name: _count(frame, col, file, key) for col, name in COUNTS.items()},
     })
     out["provisional"] = out["round"] == 2
     missing = out[list(COUNTS.values())].isna().any(axis=1)

@@ -147,6 +147,11 @@ def test_commune_file_format_errors(store):
     broken = "\n".join([lines[0], ";".join(fields), *lines[2:]]) + "\n"
     with pytest.raises(SourceFormatError, match=r"Inscrits must equal Abstentions \+ Votants; e.g. \[\['001006', 2, 99"):
         pres.parse(broken.encode())
+    fields = lines[1].split(";")
+    fields[9] = "9x"  # Inscrits
+    not_a_number = "\n".join([lines[0], ";".join(fields), *lines[2:]]) + "\n"
+    with pytest.raises(SourceFormatError, match=r"column 'Inscrits': not a number; e.g. \[\['001006', '2', '9x'\]\]"):
+        pres.parse(not_a_number.encode())
 
 
 # --- commune codes across vintages ----------------------------------------------------------
