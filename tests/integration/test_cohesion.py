@@ -2,10 +2,12 @@
 files and against the CGET's own 2018 commentary."""
 
 import csv
+import math
 import statistics
 from pathlib import Path
 
 import pytest
+from scipy import stats
 
 from barometre.landing import DEFAULT_SNAPSHOT_DIR
 
@@ -110,15 +112,21 @@ def test_unemployment_convergence_of_departements_from_the_raw_file(published):
     change = [(b - a) / 9 for a, b in zip(x0, x1)]  # points per year
     m0, mc = sum(x0) / len(x0), sum(change) / len(change)
     slope = sum((a - m0) * (c - mc) for a, c in zip(x0, change)) / sum((a - m0) ** 2 for a in x0)
+    # The p-value of the slope: two-sided t test, n − 2 degrees of freedom, on the residuals.
+    n, sxx = len(x0), sum((a - m0) ** 2 for a in x0)
+    residuals = [c - (mc + slope * (a - m0)) for a, c in zip(x0, change)]
+    t = slope / math.sqrt(sum(r ** 2 for r in residuals) / (n - 2) / sxx)
+    pvalue = 2 * stats.t.sf(abs(t), n - 2)
+    r2 = 1 - sum(r ** 2 for r in residuals) / sum((c - mc) ** 2 for c in change)
     cv = [statistics.pstdev(x) / statistics.fmean(x) for x in (x0, x1)]
     row = _q(con, """SELECT n_common, years, change_kind, cv_from, cv_to, sigma_convergence, beta, beta_pvalue,
-                            beta_convergence
+                            beta_r2, beta_convergence
                      FROM mart.convergence WHERE indicator_id = 'taux_chomage' AND level = 'departement'
                        AND scope = 'all' AND period_from = '2012' AND period_to = '2021'""")
     assert row == [(96, 9.0, "points", pytest.approx(cv[0]), pytest.approx(cv[1]), False, pytest.approx(slope),
-                    pytest.approx(row[0][7]), True)]
+                    pytest.approx(pvalue, rel=1e-6), pytest.approx(r2), True)]
     # Absolute gaps narrowed (β < 0, significant) while the relative dispersion rose (cv up).
-    assert slope < 0 and row[0][7] < 0.001 and cv[1] > cv[0]
+    assert slope < 0 and pvalue < 0.001 and cv[1] > cv[0]
     # One row per consecutive year, and the long-run comparison.
     assert _q(con, "SELECT comparison, count(*) FROM mart.convergence WHERE indicator_id = 'taux_chomage' "
                    "AND scope = 'all' GROUP BY 1 ORDER BY 1") == [("consecutive", 9), ("first_last", 1)]
@@ -152,10 +160,39 @@ def test_rankings_from_the_raw_file(published):
                    "AND code = '11' AND period = '2017'") == [("FRMD", 0.9, 1.7)]
 
 
-def test_dimension_scores_are_centred_and_only_on_common_periods(published):
+# Polarity of the indicators of qualité de vie (catalogue.yaml): + higher is better, − lower is better.
+QUALITE_DE_VIE = {"revenu_median_uc": 1.0, "part_neet_15_24": -1.0, "medecins_pour_100k": 1.0}
+
+
+def test_dimension_scores_of_regions_recomputed_from_the_published_values(published):
+    """Qualité de vie by région, 2014: for each indicator, the z-score of each région among the
+    régions that have all three (population standard deviation), signed by its polarity; the
+    score is their mean."""
     con, _ = published
-    assert _q(con, "SELECT count(*) FROM (SELECT level, dimension_id, period_group FROM mart.dimension_scores "
-                   "GROUP BY ALL HAVING abs(avg(score)) > 1e-9)") == [(0,)]
+    rows = _q(con, "SELECT indicator_id, code, value FROM mart.indicator_values WHERE is_reference AND level = 'region' "
+                   "AND period = '2014' AND indicator_id IN ('revenu_median_uc', 'part_neet_15_24', 'medecins_pour_100k')")
+    values: dict[str, dict[str, float]] = {}
+    for indicator, code, value in rows:
+        values.setdefault(indicator, {})[code] = value
+    complete = sorted(set.intersection(*(set(v) for v in values.values())))
+    assert len(complete) == 13  # the DROM have no income or doctors value by région
+    z = {}
+    for indicator, sign in QUALITE_DE_VIE.items():
+        x = [values[indicator][c] for c in complete]
+        mean, std = statistics.fmean(x), statistics.pstdev(x)
+        z[indicator] = {c: sign * (values[indicator][c] - mean) / std for c in complete}
+    expected = {c: statistics.fmean(z[i][c] for i in QUALITE_DE_VIE) for c in complete}
+    scores = dict(_q(con, "SELECT code, score FROM mart.dimension_scores WHERE level = 'region' "
+                          "AND dimension_id = 'qualite_de_vie' AND period_group = '2014'"))
+    assert scores == pytest.approx(expected)
+    # Île-de-France first (highest income and doctors, a low NEET share), Hauts-de-France last.
+    ranked = sorted(scores, key=scores.get)
+    assert (ranked[0], ranked[-1]) == ("32", "11")
+    assert round(scores["11"], 4) == 1.8914 and round(scores["32"], 4) == -1.3911
+
+
+def test_dimension_scores_only_on_common_periods(published):
+    con, _ = published
     # Qualité de vie by région: income, NEET and doctors share 2014 only, for the 13 metropolitan régions.
     assert _q(con, "SELECT period_group, indicator_ids, n_indicators, count(*) FROM mart.dimension_scores "
                    "WHERE level = 'region' AND dimension_id = 'qualite_de_vie' GROUP BY ALL") == [
@@ -177,19 +214,113 @@ def test_france_summary_headline(published):
     assert _q(con, "SELECT count(*) FROM mart.france_summary WHERE is_latest AND headline IS NULL") == [(1,)]  # volunteers: one year
 
 
-def test_headline_tables_in_the_asset_metadata(published):
-    _, result = published
-    def metadata(name):
-        (event,) = result.asset_materializations_for_node(f"mart__{name}")
-        return event.metadata
+def _md_table(markdown: str) -> list[dict[str, str]]:
+    """The rows of a markdown table (as the Dagster UI shows the asset metadata), cells stripped."""
+    header, _, *rows = markdown.splitlines()
+    cells = [[c.strip() for c in line.strip().strip("|").split("|")] for line in [header, *rows]]
+    return [dict(zip(cells[0], row)) for row in cells[1:]]
 
-    disparity = metadata("disparities")["headline"].value
-    assert "| part_fonctions_productives" in disparity and "d9_d1" in disparity
-    convergence = metadata("convergence")["headline"].value
-    line = next(l for l in convergence.splitlines() if "taux_chomage" in l)
-    assert "2012 → 2021" in line and "β only (catch-up, cv up)" in line
-    assert "capital_social" in metadata("dimension_scores")["coverage"].value
-    assert "2,4\u00a0points entre 2009 et 2014" in metadata("france_summary")["headline"].value
+
+def _asset_metadata(result, name: str) -> dict:
+    (event,) = result.asset_materializations_for_node(f"mart__{name}")
+    return {k: v.value for k, v in event.metadata.items()}
+
+
+def _cell(x, decimals: int | None = None) -> str:
+    """A value as the headline tables print it: '–' when missing, rounded to ``decimals``."""
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "–"
+    return repr(round(x, decimals)) if decimals is not None else str(x)
+
+
+def test_disparity_headline_table_is_the_latest_period_of_the_mart(published):
+    """Every row of the UI table: the latest period of its indicator and level in
+    mart.disparities, all territories and metropolitan ones (d9/d1 to 2 decimals, cv and Gini to 3)."""
+    con, result = published
+    table = {(r["indicator_id"], r["level"]): r for r in _md_table(_asset_metadata(result, "disparities")["headline"])}
+    latest = _q(con, """SELECT indicator_id, level, scope, period, n, d9_d1, cv, gini FROM mart.disparities
+                        QUALIFY row_number() OVER (PARTITION BY indicator_id, level, scope
+                                                   ORDER BY period_end DESC, period_start DESC) = 1""")
+    expected: dict[tuple[str, str], dict[str, str]] = {}
+    for indicator, level, scope, period, n, d9_d1, cv, gini in latest:
+        row = expected.setdefault((indicator, level), {"indicator_id": indicator, "level": level})
+        if scope == "all":
+            row.update({"period": period, "n": str(n), "d9_d1": _cell(d9_d1, 2), "cv": _cell(cv, 3),
+                        "gini": _cell(gini, 3)})
+        else:
+            row.update({"n metro": str(n), "cv metro": _cell(cv, 3)})
+    assert table == expected
+    assert len(table) == 33
+    assert table[("part_fonctions_productives", "zone_emploi")] == {
+        "indicator_id": "part_fonctions_productives", "level": "zone_emploi", "period": "2014", "n": "322",
+        "d9_d1": "1.87", "cv": expected[("part_fonctions_productives", "zone_emploi")]["cv"],
+        "gini": expected[("part_fonctions_productives", "zone_emploi")]["gini"],
+        "n metro": "304", "cv metro": expected[("part_fonctions_productives", "zone_emploi")]["cv metro"]}
+
+
+def _verdict(sigma: bool | None, beta: bool | None, measure: str) -> str:
+    """docs/methodology.md: σ convergence (the dispersion went down) and β convergence (the
+    initially lower territories grew faster, significantly)."""
+    if sigma is None and beta is None:
+        return "n/a"
+    if sigma and beta:
+        return "yes (σ and β)"
+    if sigma:
+        return f"yes (σ: {measure} down)"
+    if beta:
+        return f"β only (catch-up, {measure} up)"
+    return f"no ({measure} up)" if sigma is False else "no"
+
+
+def test_convergence_headline_table_is_the_long_run_comparison_of_the_mart(published):
+    """Every row of the UI table: the first → last comparison of its series in mart.convergence
+    (the only consecutive pair when there are two periods), σ and β as published."""
+    con, result = published
+    table = {(r["indicator_id"], r["level"], r["source_id"]): r
+             for r in _md_table(_asset_metadata(result, "convergence")["headline"])}
+    rows = _q(con, """SELECT indicator_id, level, source_id, scope, period_from, period_to, n_common, sigma_measure,
+                             CASE sigma_measure WHEN 'std' THEN std_from ELSE cv_from END,
+                             CASE sigma_measure WHEN 'std' THEN std_to ELSE cv_to END,
+                             beta, beta_pvalue, sigma_convergence, beta_convergence
+                      FROM mart.convergence
+                      QUALIFY row_number() OVER (PARTITION BY indicator_id, level, source_id, scope
+                                                 ORDER BY comparison = 'first_last' DESC, period_to DESC) = 1""")
+    expected: dict[tuple[str, str, str], dict[str, str]] = {}
+    for ind, level, source, scope, p0, p1, n, measure, s0, s1, beta, p, sigma_c, beta_c in rows:
+        row = expected.setdefault((ind, level, source), {"indicator_id": ind, "level": level, "source_id": source})
+        if scope == "all":
+            row.update({"periods": f"{p0} → {p1}", "n": str(n), "σ": f"{measure} {round(s0, 3)} → {round(s1, 3)}",
+                        "beta (p)": "–" if beta is None or math.isnan(beta) else
+                        f"{beta:.4g} ({'<0.001' if p < 0.001 else f'{p:.3f}'})",
+                        "converging": _verdict(sigma_c, beta_c, measure)})
+        else:
+            row["converging metro"] = _verdict(sigma_c, beta_c, measure)
+    assert table == expected
+    assert len(table) == 33
+    assert table[("taux_chomage", "departement", "insee_chomage_localise")] == {
+        "indicator_id": "taux_chomage", "level": "departement", "source_id": "insee_chomage_localise",
+        "periods": "2012 → 2021", "n": "96", "σ": "cv 0.183 → 0.192", "beta (p)": "-0.02493 (<0.001)",
+        "converging": "β only (catch-up, cv up)", "converging metro": "β only (catch-up, cv up)"}
+
+
+def test_dimension_coverage_and_france_headline_tables(published):
+    """The coverage table names, per level and dimension, the periods scored in
+    mart.dimension_scores, or why none is; the France table holds the latest headline sentences."""
+    con, result = published
+    coverage = _md_table(_asset_metadata(result, "dimension_scores")["coverage"])
+    scored = {(level, dim): set(groups.split(",")) for level, dim, groups in _q(
+        con, "SELECT level, dimension_id, string_agg(DISTINCT period_group, ',') FROM mart.dimension_scores GROUP BY ALL")}
+    assert {(r["level"], r["dimension_id"]): set(r["period_groups"].split(",")) for r in coverage
+            if r["period_groups"]} == scored
+    unscored = {(r["level"], r["dimension_id"]): r["note"] for r in coverage if not r["period_groups"]}
+    note = ("benevoles_pour_100_hab: 2015; participation_presidentielle_t1: 2007, 2012, 2017, 2022 "
+            "(no common period)")
+    assert unscored == {("departement", "capital_social"): note, ("region", "capital_social"): note}
+    france = _md_table(_asset_metadata(result, "france_summary")["headline"])
+    assert sorted((r["indicator_id"], r["code"], r["headline"]) for r in france) == _q(
+        con, "SELECT indicator_id, code, headline FROM mart.france_summary WHERE is_latest AND headline IS NOT NULL "
+             "ORDER BY ALL")
+    assert len(france) == 16
 
 
 def test_cohesion_assets_are_grouped_and_published():

@@ -147,11 +147,18 @@ def test_doctors_page_thirteen_regions_and_ninety_six_departements(browser, repo
     ranking = _chart(browser, "-classement")
     bars = _marks(browser, ranking, "barres")
     assert len(bars) == _paths(browser, ranking, "barres") == 13  # doctors: metropolitan régions only
-    assert all(isinstance(b["value"], float) and b["value"] > 0 for b in bars)
+    regions = dict(_q(con, "SELECT code, value FROM mart.rankings WHERE indicator_id = 'medecins_pour_100k' "
+                           "AND level = 'region' AND period = '2021'"))  # the latest period, shown first
+    assert {b["code"]: b["value"] for b in bars} == regions
     assert max(bars, key=lambda b: b["value"])["name"] == "Provence-Alpes-Côte d'Azur"  # 401.6 in 2021
     dep_map = _chart(browser, "-carte-departement")
     assert _paths(browser, dep_map, "fond") == _paths(browser, dep_map, "classes") == 96
     # The France line and the disparity lines are drawn.
     assert browser.execute_script(f"return document.querySelectorAll('#{_chart(browser, '-france')} g.france_marks path').length") == 1
-    assert browser.execute_script(f"return document.querySelectorAll('#{_chart(browser, '-disparites')} g.disparites_marks path').length") >= 2
+    # One line per level and statistic (d9/d1, cv) with values in mart.disparities.
+    (lines,) = _q(con, "SELECT count(DISTINCT (level, geography_vintage)) FILTER (WHERE d9_d1 IS NOT NULL) "
+                       "+ count(DISTINCT (level, geography_vintage)) FILTER (WHERE cv IS NOT NULL) FROM mart.disparities "
+                       "WHERE indicator_id = 'medecins_pour_100k' AND scope = 'all'")[0]
+    assert lines == 4  # départements and régions
+    assert browser.execute_script(f"return document.querySelectorAll('#{_chart(browser, '-disparites')} g.disparites_marks path').length") == lines
     print(f"\nscreenshot: {tmp_path / 'medecins_pour_100k.png'}")

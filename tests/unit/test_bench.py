@@ -112,7 +112,12 @@ def test_script_baseline_gives_our_numbers():
     # Two whole régions (Corse, Guadeloupe) so that départements and régions are complete.
     few = communes[communes["code_region"].isin(["94", "01"])]
     out = scaling.check(periods=2, communes=few)
-    assert out["disparity_rows"] > 0 and out["ranking_rows"] == 16 * 2 * (len(few) + 3 + 2)
+    # One disparity row per indicator (16), period (2), level (communes, the 3 départements 2A, 2B
+    # and 971, the 2 régions) and scope (all, and metro: Corse's territories); one ranking row per
+    # territory, indicator and period.
+    assert len(few) == 392
+    assert out == {"periods": 2, "value_rows": 16 * 2 * (392 + 3 + 2), "disparity_rows": 16 * 2 * 3 * 2,
+                   "ranking_rows": 16 * 2 * (392 + 3 + 2)}
 
 
 def test_time_before_a_message_the_body_logs_is_body():
