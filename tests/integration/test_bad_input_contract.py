@@ -65,29 +65,29 @@ def drop_line(prefix: bytes) -> Callable[[bytes], bytes]:
 
 
 # The file the parser refuses: its raw asset, the exact SourceFormatError message.
-PARSER_CASE = (BIRTHS, replace(b"\n01;2012;", b"\n1;2012;"), "naissances_departement",
+PARSER_CASE = (BIRTHS, replace(b"\n01;2012;", b"\n1;2012;"), "insee_naissances_departement",
                f"{BIRTHS}: column 'dep_code': invalid département code (lost leading zero? '20' for Corsica?); "
                "e.g. [['1', '2012']]")
 
 # (case, file, how it is broken, raw asset, the check's exact description, column, unexpected rows, example)
 CHECK_CASES = [
-    ("missing_departement", POP, drop_line(b'"2A";2016;'), "population_departement",
+    ("missing_departement", POP, drop_line(b'"2A";2016;'), "insee_estimations_population_departement",
      f"{POP}: column 'code_departement': every one of the 96 metropolitan départements is present for each year "
      "[expect_column_values_to_be_between]: 1 missing territory; e.g. {'code_departement': '2A', 'year': 2016, "
      "'rows': 0}",
      "code_departement", 1, {"code_departement": "2A", "year": 2016, "rows": 0}),
-    ("percentage_of_140", CHOMAGE, replace(b'"01";2012;6.8;', b'"01";2012;140;'), "chomage_departement",
+    ("percentage_of_140", CHOMAGE, replace(b'"01";2012;6.8;', b'"01";2012;140;'), "insee_chomage_localise_departement",
      f"{CHOMAGE}: column 'unemployment_rate': a percentage lies within 0–100 [expect_column_values_to_be_between]: "
      "1 row; e.g. {'code_departement': '01', 'year': 2012, 'unemployment_rate': 140.0} | "
      f"{CHOMAGE}: column 'unemployment_rate': plausible bounds of taux_chomage (catalogue): 2–40 % "
      "[expect_column_values_to_be_between]: 1 row; e.g. {'code_departement': '01', 'year': 2012, "
      "'unemployment_rate': 140.0}",
      "unemployment_rate", 1, {"code_departement": "01", "year": 2012, "unemployment_rate": 140.0}),
-    ("negative_count", DEATHS, replace(b"\n01;2012;4577", b"\n01;2012;-4577"), "deces_departement",
+    ("negative_count", DEATHS, replace(b"\n01;2012;4577", b"\n01;2012;-4577"), "insee_deces_departement",
      f"{DEATHS}: column 'deaths': a count is an integer ≥ 0 [expect_column_values_to_be_between]: 1 row; "
      "e.g. {'code_departement': '01', 'year': 2012, 'deaths': -4577}",
      "deaths", 1, {"code_departement": "01", "year": 2012, "deaths": -4577}),
-    ("unknown_territory_code", CARTE_4_4, replace(b'"0059",', b'"0058",'), "cget_barometre_2018",
+    ("unknown_territory_code", CARTE_4_4, replace(b'"0059",', b'"0058",'), "cget_barometre_2018_valeurs",
      f"{CARTE_4_4}: column 'code': a zone d'emploi code has 4 digits (leading zeros kept): one of "
      "the zones d'emploi 2010 of the CGET's mesh (rows with level = zone_emploi) [expect_column_values_to_be_in_set]: "
      "2 rows; e.g. {'source_file': 'barometre_2018/carte_4_4.csv', 'cget_id': '4_4', 'code': '0058', "
@@ -95,7 +95,7 @@ CHECK_CASES = [
      "code", 2, {"source_file": "barometre_2018/carte_4_4.csv", "cget_id": "4_4", "code": "0058", "period": "2009"}),
 ]
 # A source left intact in the same run, and the indicator that reads it alone.
-FLOWING, FLOWING_INDICATOR = "diplomes_departement", "part_diplomes_superieur"
+FLOWING, FLOWING_INDICATOR = "insee_diplomes_rp_departement", "part_diplomes_superieur"
 REFUSED = [PARSER_CASE[2], *(c[3] for c in CHECK_CASES)]
 
 

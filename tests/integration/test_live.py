@@ -152,9 +152,9 @@ def test_insee_sources_live_through_the_mirror(tmp_path):
         assert result.success
         assert [r.path for r in server.requests if r.path.startswith(MELODI)] == [
             f"{MELODI}?GEO=DEP&totalCount=TRUE&maxResult=0", f"{MELODI}?GEO=DEP&maxResult=100000&page=1"]
-    filo = _table(paths["work_db"], "filosofi_departement").set_index("code_departement")
+    filo = _table(paths["work_db"], "insee_filosofi_departement").set_index("code_departement")
     assert list(filo.index) == ["01", "2A", "2B"] and filo.loc["01", "q2_disp"] == 24810
-    unemployment = _table(paths["work_db"], "chomage_departement").set_index("code_departement")
+    unemployment = _table(paths["work_db"], "insee_chomage_localise_departement").set_index("code_departement")
     assert unemployment.loc["01"].to_dict() == {"year": 2025, "unemployment_rate": 5.6,
                                                 "unemployment_rate_raw": pytest.approx(5.625)}  # the real BDM answer
 
