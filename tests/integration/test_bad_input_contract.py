@@ -81,7 +81,11 @@ CHECK_CASES = [
      "1 row; e.g. {'code_departement': '01', 'year': 2012, 'unemployment_rate': 140.0} | "
      f"{CHOMAGE}: column 'unemployment_rate': plausible bounds of taux_chomage (catalogue): 2–40 % "
      "[expect_column_values_to_be_between]: 1 row; e.g. {'code_departement': '01', 'year': 2012, "
-     "'unemployment_rate': 140.0}",
+     "'unemployment_rate': 140.0} | "
+     f"{CHOMAGE}: column 'unemployment_rate': a value changes by a factor ≤ 2 from the territory's previous year "
+     "(max_jump of taux_chomage, catalogue) [expect_column_values_to_be_between]: 1 row; e.g. {'code_departement': "
+     "'01', 'year': 2013, 'factor': 19.444444444444443, 'previous_period': 2012.0, 'previous': 140.0, "
+     "'unemployment_rate': 7.2}",
      "unemployment_rate", 1, {"code_departement": "01", "year": 2012, "unemployment_rate": 140.0}),
     ("negative_count", DEATHS, replace(b"\n01;2012;4577", b"\n01;2012;-4577"), "insee_deces_departement",
      f"{DEATHS}: column 'deaths': a count is an integer ≥ 0 [expect_column_values_to_be_between]: 1 row; "
