@@ -205,7 +205,7 @@ def test_nothing_downstream_of_a_refused_source_is_built_and_the_others_flow(run
     refused was not; the intact source and its indicator were, and nothing that reads a refused
     source, down to the publication."""
     assert run.materialised == {*(f"raw/{c[3]}" for c in CHECK_CASES), f"raw/{FLOWING}",
-                                f"indicators/{FLOWING_INDICATOR}"}
+                                f"indicators/{FLOWING_INDICATOR}", f"findings/{FLOWING_INDICATOR}"}
     passed = {(e.asset_key.to_user_string(), e.check_name): e.passed for e in run.result.get_asset_check_evaluations()}
     assert passed == {**{(f"raw/{c[3]}", "gx_suite"): False for c in CHECK_CASES}, (f"raw/{FLOWING}", "gx_suite"): True}
     skipped = [k.to_user_string() for k in run.planned if k.to_user_string() not in run.materialised]

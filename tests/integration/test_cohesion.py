@@ -273,8 +273,8 @@ def _verdict(sigma: bool | None, beta: bool | None, measure: str) -> str:
 
 
 def test_convergence_headline_table_is_the_long_run_comparison_of_the_mart(published):
-    """Every row of the UI table: the first → last comparison of its series in mart.convergence
-    (the only consecutive pair when there are two periods), σ and β as published."""
+    """Every row of the UI table: the headline comparison of mart.convergence (``is_headline``,
+    one per indicator × level × scope), σ and β as published."""
     con, result = published
     table = {(r["indicator_id"], r["level"], r["source_id"]): r
              for r in _md_table(_asset_metadata(result, "convergence")["headline"])}
@@ -282,21 +282,25 @@ def test_convergence_headline_table_is_the_long_run_comparison_of_the_mart(publi
                              CASE sigma_measure WHEN 'std' THEN std_from ELSE cv_from END,
                              CASE sigma_measure WHEN 'std' THEN std_to ELSE cv_to END,
                              beta, beta_pvalue, sigma_convergence, beta_convergence
-                      FROM mart.convergence
-                      QUALIFY row_number() OVER (PARTITION BY indicator_id, level, source_id, scope
-                                                 ORDER BY comparison = 'first_last' DESC, period_to DESC) = 1""")
+                      FROM mart.convergence WHERE is_headline ORDER BY scope""")  # 'all' before 'metro'
     expected: dict[tuple[str, str, str], dict[str, str]] = {}
+    series: dict[tuple[str, str], tuple[str, str, str]] = {}  # (indicator, level) → the 'all' headline's series
     for ind, level, source, scope, p0, p1, n, measure, s0, s1, beta, p, sigma_c, beta_c in rows:
-        row = expected.setdefault((ind, level, source), {"indicator_id": ind, "level": level, "source_id": source})
         if scope == "all":
-            row.update({"periods": f"{p0} → {p1}", "n": str(n), "σ": f"{measure} {round(s0, 3)} → {round(s1, 3)}",
-                        "beta (p)": "–" if beta is None or math.isnan(beta) else
-                        f"{beta:.4g} ({'<0.001' if p < 0.001 else f'{p:.3f}'})",
-                        "converging": _verdict(sigma_c, beta_c, measure)})
-        else:
-            row["converging metro"] = _verdict(sigma_c, beta_c, measure)
-    assert table == expected
-    assert len(table) == 33
+            series[(ind, level)] = (source, p0, p1)
+            expected[(ind, level, source)] = {
+                "indicator_id": ind, "level": level, "source_id": source, "periods": f"{p0} → {p1}", "n": str(n),
+                "σ": f"{measure} {round(s0, 3)} → {round(s1, 3)}",
+                "beta (p)": "–" if beta is None or math.isnan(beta) else
+                f"{beta:.4g} ({'<0.001' if p < 0.001 else f'{p:.3f}'})",
+                "converging": _verdict(sigma_c, beta_c, measure)}
+        else:  # the metropolitan headline, with its periods when it is another comparison than all's
+            all_source, a0, a1 = series[(ind, level)]
+            text = _verdict(sigma_c, beta_c, measure)
+            if (source, p0, p1) != (all_source, a0, a1):
+                text += f" ({p0} → {p1})"
+            expected[(ind, level, all_source)]["converging metro"] = text
+    assert len(table) == 29
     assert table[("taux_chomage", "departement", "insee_chomage_localise")] == {
         "indicator_id": "taux_chomage", "level": "departement", "source_id": "insee_chomage_localise",
         "periods": "2012 → 2021", "n": "96", "σ": "cv 0.183 → 0.192", "beta (p)": "-0.02493 (<0.001)",

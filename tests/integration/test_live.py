@@ -148,7 +148,7 @@ def test_insee_sources_live_through_the_mirror(tmp_path):
         _insee_mirror(server)
         paths = dict(work_db=tmp_path / "work.duckdb", published_db=tmp_path / "barometre.duckdb",
                      landing_dir=tmp_path / "landing", sources=INSEE, mirror=server.url)
-        result = dg.materialize(ingest.PANELS[:2], resources=build_resources(**paths), run_config=QUIET)
+        result = dg.materialize([ingest.BY_TABLE["insee_filosofi_departement"], ingest.BY_TABLE["insee_chomage_localise_departement"]], resources=build_resources(**paths), run_config=QUIET)
         assert result.success
         assert [r.path for r in server.requests if r.path.startswith(MELODI)] == [
             f"{MELODI}?GEO=DEP&totalCount=TRUE&maxResult=0", f"{MELODI}?GEO=DEP&maxResult=100000&page=1"]
@@ -166,7 +166,7 @@ def test_unknown_melodi_data_set_fails_the_run_naming_it(tmp_path):
         server.script(MELODI, *[Status(500, {"Content-Type": "text/plain"}, body)] * 5)
         paths = dict(work_db=tmp_path / "work.duckdb", published_db=tmp_path / "barometre.duckdb",
                      landing_dir=tmp_path / "landing", sources="live:insee_filosofi_departement", mirror=server.url)
-        result = dg.materialize(ingest.PANELS[:1], resources=build_resources(**paths), run_config=QUIET,
+        result = dg.materialize([ingest.BY_TABLE["insee_filosofi_departement"]], resources=build_resources(**paths), run_config=QUIET,
                                 raise_on_error=False)
         assert len(server.requests_for(MELODI)) == 2  # one retry of the 500, not four
     assert not result.success

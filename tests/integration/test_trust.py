@@ -174,7 +174,7 @@ def test_doctors_file_cut_short_in_its_last_value(baseline, tmp_path):
         f"{DOCTORS}: column 'n_doctors': the file does not end with a newline, as its publisher's files do "
         "(truncated file?): last line 961; e.g. ['\"95\";2021;231.42;29']")
     _refused(r, "drees_medecins_departement")
-    assert (f"FAILED raw__medecins_departement: SourceFormatError: {DOCTORS}: column 'n_doctors': the file does not "
+    assert (f"FAILED raw__drees_medecins_departement: SourceFormatError: {DOCTORS}: column 'n_doctors': the file does not "
             "end with a newline") in r.report()
 
 
