@@ -112,7 +112,7 @@ def dagster_dev(tmp_path_factory):
             process.wait(timeout=30)
         log.close()
         entry = f"DAGSTER_HOME={home}".encode()
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 90  # the code server's gRPC process may take a while on a loaded machine
         while _processes_with(entry) and time.monotonic() < deadline:
             time.sleep(0.5)
         left = _processes_with(entry)
