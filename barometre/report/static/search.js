@@ -20,12 +20,35 @@
     });
   }
 
+  function inOrder(key, words) {
+    var at = 0, parts = key.split(" ");
+    return words.every(function (w) {
+      while (at < parts.length && parts[at].indexOf(w) !== 0) { at += 1; }
+      at += 1;
+      return at <= parts.length;
+    });
+  }
+
+  function score(key, q, words) {
+    if (!matches(key, words)) { return 9; }
+    var name = key.slice(0, key.lastIndexOf(" "));  // k = folded name + " " + code
+    var code = key.slice(key.lastIndexOf(" ") + 1);
+    if (name === q || code === q) { return 0; }
+    if (name.indexOf(q) === 0) { return 1; }
+    return inOrder(key, words) ? 2 : 3;
+  }
+
   function show() {
     var q = fold(input.value);
     list.innerHTML = "";
     if (!q) { return; }
     var words = q.split(" ");
-    var found = index.filter(function (t) { return matches(t.k, words); }).slice(0, 30);
+    // Best first: the name itself, then names that begin with the words, then the words in
+    // the order typed; ties keep the index's order (régions, départements, EPCI, zones d'emploi).
+    var found = index.map(function (t, i) { return {t: t, i: i, s: score(t.k, q, words)}; })
+      .filter(function (x) { return x.s < 9; })
+      .sort(function (a, b) { return a.s - b.s || a.i - b.i; })
+      .slice(0, 30).map(function (x) { return x.t; });
     found.forEach(function (t) {
       var li = document.createElement("li");
       var a = document.createElement("a");
