@@ -9,7 +9,7 @@ docs/methodology.md; columns: docs/warehouse.md.
 import dagster as dg
 import pandas as pd
 
-from assets._metadata import frame_metadata
+from assets._metadata import frame_metadata, mart_descriptions
 from assets.resources import DUCKDB_POOL
 from barometre import cohesion, geography, warehouse
 from barometre.catalogue import load_catalogue
@@ -28,7 +28,7 @@ def _md(frame: pd.DataFrame) -> dg.MetadataValue:
     return dg.MetadataValue.md(shown.to_markdown(index=False))
 
 def _out(context: dg.AssetExecutionContext, frame: pd.DataFrame, **extra) -> pd.DataFrame:
-    context.add_output_metadata(frame_metadata(frame, **extra))
+    context.add_output_metadata(frame_metadata(frame, descriptions=mart_descriptions(context.asset_key), **extra))
     return frame
 
 @dg.asset(key_prefix="core", group_name=GROUP, kinds=_KINDS, pool=DUCKDB_POOL,

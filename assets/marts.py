@@ -9,7 +9,7 @@ import time
 import dagster as dg
 import pandas as pd
 
-from assets._metadata import frame_metadata
+from assets._metadata import frame_metadata, mart_descriptions
 from assets.checks import folder_report
 from assets.cohesion import MART_NAMES as COHESION_MART_NAMES
 from assets.core import REJECTION_KEYS
@@ -24,7 +24,7 @@ _INDICATOR_INS = {key.path[-1]: dg.AssetIn(key=key) for key in INDICATOR_KEYS}
 _FINDING_INS = {f"findings__{key.path[-1]}": dg.AssetIn(key=key) for key in FINDING_KEYS}
 
 def _out(context: dg.AssetExecutionContext, frame: pd.DataFrame, **extra) -> pd.DataFrame:
-    context.add_output_metadata(frame_metadata(frame, **extra))
+    context.add_output_metadata(frame_metadata(frame, descriptions=mart_descriptions(context.asset_key), **extra))
     return frame
 
 @dg.asset(key_prefix="mart", group_name=GROUP, kinds={"pandas", "duckdb"}, pool=DUCKDB_POOL, ins=_INDICATOR_INS)

@@ -20,12 +20,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import duckdb
 import jinja2
 import pandas as pd
 
 from barometre.cohesion import format_fr
 from barometre.geography import FRANCE_TERRITORIES, LEVEL, LEVELS, level_order, vintage_label
-from barometre.report import charts, geo
+from barometre.report import charts, geo, territory
 from barometre.report.data import VERDICT_LEVELS, Published, by_indicator, headlines, load, main_france
 from barometre.staging import stale
 from barometre.units import spec
@@ -50,6 +51,9 @@ QUALITY_LABEL = {
     "static_population": "populations légales figées (Mayotte), écartées",
     "rejected_rows": "lignes de la source écartées par une règle",
 }
+# Meshes whose shapes open a territory page when clicked (the level of the page): meshes of today's
+# geography only (barometre/report/territory.py).
+PAGE_LEVEL_OF_MESH = {"departement": "departement", "region": "region"}
 DROM_DEPARTEMENTS = ("971", "972", "973", "974", "976")
 REGION_DROM = ("01", "02", "03", "04", "06")
 
@@ -238,6 +242,7 @@ def _ranking_section(pub: Published, ind: pd.Series, charts_: _Charts) -> dict:
         rows.append({"code": r.code, "name": name, "period": r.period, "value": float(r.value), "rank": int(r.rank),
                      "france_value": None if pd.isna(r.france_value) else float(r.france_value),
                      "situation": _situation(r.value, r.france_value, ind["polarity"]),
+                     "href": territory.page_path(level, r.code),
                      "description": f"{name} ({r.code}) : {number(float(r.value), ind['unit'])}"})
     chart_id = charts_.add(charts.ranking(rows, ind["unit"], periods, LEVEL_SINGULAR[level]), "classement")
     latest = ranks[ranks["period"] == periods[-1]]
@@ -310,6 +315,8 @@ def _choropleth(frame: pd.DataFrame, ind: pd.Series, periods: list[str], mesh_id
         for r, c in zip(part.itertuples(index=False), classes):
             name = r.name if isinstance(r.name, str) else r.code
             rows.append({"code": r.code, "name": name, "period": r.period, "value": float(r.value), "classe": int(c),
+                         **({"href": territory.page_path(PAGE_LEVEL_OF_MESH[mesh_id], r.code)}
+                            if mesh_id in PAGE_LEVEL_OF_MESH else {}),
                          "description": f"{name} ({r.code}) : {number(float(r.value), ind['unit'])}"})
     return charts.choropleth(rows, ind["unit"], [p for p in periods if p in labels], mesh_id, level_label, labels)
 
@@ -520,6 +527,16 @@ def build_report(published_db: str | os.PathLike, out_dir: str | os.PathLike,
         page["previous"] = indicators[i - 1] if i > 0 else None
         page["next"] = indicators[i + 1] if i + 1 < len(indicators) else None
         pages[f"{ind['indicator_id']}.html"] = env.get_template("indicator.html").render(**page, meta=meta)
+    # One page per territory of today's geography (barometre/report/territory.py): a few queries per level.
+    con = duckdb.connect(str(published_db), read_only=True)
+    try:
+        levels = {lv: territory.load_level(con, lv, v) for lv, v in territory.current_vintages(con).items()}
+    finally:
+        con.close()
+    template = env.get_template("territory.html")
+    for path, page in territory.territory_pages(pub, levels, number, change_text, trend).items():
+        pages[path] = template.render(**page, meta=meta, root="../../")
+    search = territory.search_script(territory.search_index(levels))
     pages["index.html"] = env.get_template("index.html").render(**home(pub, split), meta=meta, indicators=indicators)
 
     out_dir.parent.mkdir(parents=True, exist_ok=True)
@@ -529,7 +546,9 @@ def build_report(published_db: str | os.PathLike, out_dir: str | os.PathLike,
     try:
         shutil.copytree(STATIC_DIR, staging / "assets")
         _write_shapes(staging / "assets" / "shapes", Path(snapshot_dir), meshes_used)
+        (staging / "assets" / "territoires.js").write_text(search, encoding="utf-8")
         for name, html in pages.items():
+            (staging / name).parent.mkdir(parents=True, exist_ok=True)
             (staging / name).write_text(html, encoding="utf-8")
         replace_folder(staging, out_dir)
     finally:

@@ -50,6 +50,11 @@ def _finish(chart: alt.TopLevelMixin, rows: list[dict]) -> dict:
     return spec
 
 
+def _href(rows: list[dict]) -> dict:
+    """The ``href`` encoding (a click opens the territory's page) when the rows have an ``href``."""
+    return {"href": alt.Href("href:N")} if any(r.get("href") for r in rows) else {}
+
+
 def _period_switch(periods: list[str]) -> alt.Parameter:
     """The period shown (latest by default), with radio buttons when there is a choice."""
     if len(periods) > 1:
@@ -90,7 +95,7 @@ def ranking(rows: list[dict], unit: str, periods: list[str], level_label: str) -
         y=y, x=alt.X("value:Q", title=spec(unit).axis_title, axis=alt.Axis(format=fmt, tickCount=6, labelOverlap=True)),
         color=alt.Color("situation:N", title=None, legend=alt.Legend(orient="bottom", labelLimit=300),
                         scale=alt.Scale(domain=situations, range=[SITUATION_COLOURS[s] for s in situations])),
-        description=alt.Description("description:N"),
+        description=alt.Description("description:N"), **_href(rows),
         tooltip=[alt.Tooltip("name:N", title=level_label), alt.Tooltip("code:N", title="Code"),
                  alt.Tooltip("period:N", title="Période"), alt.Tooltip("value:Q", title="Valeur", format=fmt),
                  alt.Tooltip("rank:Q", title="Rang")],
@@ -133,7 +138,7 @@ def choropleth(rows: list[dict], unit: str, periods: list[str], mesh_id: str, le
                                           titleLimit=260, labelLimit=260, symbolType="square", symbolSize=200,
                                           symbolStrokeWidth=0,
                                           labelExpr="bornes[periode] ? bornes[periode][datum.value - 1] : ''")),
-        description=alt.Description("description:N"),
+        description=alt.Description("description:N"), **_href(rows),
         tooltip=[alt.Tooltip("name:N", title=level_label), alt.Tooltip("code:N", title="Code"),
                  alt.Tooltip("period:N", title="Période"), alt.Tooltip("value:Q", title="Valeur", format=fmt)],
     ).properties(name="classes")

@@ -209,6 +209,11 @@ def full(out: str, keep: str | None) -> None:
         write_time = probe.by_timestamp()
         report = step_report(entries, write_time)
         report["run"] = run_level(entries, write_time, report["steps"], start_epoch, end_epoch)
+        # The static report (barometre_report): its build time and its size on disk.
+        site = result.asset_materializations_for_node("barometre_report")[0].metadata
+        report_dir = tmp / "report"
+        report.update(report_seconds=float(site["build_seconds"].value), report_pages=int(site["pages"].value),
+                      report_mb=sum(f.stat().st_size for f in report_dir.rglob("*") if f.is_file()) / 1e6)
         report.update(wall=wall, import_seconds=import_seconds, rss_after_imports_mb=rss_imported,
                       peak_rss_mb=peak, n_assets=len(ALL_ASSETS), run_id=result.run_id,
                       gx_imported_in_run=(not gx_before) and "great_expectations" in sys.modules)

@@ -39,11 +39,13 @@ def test_one_page_per_indicator_and_the_assets(published, report):
     assert sorted(p.name for p in report.glob("*.html")) == sorted(["index.html", *(f"{i}.html" for i in ids)])
     assert {p.name for p in (report / "assets" / "vendor").iterdir()} >= {
         "vega.min.js", "vega-lite.min.js", "vega-embed.min.js", "LICENSE-vega.txt"}
+    assert {"territoires.js", "search.js"} <= {p.name for p in (report / "assets").iterdir()}
     assert {p.name for p in (report / "assets" / "shapes").iterdir()} == {
         "departement.js", "region.js", "zone_emploi_2010.js", "epci_2018.js"}
     assert not list(report.parent.glob(".report.*"))  # no staging folder left
     (event,) = result.asset_materializations_for_node("barometre_report")
-    assert event.metadata["pages"].value == 17
+    n_territories = sum(1 for _ in report.glob("territoires/*/*.html"))  # tests/integration/test_report_territories.py
+    assert n_territories > 0 and event.metadata["pages"].value == 17 + n_territories
 
 
 def test_home_lists_six_dimensions_and_sixteen_indicators_with_their_france_value(published, report):
@@ -119,7 +121,8 @@ def test_a_failed_build_leaves_the_previous_report_whole(baseline, tmp_path, mon
     for folder in (killed, running):
         (folder / "assets").mkdir(parents=True)
         age(folder, 7200)
-    assert build.build_report(db, out, SNAPSHOT).pages == 17
+    assert build.build_report(db, out, SNAPSHOT).pages == 17 + sum(1 for _ in (baseline.published_db.parent / "report").glob(
+        "territoires/*/*.html"))
     assert sorted(p.name for p in tmp_path.iterdir()) == [running.name, "report"]
     shutil.rmtree(running)
     before = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}

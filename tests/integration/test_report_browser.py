@@ -162,3 +162,101 @@ def test_doctors_page_thirteen_regions_and_ninety_six_departements(browser, repo
     assert lines == 4  # départements and régions
     assert browser.execute_script(f"return document.querySelectorAll('#{_chart(browser, '-disparites')} g.disparites_marks path').length") == lines
     print(f"\nscreenshot: {tmp_path / 'medecins_pour_100k.png'}")
+
+
+# ---------------------------------------------------------------------------------------------
+# Territory pages (barometre/report/territory.py): search, clicks, phones
+
+
+def _search(driver, text: str) -> list[tuple[str, str]]:
+    from selenium.webdriver.common.by import By
+
+    box = driver.find_element(By.ID, "territory-search")
+    box.clear()
+    box.send_keys(text)
+    return [tuple(x) for x in driver.execute_script(
+        "return Array.from(document.querySelectorAll('#territory-results a')).map(a => [a.textContent, a.getAttribute('href')])")]
+
+
+def test_search_finds_a_territory_without_accents_nor_hyphens(browser, report, tmp_path):
+    log = _open(browser, report / "index.html", tmp_path)
+    assert _errors(log) == []
+    found = _search(browser, "corse sud")  # Corse-du-Sud first, then "CC du Sud Corse" (words in another order)
+    assert found == [("Corse-du-Sud", "territoires/departement/2A.html"),
+                     ("CC du Sud Corse", "territoires/epci/200040764.html")]
+    assert _search(browser, "ile de france")[0] == ("Île-de-France", "territoires/region/11.html")
+    assert _search(browser, "2A")[0] == ("Corse-du-Sud", "territoires/departement/2A.html")
+    (first, *_) = _search(browser, "CORSE-DU-SUD")
+    assert first == ("Corse-du-Sud", "territoires/departement/2A.html")
+    browser.find_element("css selector", "#territory-results a").click()
+    assert browser.current_url == (report / "territoires" / "departement" / "2A.html").as_uri()
+    assert browser.find_element("css selector", "h1").text.startswith("Corse-du-Sud")
+    assert _errors(browser.get_log("browser")) == []
+
+
+def test_a_click_on_a_departement_of_a_map_opens_its_page(browser, report, tmp_path):
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.by import By
+
+    log = _open(browser, report / "participation_presidentielle_t1.html", tmp_path)
+    assert _errors(log) == []
+    dep_map = _chart(browser, "-carte-departement")
+    # The centre of the shape of the Rhône (69), in the page, from the Vega scenegraph.
+    x, y = browser.execute_script("""
+        var view = window.barometreViews[arguments[0]], found = null;
+        (function walk(n) { if (!n || found) { return; }
+          if (n.marktype && n.name === 'classes_marks') { n.items.forEach(function (it) { if (it.datum.code === '69') { found = it; } }); }
+          (n.items || []).forEach(walk); })(view.scenegraph().root);
+        var b = found.bounds, o = view.origin(), r = view.container().querySelector('svg').getBoundingClientRect();
+        return [o[0] + (b.x1 + b.x2) / 2 - r.width / 2, o[1] + (b.y1 + b.y2) / 2 - r.height / 2];""", dep_map)
+    svg = browser.find_element(By.CSS_SELECTOR, f"#{dep_map} svg")
+    ActionChains(browser).move_to_element_with_offset(svg, int(x), int(y)).click().perform()
+    WebDriverWait = __import__("selenium.webdriver.support.ui", fromlist=["WebDriverWait"]).WebDriverWait
+    WebDriverWait(browser, 20).until(lambda d: d.current_url.endswith("/territoires/departement/69.html"))
+    assert browser.find_element(By.CSS_SELECTOR, "h1").text.startswith("Rhône")
+    assert _errors(browser.get_log("browser")) == []
+
+
+@pytest.fixture(scope="module")
+def phone():
+    """Chromium emulating a phone 390 px wide."""
+    if not (CHROMIUM and CHROMEDRIVER):
+        _missing("Chromium or chromedriver not installed (make test-browser)")
+    try:
+        from selenium import webdriver
+    except ImportError:
+        _missing("selenium not installed (make install)")
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"):
+        options.add_argument(arg)
+    options.add_experimental_option("mobileEmulation", {"deviceMetrics": {"width": 390, "height": 844, "pixelRatio": 2}})
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    yield driver
+    driver.quit()
+
+
+def test_every_kind_of_page_fits_a_phone_screen(phone, report, published):
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    con, _ = published
+    indicators = [r[0] for r in _q(con, "SELECT indicator_id FROM mart.indicators ORDER BY position")]
+    pages = ["index.html", *(f"{i}.html" for i in indicators), "territoires/region/94.html",
+             "territoires/departement/2A.html", "territoires/epci/242010056.html"]
+    too_wide, errors = {}, {}
+    for name in pages:
+        phone.get((report / name).as_uri())
+        if phone.execute_script("return document.querySelectorAll('[data-spec]').length") > 0:
+            WebDriverWait(phone, 60).until(lambda d: d.execute_script("return document.body.dataset.chartsReady"))
+            assert phone.execute_script("return document.body.dataset.chartsFailed") == "0", name
+        scroll, client = phone.execute_script(
+            "return [document.documentElement.scrollWidth, document.documentElement.clientWidth]")
+        assert client == 390
+        if scroll > client:
+            too_wide[name] = scroll
+        if _errors(phone.get_log("browser")):
+            errors[name] = _errors(phone.get_log("browser"))
+    assert too_wide == {} and errors == {}
