@@ -405,7 +405,8 @@ def _level_series(pub: Published, ind: pd.Series, charts_: _Charts) -> dict:
                                                                           "period_start"])
     label = {k: f"{LEVEL_PLURAL[k[0]]} ({vintage_label(k[0], k[1])})"
              for k in stats[["level", "geography_vintage"]].drop_duplicates().itertuples(index=False, name=None)}
-    rows = [{"perimetre": f"médiane des {label[(r.level, r.geography_vintage)]}", "period": r.period,
+    rows = [{"perimetre": f"médiane des {LEVEL[r.level].plural_in_text} ({vintage_label(r.level, r.geography_vintage)})",
+             "period": r.period,
              "mid": _mid(r.period_start, r.period_end), "value": float(r.median)} for r in stats.itertuples(index=False)]
     chart_id = charts_.add(charts.france_series(rows, ind["unit"]), "niveaux")
     table = [{"level": label[k], "periods": ", ".join(part["period"]), "n_periods": len(part),
