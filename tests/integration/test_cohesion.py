@@ -80,7 +80,9 @@ def test_the_cget_2018_commentary_is_reproduced(published):
     income = [r for r in _csv(SNAPSHOT / "barometre_2018" / "histo_1_1.csv") if r["value0"]]
     for year, col, expected in (("2012", "value0", 1.22), ("2014", "value1", 1.20)):
         raw = [float(r[col]) for r in income]
-        (ratio,) = _disparity(con, "revenu_median_uc", "region", year, cols="max_min_ratio")
+        # scope metro: the CGET's régions are the 13 metropolitan ones (INSEE's base cc 2014 adds
+        # Martinique and La Réunion to scope all; its 13 metropolitan values equal the CGET's)
+        (ratio,) = _disparity(con, "revenu_median_uc", "region", year, "metro", cols="max_min_ratio")
         assert ratio == pytest.approx(max(raw) / min(raw)) and abs(ratio - expected) <= 0.0051
     # NEET: "22,9 points de pourcentage d'écart entre les deux régions extrêmes en 2009 ; et 23 points en 2014".
     neet = _csv(SNAPSHOT / "barometre_2018" / "histo_1_5.csv")
@@ -193,10 +195,11 @@ def test_dimension_scores_of_regions_recomputed_from_the_published_values(publis
 
 def test_dimension_scores_only_on_common_periods(published):
     con, _ = published
-    # Qualité de vie by région: income, NEET and doctors share 2014 only, for the 13 metropolitan régions.
+    # Qualité de vie by région: income, NEET and doctors share 2012, 2014, 2017 and 2018 (the NEET
+    # census years 2012, 2017, 2018 of the producer series), for the 13 metropolitan régions.
     assert _q(con, "SELECT period_group, indicator_ids, n_indicators, count(*) FROM mart.dimension_scores "
-                   "WHERE level = 'region' AND dimension_id = 'qualite_de_vie' GROUP BY ALL") == [
-        ("2014", "revenu_median_uc,part_neet_15_24,medecins_pour_100k", 3, 13)]
+                   "WHERE level = 'region' AND dimension_id = 'qualite_de_vie' GROUP BY ALL ORDER BY 1") == [
+        (p, "revenu_median_uc,part_neet_15_24,medecins_pour_100k", 3, 13) for p in ("2012", "2014", "2017", "2018")]
     # Volunteers (2015) and turnout (2007–2022) never share a period: capital social is not scored.
     assert _q(con, "SELECT count(*) FROM mart.dimension_scores WHERE level IN ('departement', 'region') "
                    "AND dimension_id = 'capital_social'") == [(0,)]
