@@ -253,7 +253,7 @@ def test_disparity_headline_table_is_the_latest_period_of_the_mart(published):
         else:
             row.update({"n metro": str(n), "cv metro": _cell(cv, 3)})
     assert table == expected
-    assert len(table) == 33
+    assert len(table) == 41  # 33, and the new levels of the producer series (issue 14)
     assert table[("part_fonctions_productives", "zone_emploi")] == {
         "indicator_id": "part_fonctions_productives", "level": "zone_emploi", "period": "2014", "n": "322",
         "d9_d1": "1.87", "cv": expected[("part_fonctions_productives", "zone_emploi")]["cv"],
@@ -344,19 +344,20 @@ def test_one_headline_comparison_per_indicator_level_and_scope(published):
     con, _ = published
     assert _q(con, """SELECT count(*) FROM (SELECT indicator_id, level, scope, count(*) FILTER (WHERE is_headline) AS k
                       FROM mart.convergence GROUP BY ALL) WHERE k <> 1""") == [(0,)]
-    assert _q(con, "SELECT count(*) FILTER (WHERE is_headline), count(*) FROM mart.convergence") == [(58, 224)]
+    assert _q(con, "SELECT count(*) FILTER (WHERE is_headline), count(*) FROM mart.convergence") == [(68, 510)]
     # Population growth by département: the long run of INSEE's estimates (96 départements), not
     # the COG's 1.5-year pair 2020-2022 → 2022-2023 over 100, nor its 2019-2020 → 2022-2023 over the 4 DROM.
     assert _q(con, """SELECT source_id, period_from, period_to, n_common, std_from < std_to, verdict
                       FROM mart.convergence WHERE indicator_id = 'croissance_population_annuelle'
                         AND level = 'departement' AND scope = 'all' AND is_headline""") == [
         ("insee_estimations_population", "2012-2013", "2020-2021", 96, False, "converging")]
-    # Doctors by département diverge (cv 0.268 → 0.307), income 2017 → 2021 converges (β −0.77).
+    # Doctors by département diverge (cv 0.268 → 0.307), income 2014 → 2019 (INSEE's base cc, the
+    # series over the most départements) converges (β −1.67).
     assert _q(con, """SELECT indicator_id, period_from, period_to, round(cv_from, 3), round(cv_to, 3), round(beta, 2), verdict
                       FROM mart.convergence WHERE indicator_id IN ('medecins_pour_100k', 'revenu_median_uc')
                         AND level = 'departement' AND scope = 'all' AND is_headline ORDER BY 1""") == [
         ("medecins_pour_100k", "2012", "2021", 0.268, 0.307, 1.16, "diverging"),
-        ("revenu_median_uc", "2017", "2021", 0.077, 0.075, -0.77, "converging")]
+        ("revenu_median_uc", "2014", "2019", 0.086, 0.081, -1.67, "converging")]
 
 
 def test_the_ui_convergence_table_renders_the_headline_rows(published):
@@ -365,7 +366,7 @@ def test_the_ui_convergence_table_renders_the_headline_rows(published):
     lines = event.metadata["headline"].value.splitlines()
     cells = [[c.strip() for c in line.strip().strip("|").split("|")] for line in lines]
     rows = {(c[0], c[1]): c[2:] for c in cells[2:]}
-    assert len(rows) == _q(con, "SELECT count(DISTINCT (indicator_id, level)) FROM mart.convergence")[0][0] == 29
+    assert len(rows) == _q(con, "SELECT count(DISTINCT (indicator_id, level)) FROM mart.convergence")[0][0] == 34
     assert rows[("croissance_population_annuelle", "departement")] == [
         "insee_estimations_population", "2012-2013 → 2020-2021", "96", "std 0.572 → 0.469", "-0.04483 (<0.001)",
         "yes (σ and β)", "yes (σ and β)"]
