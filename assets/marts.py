@@ -63,6 +63,9 @@ def rejected_rows(context: dg.AssetExecutionContext, **rejections: pd.DataFrame)
     frame = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=marts.REJECTED_COLUMNS)
     return _out(context, frame)
 
+# Raw tables whose names (LIBGEO) name the territories of vintages no other table names.
+_SOURCE_NAMES = {"epci": "insee_filosofi_cc_epci", "zone_emploi": "insee_filosofi_cc_zone_emploi"}
+
 @dg.asset(key_prefix="mart", group_name=GROUP, kinds={"pandas", "duckdb"}, pool=DUCKDB_POOL,
           ins={"cog_regions": dg.AssetIn(key=["raw", "etalab_decoupage_administratif_regions"]),
                "cog_departements": dg.AssetIn(key=["raw", "etalab_decoupage_administratif_departements"]),
@@ -70,14 +73,20 @@ def rejected_rows(context: dg.AssetExecutionContext, **rejections: pd.DataFrame)
                "cog_epci_membres": dg.AssetIn(key=["raw", "etalab_decoupage_administratif_membres_epci"],
                                               metadata={"columns": ["cog_vintage", "code_epci", "nom_epci"]}),
                "cget_territoires": dg.AssetIn(key=["raw", "cget_barometre_2018_territoires"]),
+               **{f"names__{level}": dg.AssetIn(key=["raw", table],
+                                                metadata={"columns": ["code", "name", "geography_vintage"]})
+                  for level, table in _SOURCE_NAMES.items()},
                "indicator_values": dg.AssetIn(key=["mart", "indicator_values"])})
 def territories(context: dg.AssetExecutionContext, cog_regions: pd.DataFrame, cog_departements: pd.DataFrame,
                 hierarchie_territoires: pd.DataFrame, cog_epci_membres: pd.DataFrame, cget_territoires: pd.DataFrame,
-                indicator_values: pd.DataFrame) -> pd.DataFrame:
+                indicator_values: pd.DataFrame, **names: pd.DataFrame) -> pd.DataFrame:
     """One row per territory (level, code, geography_vintage) with its name and parents (from
-    ``core.hierarchie_territoires``)."""
+    ``core.hierarchie_territoires``); the Filosofi base cc sheets' LIBGEO name the EPCI and zones
+    d'emploi of the vintages no other table names."""
+    source_names = pd.concat([names[f"names__{level}"].assign(level=level) for level in _SOURCE_NAMES],
+                             ignore_index=True)
     frame = marts.territories(cog_regions, cog_departements, hierarchie_territoires, cog_epci_membres, cget_territoires,
-                              indicator_values)
+                              indicator_values, source_names)
     return _out(context, frame, unnamed=int(frame["name"].isna().sum()))
 
 @dg.asset(key_prefix="mart", group_name=GROUP, kinds={"pandas", "duckdb"}, pool=DUCKDB_POOL)

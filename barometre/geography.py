@@ -171,6 +171,13 @@ def _ze2010_flag(codes: pd.Series, _where: EpciLocation) -> pd.Series:
     return (~codes.str[:2].isin(ZE2010_DROM_PREFIXES)).astype("boolean")
 
 
+def _ze2020_flag(codes: pd.Series, _where: EpciLocation) -> pd.Series:
+    """ZE2020 codes: région code + two digits, ``00xx`` for zones across régions (all
+    metropolitan); the DROM zones are 01xx–06xx (Filosofi 2018–2019: 0201–0206 Martinique, 0401–0404
+    La Réunion)."""
+    return (~codes.str[:2].isin(ZE2010_DROM_PREFIXES)).astype("boolean")
+
+
 def _commune_flag(codes: pd.Series, _where: EpciLocation) -> pd.Series:
     out = codes.str[:2].isin([d[:2] for d in METRO_DEPARTEMENTS]).astype("boolean")
     return out.mask(~codes.str[:3].isin(DROM_DEPARTEMENTS) & ~out)
@@ -247,7 +254,8 @@ LEVELS: tuple[Level, ...] = (
           metro_rules=(MetroRule("cog_*", _epci_flag, _epci_basis), MetroRule("epci_*", _epci_flag, _epci_basis))),
     Level("zone_emploi", re.compile(r"^[0-9]{4}$"), "Zone d'emploi", "Zones d'emploi", "zones d'emploi",
           "la zone d'emploi",
-          metro_rules=(MetroRule("ze_2010", _ze2010_flag, "ZE 2010 code (2010 région prefix)"),)),
+          metro_rules=(MetroRule("ze_2010", _ze2010_flag, "ZE 2010 code (2010 région prefix)"),
+                       MetroRule("ze_2020", _ze2020_flag, "ZE 2020 code (région prefix, 00 across régions)"))),
     Level("commune", re.compile(r"^([0-9]{2}|2A|2B)[0-9]{3}$|^97[0-9]{3}$"), "Commune", "Communes", "communes",
           "la commune",
           metro_rules=(MetroRule("cog_*", _commune_flag, "commune code (département prefix)"),)),

@@ -27,6 +27,9 @@ from barometre.catalogue import Catalogue, Indicator
 from barometre.geography import GEOGRAPHY_VINTAGE_CURRENT, cog_vintage
 from barometre.periods import span_label
 from barometre.sources import cog as cog_source
+from barometre.sources import insee_filosofi_cc as filosofi_cc
+from barometre.sources import insee_neet as neet
+from barometre.sources import insee_population_age as population_age
 from barometre.sources.cog import cog_pairs, static_population_departements
 
 VALUE_COLUMNS = ["indicator_id", "level", "code", "geography_vintage", "period", "period_start", "period_end",
@@ -173,19 +176,128 @@ def from_cget(ind: Indicator, inputs: dict[str, pd.DataFrame]) -> pd.DataFrame:
     return _concat(parts)
 
 
+# INSEE Filosofi base cc 2014–2019 (barometre/sources/insee_filosofi_cc.py): one raw table per
+# published level and the table of its secrecy markers.
+FILOSOFI_CC_INPUTS = {**{f"filosofi_cc_{level}": f"raw/{filosofi_cc.TABLES[level]}"
+                         for level in filosofi_cc.PUBLISHED_LEVELS},
+                      "filosofi_cc_secret": f"raw/{filosofi_cc.SECRECY_TABLE}"}
+
+
+def _filosofi_cc(indicator_id: str, inputs: Mapping[str, pd.DataFrame]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Rows of one Filosofi base cc indicator at every published level (never re-aggregated) and its
+    findings: the secrecy markers of its columns (per level, year, column and marker, counted, never
+    0), the poverty rates shown as 5 (0–5 %, left missing) and the 2019 Budget de famille rows left out."""
+    tables = {filosofi_cc.TABLES[level]: inputs[f"filosofi_cc_{level}"] for level in filosofi_cc.PUBLISHED_LEVELS}
+    values = filosofi_cc.values(tables, (indicator_id,))
+    columns = filosofi_cc.INDICATORS[indicator_id]
+    level_of = {t: level for level, t in filosofi_cc.TABLES.items()}
+    secret = inputs["filosofi_cc_secret"]
+    secret = secret[secret["table"].isin(list(tables)) & secret["column"].isin(columns) & (secret["cells"] > 0)]
+    levels = secret["table"].map(level_of)
+    parts = [_findings(indicator_id, filosofi_cc.SOURCE_ID, "secrecy", level=levels, code=None,
+                       geography_vintage=None, period=secret["year"].astype(str),
+                       detail=[f"{n} cell(s) of {c.upper()} marked {m} in sheet {sh} of {f} (statistical secrecy): "
+                               f"missing values, never 0 — {codes if len(codes) <= 200 else codes[:200] + ' …'}"
+                               for n, c, m, sh, f, codes in zip(secret["cells"], secret["column"], secret["marker"],
+                                                                secret["sheet"], secret["file"], secret["codes"])])]
+    if indicator_id == "taux_pauvrete":
+        cens = filosofi_cc.censored_rates(tables)
+        parts.append(_findings(indicator_id, filosofi_cc.SOURCE_ID, "censored_value", level=cens["level"],
+                               code=cens["code"], geography_vintage=[filosofi_cc.indicator_vintage(lv, v) for lv, v in
+                                                                     zip(cens["level"], _vintages(tables, cens))],
+                               period=cens["year"].astype(str),
+                               detail=[f"poverty rate shown as {s:g}: the true rate lies within {m} (INSEE's rule), "
+                                       f"not an exact value — left missing ({n})"
+                                       for s, m, n in zip(cens["shown"], cens["meaning"], cens["name"])]))
+    out = filosofi_cc.left_out(tables)
+    parts.append(_findings(indicator_id, filosofi_cc.SOURCE_ID, "left_out", level=out["table"].map(level_of),
+                           code=out["code"], geography_vintage=GEOGRAPHY_VINTAGE_CURRENT, period=out["year"].astype(str),
+                           detail=[f"{n}: the 2019 {t} sheet's second block comes from the enquête Budget de famille "
+                                   f"2017, not Filosofi ({', '.join(f'{c.upper()} {r[c]:g}' for c in columns if pd.notna(r[c]))}): "
+                                   "not published"
+                                   for n, t, (_, r) in zip(out["name"], out["table"].map(level_of), out.iterrows())]))
+    findings = pd.concat([p for p in parts if not p.empty], ignore_index=True) if any(not p.empty for p in parts) \
+        else pd.DataFrame(columns=FINDING_COLUMNS)
+    return values, findings
+
+
+def _vintages(tables: Mapping[str, pd.DataFrame], rows: pd.DataFrame) -> list[str]:
+    """The raw geography vintage of each (level, code, year) of ``rows``."""
+    vint = {}
+    for level in filosofi_cc.PUBLISHED_LEVELS:
+        t = tables[filosofi_cc.TABLES[level]]
+        vint.update({(level, c, int(y)): v for c, y, v in zip(t["code"], t["year"], t["geography_vintage"])})
+    return [vint[(lv, c, int(y))] for lv, c, y in zip(rows["level"], rows["code"], rows["year"])]
+
+
 @indicator("revenu_median_uc", inputs={**CGET_INPUTS, "filosofi": "raw/insee_filosofi_departement",
-                                       "filosofi_rejections": "core/insee_filosofi_departement_rejets"})
+                                       "filosofi_rejections": "core/insee_filosofi_departement_rejets",
+                                       **FILOSOFI_CC_INPUTS})
 def revenu_median_uc(ind, inputs):
     fil = inputs["filosofi"]
     rejected = inputs["filosofi_rejections"]
     out_keys = set(zip(rejected.loc[rejected["column"] == "q2_disp", "code"], rejected["period"]))
     keep = [(c, str(y)) not in out_keys for c, y in zip(fil["code_departement"], fil["year"])]
-    return _concat([from_cget(ind, inputs), _yearly(fil[keep], "q2_disp", ind.id, FILOSOFI)])
+    cc, findings = _filosofi_cc(ind.id, inputs)
+    return _concat([cc, from_cget(ind, inputs), _yearly(fil[keep], "q2_disp", ind.id, FILOSOFI)]), findings
 
 
-@indicator("taux_pauvrete", inputs={"filosofi": "raw/insee_filosofi_departement"})
+@indicator("taux_pauvrete", inputs={"filosofi": "raw/insee_filosofi_departement", **FILOSOFI_CC_INPUTS})
 def taux_pauvrete(ind, inputs):
-    return _yearly(inputs["filosofi"], "poverty_rate_disp", ind.id, FILOSOFI)
+    cc, findings = _filosofi_cc(ind.id, inputs)
+    return _concat([cc, _yearly(inputs["filosofi"], "poverty_rate_disp", ind.id, FILOSOFI)]), findings
+
+
+@indicator("part_revenus_sociaux", inputs={**CGET_INPUTS, **FILOSOFI_CC_INPUTS})
+def part_revenus_sociaux(ind, inputs):
+    """PPEN + PPSOC of Filosofi base cc (pensions and social benefits, % of disposable income) at
+    every published level, and the CGET's 2012/2014 values."""
+    cc, findings = _filosofi_cc(ind.id, inputs)
+    return _concat([cc, from_cget(ind, inputs)]), findings
+
+
+@indicator("part_65_ans_plus", inputs={**CGET_INPUTS, "population_age": f"raw/{population_age.TABLE}",
+                                       "population_age_totals": f"raw/{population_age.TOTALS_TABLE}",
+                                       "hierarchy": "core/hierarchie_territoires"})
+def part_65_ans_plus(ind, inputs):
+    """Σ 65+ ÷ Σ all ages × 100 (Hommes + Femmes) of INSEE's estimates: départements as counted,
+    régions, FRM and FRMD from summed département counts (:func:`aggregate_counts`); the CGET's
+    1999/2014 census values stay as a second source. Findings: the provisional years, the wrong
+    Ensemble cell (Corrèze 2021) and any workbook total that differs from the sums."""
+    tidy = inputs["population_age"]
+    values = population_age.values(tidy, inputs["hierarchy"])
+    src = population_age.SOURCE_ID
+    years = population_age.provisional_years(tidy)
+    bad = population_age.sex_inconsistencies(tidy)
+    check = population_age.totals_check(tidy, inputs["population_age_totals"])
+    check = check[check["difference"].fillna(0) != 0]
+    findings = pd.concat([
+        _findings(ind.id, src, "provisional", level=None, code=None, geography_vintage=None,
+                  period=[str(y) for y in years],
+                  detail="INSEE's estimate for this year is provisional (« résultats provisoires », workbook of "
+                         "29 March 2021): published, to be revised"),
+        _findings(ind.id, src, "source_error", level="departement", code=bad["code_departement"],
+                  geography_vintage=GEOGRAPHY_VINTAGE_CURRENT, period=bad["year"].astype(str),
+                  detail=[f"Ensemble {a} ans = {e:g} whereas Hommes + Femmes = {s:g} (the row's Total agrees with "
+                          f"Hommes + Femmes): the share is computed from Hommes + Femmes"
+                          for a, e, s in zip(bad["age_group"], bad["ensemble"], bad["hommes_plus_femmes"])]),
+        _findings(ind.id, src, "totals_check", level=None, code=check["code"], geography_vintage=None,
+                  period=check["year"].astype(str),
+                  detail=[f"the workbook's total ({sx}, {ag}) {p:g} differs from the sum of its parts {s:g} by {d:g}"
+                          for sx, ag, p, s, d in zip(check["sex"], check["age_group"], check["published"],
+                                                     check["summed"], check["difference"])]),
+    ], ignore_index=True)
+    return _concat([values, from_cget(ind, inputs)]), findings
+
+
+@indicator("part_neet_15_24", inputs={**CGET_INPUTS, **{f"neet_{level}": f"raw/{neet.TABLES[level]}"
+                                                        for level in neet.PUBLISHED_LEVELS}})
+def part_neet_15_24(ind, inputs):
+    """The census rates of the Observatoire des territoires' export (producer inferred) at EPCI
+    (2008, 2013, 2018), département and région (2007 … 2018), as published (no counts: no
+    aggregation), and the CGET's 2009/2014 values."""
+    rows = neet.values({neet.TABLES[level]: inputs[f"neet_{level}"] for level in neet.PUBLISHED_LEVELS})
+    return _concat([rows, from_cget(ind, inputs)])
 
 
 @indicator("taux_chomage", inputs={"chomage": "raw/insee_chomage_localise_departement"})

@@ -98,10 +98,13 @@ def quality_report(catalogue: Catalogue, values: pd.DataFrame, frames: list[pd.D
 
 
 def territories(cog_regions: pd.DataFrame, cog_departements: pd.DataFrame, hierarchy: pd.DataFrame,
-                cog_epci_members: pd.DataFrame, cget_names: pd.DataFrame, values: pd.DataFrame) -> pd.DataFrame:
+                cog_epci_members: pd.DataFrame, cget_names: pd.DataFrame, values: pd.DataFrame,
+                source_names: pd.DataFrame | None = None) -> pd.DataFrame:
     """One row per (level, code, geography_vintage) appearing in ``values``, with its name and
     parents where they are known for that vintage (never borrowed from another vintage): the
-    parents of ``hierarchy`` (``core.hierarchie_territoires``)."""
+    parents of ``hierarchy`` (``core.hierarchie_territoires``). ``source_names`` (``level``,
+    ``code``, ``name``, ``geography_vintage``: the names a source's sheets give, e.g. Filosofi's
+    LIBGEO) name the territories no other table names."""
     current = geography.GeographyVintage.parse(GEOGRAPHY_VINTAGE_CURRENT)  # today's régions and départements
     region_of = geography.parent_of(hierarchy, "departement", "region", current)
     deps = cog_departements[(cog_departements["cog_vintage"] == current.year)
@@ -137,7 +140,12 @@ def territories(cog_regions: pd.DataFrame, cog_departements: pd.DataFrame, hiera
         "parent_departement": np.where(epci["n_dep"] == 1, epci["dep"], None),
         "geography_vintage": epci["geography_vintage"],
     }))
+    if source_names is not None and not source_names.empty:  # last: the other tables' names come first
+        parts.append(source_names[["level", "code", "name", "geography_vintage"]].drop_duplicates(
+            ["level", "code", "geography_vintage"]))
     terr = pd.concat(parts, ignore_index=True).reindex(columns=TERRITORY_COLUMNS)
+    named = terr["name"].notna()
+    terr = terr[named | ~terr.duplicated(["level", "code", "geography_vintage"], keep=False)]
     terr = terr.drop_duplicates(["level", "code", "geography_vintage"])
     used = values[["level", "code", "geography_vintage"]].drop_duplicates()
     # Keep every territory that carries a value (named or not) and every France, région and

@@ -50,6 +50,12 @@ QUALITY_LABEL = {
     "repeated_vintage": "millésimes du COG répétés, écartés de la série",
     "static_population": "populations légales figées (Mayotte), écartées",
     "rejected_rows": "lignes de la source écartées par une règle",
+    "secrecy": "cellules sous secret statistique (s, ns, vides), laissées absentes",
+    "censored_value": "taux affichés 5 % (vrai taux entre 0 et 5 %), laissés absents",
+    "left_out": "lignes d'une autre source que Filosofi (Budget de famille 2017), non publiées",
+    "provisional": "années provisoires de la source",
+    "source_error": "cellule erronée de la source, valeur recalculée depuis ses composantes",
+    "totals_check": "totaux du classeur différents de la somme de leurs parties",
 }
 # Meshes whose shapes open a territory page when clicked (the level of the page): meshes of today's
 # geography only (barometre/report/territory.py).
@@ -393,6 +399,29 @@ def _france_section(pub: Published, ind: pd.Series, charts_: _Charts) -> dict:
     return {"chart": chart_id, "rows": table, "main": _main_figure(main, ind), "headline": main["headline"]}
 
 
+def _level_series(pub: Published, ind: pd.Series, charts_: _Charts) -> dict:
+    """The series at each level below France: per level, geography vintage and period, the median
+    of the territories' reference values and their number (a summary of the published values,
+    not a national value), one line per level × vintage."""
+    values = pub.values[pub.values["indicator_id"] == ind["indicator_id"]]
+    if values.empty:
+        return {"chart": None, "rows": []}
+    grouped = values.groupby(["level", "geography_vintage", "period", "period_start", "period_end"], sort=False)
+    stats = grouped["value"].agg(["median", "size"]).reset_index()
+    stats = stats.assign(_l=stats["level"].map(level_order)).sort_values(["_l", "geography_vintage", "period_end",
+                                                                          "period_start"])
+    label = {k: f"{LEVEL_PLURAL[k[0]]} ({vintage_label(k[0], k[1])})"
+             for k in stats[["level", "geography_vintage"]].drop_duplicates().itertuples(index=False, name=None)}
+    rows = [{"perimetre": f"médiane des {LEVEL[r.level].plural_in_text} ({vintage_label(r.level, r.geography_vintage)})",
+             "period": r.period,
+             "mid": _mid(r.period_start, r.period_end), "value": float(r.median)} for r in stats.itertuples(index=False)]
+    chart_id = charts_.add(charts.france_series(rows, ind["unit"]), "niveaux")
+    table = [{"level": label[k], "periods": ", ".join(part["period"]), "n_periods": len(part),
+              "n": int(part["size"].iloc[-1]), "latest": part["period"].iloc[-1]}
+             for k, part in stats.groupby(["level", "geography_vintage"], sort=False)]
+    return {"chart": chart_id, "rows": table}
+
+
 def _main_figure(main: pd.Series | None, ind: pd.Series) -> dict | None:
     if main is None:
         return None
@@ -424,13 +453,14 @@ def indicator_page(pub: Published, ind: pd.Series, meshes_used: set[str], snapsh
     charts_ = _Charts()
     dim = pub.dimensions.set_index("dimension_id").loc[ind["dimension_id"]]
     france = _france_section(pub, ind, charts_)
+    levels = _level_series(pub, ind, charts_)
     ranking = _ranking_section(pub, ind, charts_)
     maps, unmapped = _map_sections(pub, ind, charts_, meshes_used, snapshot_dir)
     disparity = _disparity_section(pub, ind, charts_)
     return {"ind": ind.to_dict(), "dimension": {"id": ind["dimension_id"], "name": dim["name"],
                                                   "colour": DIMENSION_COLOURS.get(ind["dimension_id"], "#555")},
             "unit_title": spec(ind["unit"]).axis_title, "polarity_text": POLARITY_TEXT[ind["polarity"]],
-            "france": france, "ranking": ranking, "maps": maps, "unmapped": unmapped, "disparity": disparity,
+            "france": france, "levels": levels, "ranking": ranking, "maps": maps, "unmapped": unmapped, "disparity": disparity,
             "quality": _quality(pub, ind["indicator_id"]), "sources": _sources(pub, ind),
             "charts": charts_.items, "shapes": sorted({c["shapes"] for c in charts_.items if c["shapes"]})}
 

@@ -44,6 +44,7 @@ import python_calamine
 from barometre.geography import DEPARTEMENTS, GEOGRAPHY_VINTAGE_CURRENT, REGIONS, invalid_codes
 from barometre.sources._csv import SourceFormatError
 from barometre.sources._schema import Allowed, Codes, CountRange, RawSchema, Values
+from barometre.sources.registry import RawTable, SourceParse
 
 SOURCE_ID = "insee_filosofi_cc"
 FOLDER = "filosofi_2014_2019"
@@ -61,7 +62,7 @@ YEARS = tuple(FILES)
 SHEETS: dict[str, str] = {"COM": "commune", "EPCI": "epci", "DEP": "departement", "REG": "region",
                           "METRO": "france", "ZE2010": "zone_emploi", "ZE2020": "zone_emploi"}
 LEVELS = ("commune", "epci", "departement", "region", "france", "zone_emploi")
-TABLES: dict[str, str] = {level: f"filosofi_cc_{level}" for level in LEVELS}
+TABLES: dict[str, str] = {level: f"{SOURCE_ID}_{level}" for level in LEVELS}
 ZE_SHEET = {year: ("ZE2010" if year <= 2017 else "ZE2020") for year in YEARS}
 
 # Variables of row 6 (without the year suffix) → tidy column; the 2014 file has PRA and PTSAC
@@ -316,7 +317,11 @@ def _schema(level: str, codes: tuple[Codes, ...], count: tuple[int, int], *, ind
         table=TABLES[level], files=", ".join(FILES.values()),
         columns={"code": "text", "name": "text", "year": "int", "geography_vintage": "text", "origin": "text",
                  **{c: "float" for c in VALUE_COLUMNS}},
-        key=("code", "year"), period="year", periods=YEARS, required=("name", "geography_vintage", "origin"),
+        # EPCI and zones d'emploi: the key holds the geography vintage, so that the jump check
+        # compares a code with itself in the same mesh only (an EPCI code's perimeter changes with
+        # each file's COG: no jump check at EPCI; ZE2010 2014–2017 and ZE2020 2018–2019 separately).
+        key=("code", "geography_vintage", "year") if level in ("epci", "zone_emploi") else ("code", "year"),
+        period="year", periods=YEARS, required=("name", "geography_vintage", "origin"), level=level,
         codes=codes,
         coverage=(CountRange("code", count[0], count[1], f"{level} rows per year", by=("year",)),),
         values=values,
@@ -413,3 +418,47 @@ def left_out(tables: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
     rows = [r for r in rows if len(r)]
     cols = ["table", "code", "name", "year", "origin", "med", "tp60", "ppen", "ppsoc"]
     return pd.concat(rows, ignore_index=True)[cols] if rows else pd.DataFrame(columns=cols)
+
+
+# ---------------------------------------------------------------------------------------------
+# Registry (barometre/sources/registry.py): one parse of the six archives, one raw table per
+# level and the table of the secrecy markers met while reading them.
+
+SECRECY_TABLE = f"{SOURCE_ID}_secret_statistique"
+SECRECY_SCHEMA = RawSchema(
+    table=SECRECY_TABLE, files=", ".join(FILES.values()),
+    columns={"source_id": "text", "table": "text", "file": "text", "sheet": "text", "year": "int", "column": "text",
+             "marker": "text", "cells": "int", "codes": "text"},
+    key=("table", "year", "column", "marker"), period="year", periods=YEARS,
+    required=("table", "file", "sheet", "column", "marker", "codes"),
+    allowed=(Allowed("marker", tuple(MARKERS.values())), Allowed("table", tuple(TABLES.values()))),
+    examples=("table", "year", "column", "marker"),
+)
+
+
+def read_archives(store, catalogue) -> dict[str, pd.DataFrame]:
+    """The six archives → the six level tables (:data:`TABLES`) and the secrecy markers
+    (:data:`SECRECY_TABLE`: one row per table, year, column and marker, with the cells' codes)."""
+    tables, findings = parse({path: store.read(path) for path in FILES.values()})
+    return {**tables, SECRECY_TABLE: findings}
+
+
+_DESCRIPTIONS = {
+    "commune": "communes (COG of each file; raw layer only: the indicators are published from EPCI upwards)",
+    "epci": "EPCI (the perimeters of each file's COG: ~2,100 in 2014–2015, ~1,240 from 2016)",
+    "departement": "départements (98 rows a year; 2019 adds the Budget de famille 2017 block of 971, 973, 976)",
+    "region": "régions (15 rows a year; 2019 adds the Budget de famille 2017 block of 01, 03, 06)",
+    "france": "France métropolitaine (METRO sheet, code FRM)",
+    "zone_emploi": "zones d'emploi (ZE2010 sheet 2014–2017, ZE2020 sheet 2018–2019)",
+}
+
+PARSES = (
+    SourceParse(SOURCE_ID, tuple(FILES.values()), read_archives, (
+        *(RawTable(TABLES[level], SCHEMAS[TABLES[level]],
+                   f"INSEE Filosofi base cc 2014–2019, {_DESCRIPTIONS[level]}: one row per territory × year, "
+                   "median disposable income per UC, poverty rates, shares of income (secrecy markers missing).")
+          for level in LEVELS),
+        RawTable(SECRECY_TABLE, SECRECY_SCHEMA, "Secrecy markers (s, ns, empty cell) of the Filosofi base cc archives: "
+                                                "one row per table × year × column × marker, with the cells' codes."),
+    )),
+)

@@ -26,6 +26,7 @@ import pandas as pd
 from barometre.geography import DEPARTEMENTS, GEOGRAPHY_VINTAGE_CURRENT, REGIONS, invalid_codes
 from barometre.sources._csv import SourceFormatError, read_delimited, to_number
 from barometre.sources._schema import Allowed, Codes, Coverage, CountRange, RawSchema, Values
+from barometre.sources.registry import RawTable, SourceParse
 
 SOURCE_ID = "neet_observatoire_territoires"
 FOLDER = "neet_2008_2018"
@@ -35,7 +36,7 @@ FILES: dict[str, str] = {
     "departement": f"{FOLDER}/neet_dpt_2018.csv",
     "region": f"{FOLDER}/neet_region_2018.csv",
 }
-TABLES = {level: f"neet_{level}" for level in FILES}
+TABLES = {level: f"{SOURCE_ID}_{level}" for level in FILES}
 HEADER = ["codgeo", "libgeo", "an", "part_non_inseres"]
 COLUMNS = ["code", "name", "year", "geography_vintage", "part_neet"]
 YEARS: dict[str, tuple[int, ...]] = {"commune": (2008, 2013, 2018), "epci": (2008, 2013, 2018),
@@ -128,3 +129,21 @@ def values(tables: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
             "period_start": t["year"], "period_end": t["year"], "value": t["part_neet"].astype("float64"),
             "numerator": np.nan, "denominator": np.nan, "source_id": SOURCE_ID, "derived": False}))
     return pd.concat(parts, ignore_index=True)[OUT].sort_values(["level", "code", "period_start"], ignore_index=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# Registry (barometre/sources/registry.py)
+
+
+def read_files(store, catalogue) -> dict[str, pd.DataFrame]:
+    """The four files → one raw table per level (:data:`TABLES`)."""
+    return parse_all({path: store.read(path) for path in FILES.values()})
+
+
+PARSES = (
+    SourceParse(SOURCE_ID, tuple(FILES.values()), read_files, tuple(
+        RawTable(TABLES[level], SCHEMAS[TABLES[level]],
+                 f"Share of 15–24 year-olds NEET (census {', '.join(map(str, YEARS[level]))}), {level} "
+                 "(producer inferred: Observatoire des territoires export of INSEE RP).")
+        for level in FILES)),
+)

@@ -36,12 +36,13 @@ import python_calamine
 from barometre.geography import DEPARTEMENTS, METRO_DEPARTEMENTS, invalid_codes
 from barometre.sources._csv import SourceFormatError
 from barometre.sources._schema import Allowed, Codes, Coverage, CountRange, RawSchema, Values
+from barometre.sources.registry import RawTable, SourceParse
 
 SOURCE_ID = "insee_estimations_population_age"
 FILE = "population_age_departements/estim-pop-dep-sexe-aq-1975-2021.xlsx"
 YEARS = tuple(range(1975, 2022))
-TABLE = "population_age_departement"
-TOTALS_TABLE = "population_age_totals"
+TABLE = f"{SOURCE_ID}_departement"
+TOTALS_TABLE = f"{SOURCE_ID}_totaux"
 
 AGE_LABELS = [f"{a} à {a + 4} ans" for a in range(0, 95, 5)] + ["95 ans et plus"]
 AGE_GROUPS = [f"{a:02d}-{a + 4:02d}" for a in range(0, 95, 5)] + ["95+"]
@@ -290,3 +291,25 @@ def totals_check(tidy: pd.DataFrame, totals: pd.DataFrame) -> pd.DataFrame:
         summed, on=["code", "year", "sex", "age_group"], how="left")
     out["difference"] = out["published"] - out["summed"]
     return out[["code", "year", "sex", "age_group", "published", "summed", "difference"]]
+
+
+# ---------------------------------------------------------------------------------------------
+# Registry (barometre/sources/registry.py)
+
+
+def read_workbook(store, catalogue) -> dict[str, pd.DataFrame]:
+    """The workbook → the département counts (:data:`TABLE`) and the workbook's totals
+    (:data:`TOTALS_TABLE`). The header repair of the 2021 sheet (a ditto mark) is in the
+    parse's ``findings`` and in docs/sources.md."""
+    tables = parse(store.read(FILE), FILE)
+    return {TABLE: tables[TABLE], TOTALS_TABLE: tables[TOTALS_TABLE]}
+
+
+PARSES = (
+    SourceParse(SOURCE_ID, (FILE,), read_workbook, (
+        RawTable(TABLE, SCHEMA, "INSEE population estimates at 1 January 1975–2021 by département × sex × five-year "
+                                "age group (2019–2021 provisional)."),
+        RawTable(TOTALS_TABLE, TOTALS_SCHEMA, "The workbook's own totals (Total columns, France métropolitaine, DOM, "
+                                              "France métropolitaine et DOM rows): a check of the sums, not a source."),
+    )),
+)

@@ -27,6 +27,7 @@ DERIVED_CHECKS: dict[str, str] = {
 DERIVED_FORMULAS: dict[str, Callable[[pd.Series, pd.Series, pd.Series], pd.Series]] = {
     "medecins_pour_100k": lambda num, den, years: num / den * 100_000,
     "participation_presidentielle_t1": lambda num, den, years: num / den * 100,
+    "part_65_ans_plus": lambda num, den, years: num / den * 100,
     # derived only for one-year spans: the yearly rate is the rate of the span
     "solde_migratoire_annuel": lambda num, den, years: num / den * 100,
     "croissance_population_annuelle": lambda num, den, years: ((num / den) ** (1.0 / years) - 1.0) * 100,

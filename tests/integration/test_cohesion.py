@@ -80,7 +80,9 @@ def test_the_cget_2018_commentary_is_reproduced(published):
     income = [r for r in _csv(SNAPSHOT / "barometre_2018" / "histo_1_1.csv") if r["value0"]]
     for year, col, expected in (("2012", "value0", 1.22), ("2014", "value1", 1.20)):
         raw = [float(r[col]) for r in income]
-        (ratio,) = _disparity(con, "revenu_median_uc", "region", year, cols="max_min_ratio")
+        # scope metro: the CGET's régions are the 13 metropolitan ones (INSEE's base cc 2014 adds
+        # Martinique and La Réunion to scope all; its 13 metropolitan values equal the CGET's)
+        (ratio,) = _disparity(con, "revenu_median_uc", "region", year, "metro", cols="max_min_ratio")
         assert ratio == pytest.approx(max(raw) / min(raw)) and abs(ratio - expected) <= 0.0051
     # NEET: "22,9 points de pourcentage d'écart entre les deux régions extrêmes en 2009 ; et 23 points en 2014".
     neet = _csv(SNAPSHOT / "barometre_2018" / "histo_1_5.csv")
@@ -193,10 +195,11 @@ def test_dimension_scores_of_regions_recomputed_from_the_published_values(publis
 
 def test_dimension_scores_only_on_common_periods(published):
     con, _ = published
-    # Qualité de vie by région: income, NEET and doctors share 2014 only, for the 13 metropolitan régions.
+    # Qualité de vie by région: income, NEET and doctors share 2012, 2014, 2017 and 2018 (the NEET
+    # census years 2012, 2017, 2018 of the producer series), for the 13 metropolitan régions.
     assert _q(con, "SELECT period_group, indicator_ids, n_indicators, count(*) FROM mart.dimension_scores "
-                   "WHERE level = 'region' AND dimension_id = 'qualite_de_vie' GROUP BY ALL") == [
-        ("2014", "revenu_median_uc,part_neet_15_24,medecins_pour_100k", 3, 13)]
+                   "WHERE level = 'region' AND dimension_id = 'qualite_de_vie' GROUP BY ALL ORDER BY 1") == [
+        (p, "revenu_median_uc,part_neet_15_24,medecins_pour_100k", 3, 13) for p in ("2012", "2014", "2017", "2018")]
     # Volunteers (2015) and turnout (2007–2022) never share a period: capital social is not scored.
     assert _q(con, "SELECT count(*) FROM mart.dimension_scores WHERE level IN ('departement', 'region') "
                    "AND dimension_id = 'capital_social'") == [(0,)]
@@ -250,7 +253,7 @@ def test_disparity_headline_table_is_the_latest_period_of_the_mart(published):
         else:
             row.update({"n metro": str(n), "cv metro": _cell(cv, 3)})
     assert table == expected
-    assert len(table) == 33
+    assert len(table) == 41  # 33, and the new levels of the producer series (issue 14)
     assert table[("part_fonctions_productives", "zone_emploi")] == {
         "indicator_id": "part_fonctions_productives", "level": "zone_emploi", "period": "2014", "n": "322",
         "d9_d1": "1.87", "cv": expected[("part_fonctions_productives", "zone_emploi")]["cv"],
@@ -345,19 +348,20 @@ def test_one_headline_comparison_per_indicator_level_and_scope(published):
     con, _ = published
     assert _q(con, """SELECT count(*) FROM (SELECT indicator_id, level, scope, count(*) FILTER (WHERE is_headline) AS k
                       FROM mart.convergence GROUP BY ALL) WHERE k <> 1""") == [(0,)]
-    assert _q(con, "SELECT count(*) FILTER (WHERE is_headline), count(*) FROM mart.convergence") == [(58, 224)]
+    assert _q(con, "SELECT count(*) FILTER (WHERE is_headline), count(*) FROM mart.convergence") == [(68, 510)]
     # Population growth by département: the long run of INSEE's estimates (96 départements), not
     # the COG's 1.5-year pair 2020-2022 → 2022-2023 over 100, nor its 2019-2020 → 2022-2023 over the 4 DROM.
     assert _q(con, """SELECT source_id, period_from, period_to, n_common, std_from < std_to, verdict
                       FROM mart.convergence WHERE indicator_id = 'croissance_population_annuelle'
                         AND level = 'departement' AND scope = 'all' AND is_headline""") == [
         ("insee_estimations_population", "2012-2013", "2020-2021", 96, False, "converging")]
-    # Doctors by département diverge (cv 0.268 → 0.307), income 2017 → 2021 converges (β −0.77).
+    # Doctors by département diverge (cv 0.268 → 0.307), income 2014 → 2019 (INSEE's base cc, the
+    # series over the most départements) converges (β −1.67).
     assert _q(con, """SELECT indicator_id, period_from, period_to, round(cv_from, 3), round(cv_to, 3), round(beta, 2), verdict
                       FROM mart.convergence WHERE indicator_id IN ('medecins_pour_100k', 'revenu_median_uc')
                         AND level = 'departement' AND scope = 'all' AND is_headline ORDER BY 1""") == [
         ("medecins_pour_100k", "2012", "2021", 0.268, 0.307, 1.16, "diverging"),
-        ("revenu_median_uc", "2017", "2021", 0.077, 0.075, -0.77, "converging")]
+        ("revenu_median_uc", "2014", "2019", 0.086, 0.081, -1.67, "converging")]
 
 
 def test_the_ui_convergence_table_renders_the_headline_rows(published):
@@ -366,7 +370,7 @@ def test_the_ui_convergence_table_renders_the_headline_rows(published):
     lines = event.metadata["headline"].value.splitlines()
     cells = [[c.strip() for c in line.strip().strip("|").split("|")] for line in lines]
     rows = {(c[0], c[1]): c[2:] for c in cells[2:]}
-    assert len(rows) == _q(con, "SELECT count(DISTINCT (indicator_id, level)) FROM mart.convergence")[0][0] == 29
+    assert len(rows) == _q(con, "SELECT count(DISTINCT (indicator_id, level)) FROM mart.convergence")[0][0] == 34
     assert rows[("croissance_population_annuelle", "departement")] == [
         "insee_estimations_population", "2012-2013 → 2020-2021", "96", "std 0.572 → 0.469", "-0.04483 (<0.001)",
         "yes (σ and β)", "yes (σ and β)"]

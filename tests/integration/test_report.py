@@ -53,10 +53,11 @@ def test_home_lists_six_dimensions_and_sixteen_indicators_with_their_france_valu
     html = (report / "index.html").read_text(encoding="utf-8")
     assert html.count('class="dimension"') == 6 and html.count('class="card"') == 16
     assert "http://" not in html.replace("http://www.w3.org", "") and "https://cdn" not in html
-    # The France figure and change of the income card, as in mart.france_summary (FRM 2014).
+    # The France figure and change of the income card, as in mart.france_summary (FRM 2019, METRO
+    # sheet of Filosofi base cc 2019: 21 930 €; 2018: 21 730 €).
     card = html[html.index('data-indicator="revenu_median_uc"'):html.index('data-indicator="part_neet_15_24"')]
-    assert "20\u00a0369" in card and "+583\u00a0€ depuis 2012" in card and "France métropolitaine" in card
-    assert "les territoires se rapprochent" in card  # départements 2017 → 2021: σ and β convergence
+    assert "21\u00a0930" in card and "+200\u00a0€ depuis 2018" in card and "France métropolitaine" in card
+    assert "les territoires se rapprochent" in card  # départements 2014 → 2019: σ and β convergence
     card = html[html.index('data-indicator="taux_chomage"'):html.index('data-indicator="part_diplomes_superieur"')]
     assert "Pas de valeur nationale" in card
     assert result.run_id in html  # the footer names the publication
@@ -137,7 +138,7 @@ def test_beta_is_read_per_unit_of_what_it_was_regressed_on(published, report):
     """Log growth (revenu_median_uc, €) is regressed on ln(initial value), a change in points
     (taux_chomage, %) on the initial value: the sentence under β says which (docs/methodology.md)."""
     con, _ = published
-    for indicator_id, beta, unit in [("revenu_median_uc", -0.7701, "% par an par unité de ln(valeur de départ)"),
+    for indicator_id, beta, unit in [("revenu_median_uc", -1.6718, "% par an par unité de ln(valeur de départ)"),
                                      ("taux_chomage", -0.0249, "point par an par unité de départ")]:
         (published_beta,) = _q(con, "SELECT beta FROM mart.convergence WHERE indicator_id = ? AND level = 'departement' "
                                     "AND scope = 'all' AND comparison = 'first_last'", [indicator_id])[0]

@@ -20,6 +20,9 @@ def test_every_catalogue_source_has_a_known_cadence(catalogue):
         "insee_diplomes_rp": "yearly",  # "yearly (census, rolling five-year surveys)"
         "interieur_presidentielle_t1": "per election",
         "etalab_decoupage_administratif": "yearly",
+        "insee_filosofi_cc": "yearly",
+        "insee_estimations_population_age": "yearly",
+        "neet_observatoire_territoires": "yearly",  # "yearly (census)"
     }
 
 

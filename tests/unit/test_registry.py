@@ -30,6 +30,12 @@ RAW_TABLES = {  # the naming scheme of docs/architecture.md (Changelog): <source
     "etalab_decoupage_administratif_membres_epci": "etalab_decoupage_administratif",
     "etalab_decoupage_administratif_departements": "etalab_decoupage_administratif",
     "etalab_decoupage_administratif_regions": "etalab_decoupage_administratif",
+    **{f"insee_filosofi_cc_{t}": "insee_filosofi_cc" for t in ("commune", "epci", "departement", "region", "france",
+                                                              "zone_emploi", "secret_statistique")},
+    "insee_estimations_population_age_departement": "insee_estimations_population_age",
+    "insee_estimations_population_age_totaux": "insee_estimations_population_age",
+    **{f"neet_observatoire_territoires_{t}": "neet_observatoire_territoires"
+       for t in ("commune", "epci", "departement", "region")},
 }
 
 
@@ -56,7 +62,8 @@ def test_the_gx_suites_and_the_manifest_read_the_registry():
     # Files no parse reads are still recorded (the report reads the département mesh).
     assert "barometre_2018/dep_wgs84_utf8.topojson" in files["cget_barometre_2018"]
     store = open_store()
-    assert sum(len(store.glob(f)) for fs in files.values() for f in fs) == 63  # rows of mart.sources
+    # rows of mart.sources: 63, and the 6 Filosofi base cc archives, 1 workbook by age, 4 NEET files
+    assert sum(len(store.glob(f)) for fs in files.values() for f in fs) == 74
 
 
 def test_a_parse_reads_the_snapshot_through_the_store():
@@ -124,9 +131,8 @@ def test_every_indicator_has_a_formula_reading_asset_keys():
     formulas = indicators.formulas(CATALOGUE)
     assert list(formulas) == [i.id for i in CATALOGUE.indicators]
     defaults = sorted(i for i, f in formulas.items() if f.function is indicators.from_cget)
-    assert defaults == ["benevoles_pour_100_hab", "coefficient_integration_fiscale", "part_65_ans_plus",
-                        "part_chomage_longue_duree", "part_fonctions_productives", "part_locaux_thd",
-                        "part_neet_15_24", "part_revenus_sociaux"]
+    assert defaults == ["benevoles_pour_100_hab", "coefficient_integration_fiscale",
+                        "part_chomage_longue_duree", "part_fonctions_productives", "part_locaux_thd"]
     assert indicators.inputs_of("medecins_pour_100k") == {
         "medecins": "raw/drees_medecins_departement", "population": "raw/insee_estimations_population_departement",
         "hierarchy": "core/hierarchie_territoires"}
@@ -162,5 +168,5 @@ def test_a_formula_returns_its_values_and_its_findings():
         ["not_computable", "FR", "2022", "interieur_presidentielle_t1"]]
     assert list(findings.columns) == indicators.FINDING_COLUMNS
     # An indicator without findings returns none.
-    _, none = indicators.evaluate(CATALOGUE, "part_neet_15_24", {"cget": read["cget_barometre_2018_valeurs"]})
+    _, none = indicators.evaluate(CATALOGUE, "part_chomage_longue_duree", {"cget": read["cget_barometre_2018_valeurs"]})
     assert none.empty and list(none.columns) == indicators.FINDING_COLUMNS
