@@ -567,14 +567,19 @@ def dimension_scores(ref: pd.DataFrame, catalogue: Catalogue) -> tuple[pd.DataFr
     for (level, dim), rows in signed.groupby(["level", "dimension_id"], sort=False):
         periods = rows.groupby("indicator_id")["period"].agg(set)
         indicators = sorted(periods.index, key=list(meta).index)
-        common = set.intersection(*periods.to_list())
+        # A period is common when every indicator is observed at it on the same mesh (geography
+        # vintage): two meshes' territories are never combined into one score.
+        pairs = rows.groupby("indicator_id")[["geography_vintage", "period"]].apply(
+            lambda d: set(zip(d["geography_vintage"], d["period"])))
+        common_pairs = set.intersection(*[pairs[i] for i in indicators])
+        common = {period for _, period in common_pairs}
         coverage.append({"level": level, "dimension_id": dim, "indicator_ids": ",".join(indicators),
                          "period_groups": ",".join(sorted(common)),
                          "note": None if common else "; ".join(f"{i}: {', '.join(sorted(periods[i]))}"
                                                                for i in indicators) + " (no common period)"})
         if common:
-            parts.append(rows[rows["period"].isin(common)].assign(indicator_ids=",".join(indicators),
-                                                                  n_ind=len(indicators)))
+            keep = pd.Series(list(zip(rows["geography_vintage"], rows["period"])), index=rows.index).isin(common_pairs)
+            parts.append(rows[keep].assign(indicator_ids=",".join(indicators), n_ind=len(indicators)))
     coverage = pd.DataFrame(coverage, columns=["level", "dimension_id", "indicator_ids", "period_groups", "note"])
     if not parts:
         return pd.DataFrame(columns=DIMENSION_SCORE_COLUMNS), coverage
