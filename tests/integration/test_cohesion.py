@@ -303,7 +303,7 @@ def test_convergence_headline_table_is_the_long_run_comparison_of_the_mart(publi
             if (source, p0, p1) != (all_source, a0, a1):
                 text += f" ({p0} → {p1})"
             expected[(ind, level, all_source)]["converging metro"] = text
-    assert len(table) == 29
+    assert len(table) == 34  # one row per indicator × level with a headline comparison
     assert table[("taux_chomage", "departement", "insee_chomage_localise")] == {
         "indicator_id": "taux_chomage", "level": "departement", "source_id": "insee_chomage_localise",
         "periods": "2012 → 2021", "n": "96", "σ": "cv 0.183 → 0.192", "beta (p)": "-0.02493 (<0.001)",
@@ -327,7 +327,7 @@ def test_dimension_coverage_and_france_headline_tables(published):
     assert sorted((r["indicator_id"], r["code"], r["headline"]) for r in france) == _q(
         con, "SELECT indicator_id, code, headline FROM mart.france_summary WHERE is_latest AND headline IS NOT NULL "
              "ORDER BY ALL")
-    assert len(france) == 16
+    assert len(france) == 19  # one per indicator × France perimeter with a latest headline
 
 
 def test_cohesion_assets_are_grouped_and_published():
