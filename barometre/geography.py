@@ -247,7 +247,10 @@ LEVELS: tuple[Level, ...] = (
           metro_rules=(MetroRule("cog_*", _epci_flag, _epci_basis), MetroRule("epci_*", _epci_flag, _epci_basis))),
     Level("zone_emploi", re.compile(r"^[0-9]{4}$"), "Zone d'emploi", "Zones d'emploi", "zones d'emploi",
           "la zone d'emploi",
-          metro_rules=(MetroRule("ze_2010", _ze2010_flag, "ZE 2010 code (2010 région prefix)"),)),
+          metro_rules=(MetroRule("ze_2010", _ze2010_flag, "ZE 2010 code (2010 région prefix)"),
+                       # ZE 2020 codes have the same prefixes (01…06 DROM, 00 a zone straddling two régions,
+                       # all metropolitan): issue 14 adds the same rule, the merge keeps one.
+                       MetroRule("ze_2020", _ze2010_flag, "ZE 2020 code (région prefix)"))),
     Level("commune", re.compile(r"^([0-9]{2}|2A|2B)[0-9]{3}$|^97[0-9]{3}$"), "Commune", "Communes", "communes",
           "la commune",
           metro_rules=(MetroRule("cog_*", _commune_flag, "commune code (département prefix)"),)),
