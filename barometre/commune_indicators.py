@@ -386,3 +386,23 @@ def turnout_from_mesh(counts: pd.DataFrame, mesh: pd.DataFrame, passage_findings
     values = pd.concat([p for p in parts if not p.empty], ignore_index=True)
     findings = pd.concat([f for f in findings if not f.empty], ignore_index=True)[FINDING_COLUMNS]
     return values, findings.drop_duplicates(ignore_index=True)
+
+
+def territory_names(results: pd.DataFrame, composition: pd.DataFrame) -> pd.DataFrame:
+    """Names (and parents known in the same vintage) of the zones d'emploi 2020 (the composition:
+    région of the zones inside one région) and of the 2017 communes (the Ministry's names; Lyon,
+    Marseille and Paris, which the file has as arrondissements or not at all, by their own
+    names), in the columns of ``mart.territories``."""
+    zones = composition.groupby("code_zone_emploi").agg(name=("libelle_zone_emploi", "first"),
+                                                        regions=("code_region", lambda s: sorted(set(s))))
+    parent = [r[0] if len(r) == 1 and not c.startswith("00") else None for c, r in zip(zones.index, zones["regions"])]
+    ze = pd.DataFrame({"level": "zone_emploi", "code": zones.index, "name": zones["name"].to_numpy(),
+                       "parent_region": parent, "geography_vintage": ze_source.GEOGRAPHY_VINTAGE})
+    r1 = results[(results["round"] == 1) & (results["kind"] == "commune")]
+    names = {"69123": "Lyon", "13055": "Marseille", "75056": "Paris"}
+    com = pd.concat([pd.DataFrame({"code": r1["code_commune"], "name": r1["libelle"],
+                                   "parent_departement": r1["code_departement"]}),
+                     pd.DataFrame({"code": list(names), "name": list(names.values()),
+                                   "parent_departement": ["69", "13", "75"]})], ignore_index=True)
+    com = com.assign(level="commune", geography_vintage=communes_source.GEOGRAPHY_VINTAGE)
+    return pd.concat([ze, com], ignore_index=True)

@@ -98,10 +98,12 @@ def quality_report(catalogue: Catalogue, values: pd.DataFrame, frames: list[pd.D
 
 
 def territories(cog_regions: pd.DataFrame, cog_departements: pd.DataFrame, hierarchy: pd.DataFrame,
-                cog_epci_members: pd.DataFrame, cget_names: pd.DataFrame, values: pd.DataFrame) -> pd.DataFrame:
+                cog_epci_members: pd.DataFrame, cget_names: pd.DataFrame, values: pd.DataFrame,
+                extra_names: pd.DataFrame | None = None) -> pd.DataFrame:
     """One row per (level, code, geography_vintage) appearing in ``values``, with its name and
     parents where they are known for that vintage (never borrowed from another vintage): the
-    parents of ``hierarchy`` (``core.hierarchie_territoires``)."""
+    parents of ``hierarchy`` (``core.hierarchie_territoires``). ``extra_names``: more named
+    territories (columns of :data:`TERRITORY_COLUMNS`; the zones d'emploi 2020, the 2017 communes)."""
     current = geography.GeographyVintage.parse(GEOGRAPHY_VINTAGE_CURRENT)  # today's régions and départements
     region_of = geography.parent_of(hierarchy, "departement", "region", current)
     deps = cog_departements[(cog_departements["cog_vintage"] == current.year)
@@ -116,6 +118,7 @@ def territories(cog_regions: pd.DataFrame, cog_departements: pd.DataFrame, hiera
         pd.DataFrame({"level": "departement", "code": deps["code_departement"], "name": deps["nom"],
                       "parent_region": deps["code_departement"].map(region_of), "geography_vintage": str(current)}),
         cget_names[["level", "code", "name", "geography_vintage"]],
+        *([extra_names.reindex(columns=TERRITORY_COLUMNS)] if extra_names is not None else []),
     ]
     # EPCI of each COG release, with parents when all member communes share one.
     com = hierarchy[hierarchy["child_level"] == "commune"]
