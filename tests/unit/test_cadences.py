@@ -20,6 +20,9 @@ def test_every_catalogue_source_has_a_known_cadence(catalogue):
         "insee_diplomes_rp": "yearly",  # "yearly (census, rolling five-year surveys)"
         "interieur_presidentielle_t1": "per election",
         "etalab_decoupage_administratif": "yearly",
+        "interieur_presidentielle_2017_communes": "per election",
+        "insee_chomage_zone_emploi": "quarterly",
+        "insee_zonage_zones_emploi_2020": "yearly",  # "yearly (composition on each COG)"
     }
 
 
