@@ -383,9 +383,19 @@ def turnout_from_mesh(counts: pd.DataFrame, mesh: pd.DataFrame, passage_findings
         left = group[group["n_missing"] > 0]
         findings.append(_left_out(pd.DataFrame({"code": left["code"].to_numpy(),
                                                 "missing": [str(m).split() for m in left["missing"]]}), level, vintage))
-    values = pd.concat([p for p in parts if not p.empty], ignore_index=True)
-    findings = pd.concat([f for f in findings if not f.empty], ignore_index=True)[FINDING_COLUMNS]
+    values = [p for p in parts if not p.empty]
+    values = pd.concat(values, ignore_index=True) if values else pd.DataFrame(columns=VALUE_COLUMNS)
+    findings = [f for f in findings if not f.empty]
+    findings = (pd.concat(findings, ignore_index=True)[FINDING_COLUMNS] if findings
+                else pd.DataFrame(columns=FINDING_COLUMNS))
     return values, findings.drop_duplicates(ignore_index=True)
+
+
+def empty_commune_inputs() -> dict[str, pd.DataFrame]:
+    """The commune inputs of ``participation_presidentielle_t1`` without any row (tests of the
+    département part of the formula, which do not build the passage)."""
+    return {"communes": pd.DataFrame(columns=["code_commune", "code_departement", *COUNT_COLUMNS, "source_id"]),
+            "mailles": pd.DataFrame(columns=MESH_COLUMNS), "passage": pd.DataFrame(columns=FINDING_COLUMNS)}
 
 
 def territory_names(results: pd.DataFrame, composition: pd.DataFrame) -> pd.DataFrame:

@@ -73,10 +73,13 @@ def test_geography_vintage_is_parsed_once_with_its_label():
 def test_the_metropolitan_rule_and_its_basis_belong_to_the_vintage():
     flag, basis = geography.metropolitan_scope("zone_emploi", "ze_2010", pd.Series(["0050", "0404"]))
     assert flag.tolist() == [True, False] and set(basis) == {"ZE 2010 code (2010 région prefix)"}
-    # The 2010 région prefix says nothing of another zonage: no rule until one is declared.
+    # ZE 2020 has its own rule (same prefixes: 00XX straddles two metropolitan régions); another
+    # zonage has none until one is declared.
+    flag, basis = geography.metropolitan_scope("zone_emploi", "ze_2020", pd.Series(["0051", "0401", "8413"]))
+    assert flag.tolist() == [True, False, True] and set(basis) == {"ZE 2020 code (région prefix)"}
     with pytest.raises(ValueError, match=r"^no metropolitan rule for level 'zone_emploi' in geography vintage "
-                                         r"'ze_2020'$"):
-        geography.metropolitan_scope("zone_emploi", "ze_2020", pd.Series(["8413"]))
+                                         r"'ze_1990'$"):
+        geography.metropolitan_scope("zone_emploi", "ze_1990", pd.Series(["8413"]))
     flag, basis = geography.metropolitan_scope("epci", "cog_2024", pd.Series(["249740119", "200012060"]))
     assert flag.isna().tolist() == [False, True] and basis.tolist() == [
         "SIREN 24 + département", "unknown: SIREN in no bundled COG release"]
