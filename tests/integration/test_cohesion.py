@@ -129,7 +129,8 @@ def test_unemployment_convergence_of_departements_from_the_raw_file(published):
     assert slope < 0 and pvalue < 0.001 and cv[1] > cv[0]
     # One row per consecutive year, and the long-run comparison.
     assert _q(con, "SELECT comparison, count(*) FROM mart.convergence WHERE indicator_id = 'taux_chomage' "
-                   "AND scope = 'all' GROUP BY 1 ORDER BY 1") == [("consecutive", 9), ("first_last", 1)]
+                   "AND level = 'departement' AND scope = 'all' GROUP BY 1 ORDER BY 1") == [("consecutive", 9),
+                                                                                            ("first_last", 1)]
 
 
 def test_population_weighted_mean_from_the_raw_files(published):
@@ -151,7 +152,8 @@ def test_rankings_from_the_raw_file(published):
     rate = {c: v for (c, y), v in _unemployment().items() if y == "2021"}
     best, worst = min(rate, key=rate.get), max(rate, key=rate.get)
     rows = _q(con, "SELECT code, value, rank, rank_of, percentile, previous_period FROM mart.rankings "
-                   "WHERE indicator_id = 'taux_chomage' AND period = '2021' AND rank IN (1, 96) ORDER BY rank")
+                   "WHERE indicator_id = 'taux_chomage' AND level = 'departement' AND period = '2021' "
+                   "AND rank IN (1, 96) ORDER BY rank")
     assert rows == [(best, rate[best], 1, 96, 100.0, "2020"), (worst, rate[worst], 96, 96, 0.0, "2020")]
     assert (best, worst) == ("15", "66")
     # Gap to the France value of the same period (FRMD for the CGET's turnout).
