@@ -73,8 +73,11 @@ def test_one_reference_row_per_key_and_both_turnouts_kept(published):
                       FROM mart.indicator_values GROUP BY ALL HAVING count(*) FILTER (WHERE is_reference) <> 1)""") == [(0,)]
     rows = _q(con, "SELECT source_id, derived, is_reference, round(value, 2) FROM mart.indicator_values "
                    "WHERE indicator_id = 'participation_presidentielle_t1' AND level = 'region' AND code = '11' "
-                   "AND period = '2017' ORDER BY is_reference DESC")
-    assert rows == [("cget_barometre_2018", False, True, 79.9), ("interieur_presidentielle_t1", True, False, 79.89)]
+                   "AND period = '2017' ORDER BY is_reference DESC, source_id")
+    # The same région summed from its communes (docs/communes.md): the same counts, never the reference.
+    assert rows == [("cget_barometre_2018", False, True, 79.9),
+                    ("interieur_presidentielle_2017_communes", True, False, 79.89),
+                    ("interieur_presidentielle_t1", True, False, 79.89)]
 
 
 def test_codes_are_strings_with_leading_zeros(published):
@@ -112,7 +115,8 @@ def test_sources_have_checksums(published):
     assert {r[0] for r in rows} == {
         "cget_barometre_2018", "drees_medecins", "etalab_decoupage_administratif", "insee_chomage_localise",
         "insee_deces", "insee_diplomes_rp", "insee_estimations_population", "insee_filosofi_departement",
-        "insee_naissances", "interieur_presidentielle_t1"}
+        "insee_naissances", "interieur_presidentielle_t1", "interieur_presidentielle_2017_communes",
+        "insee_chomage_zone_emploi", "insee_zonage_zones_emploi_2020"}
     assert all(n == n_sha for _, n, n_sha in rows)
 
 
