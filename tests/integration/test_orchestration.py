@@ -139,7 +139,7 @@ def test_every_duckdb_asset_is_in_the_duckdb_pool(defs):
     """Every asset that writes DuckDB (kind duckdb: the working database through the I/O manager,
     or the published file) is in the pool that dagster.yaml limits to one run."""
     writers = [a for a in ALL_ASSETS if any("duckdb" in spec.kinds for spec in a.specs)]
-    assert len(writers) == 50
+    assert len(writers) == 56  # with the 3 raw parses and the 3 commune assets of issue 15
     assert {a.op.name: a.op.pool for a in writers} == {a.op.name: "duckdb" for a in writers}
 
 
@@ -147,7 +147,8 @@ def test_every_check_reading_the_working_database_is_in_the_duckdb_pool(defs):
     """Every asset check loads its table from the working database (DuckDB I/O manager)."""
     from assets.checks import CHECKS
 
-    assert len(CHECKS) == 17  # 15 raw tables, the source folders, mart.indicator_values
+    # 19 raw tables, the source folders, mart.indicator_values, the commune-derived départements
+    assert len(CHECKS) == 22
     assert {c.node_def.name: c.node_def.pool for c in defs.asset_checks} == {c.node_def.name: "duckdb" for c in CHECKS}
 
 
