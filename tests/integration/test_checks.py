@@ -13,8 +13,9 @@ pytestmark = pytest.mark.integration
 
 def test_every_check_passes_on_the_real_snapshot_but_the_filosofi_medians(baseline):
     evaluations = {(e.asset_key.to_user_string(), e.check_name): e for e in baseline.result.get_asset_check_evaluations()}
-    # 15 raw suites, the Filosofi median rule, the source folders, 3 derived-value checks
-    assert len(evaluations) == 20
+    # 19 raw suites, the Filosofi median rule, the source folders, 3 derived-value checks, the
+    # commune-derived départements (assets/communes.py)
+    assert len(evaluations) == 25
     failed = {key: e.severity for key, e in evaluations.items() if not e.passed}
     assert failed == {("raw/insee_filosofi_departement", "median_eur_integer"): dg.AssetCheckSeverity.WARN}
     assert {k for k in evaluations if k[0] == "mart/indicator_values"} == {
@@ -118,7 +119,7 @@ def test_a_region_with_no_departement_in_the_mapping(mart, catalogue):
     outcome = _outcome(values, no_corsica, catalogue, "derived_region_values")
     [failure] = outcome.failures
     assert (failure.rule, failure.count, failure.examples[0]["code"], failure.examples[0]["missing_departements"]) == (
-        "a derived région has the counts of all its départements", 35, "94",
+        "a derived région has the counts of all its départements", 36, "94",  # 35 + turnout 2017 from communes
         "(no département of this région in core.hierarchie_territoires)")
 
 
@@ -127,7 +128,7 @@ def test_no_derived_region_and_no_france_value_to_check(mart, catalogue):
     values = values[~((values["level"] == "region") & values["derived"]) & ~values["code"].isin(["FRM", "FRMD"])]
     outcomes = validation.validate_indicator_values(values, hierarchy, catalogue)
     assert [(o.name, o.passed, o.notes["rows_checked"]) for o in outcomes] == [
-        ("derived_region_values", True, 0), ("france_within_regions", True, 0), ("plausible_bounds", True, 22405)]
+        ("derived_region_values", True, 0), ("france_within_regions", True, 0), ("plausible_bounds", True, 71606)]  # with the 2017 communes, EPCI and ZE2020 rows
 
 
 def test_a_france_value_outside_its_regions(mart, catalogue):
