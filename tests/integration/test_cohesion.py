@@ -242,7 +242,8 @@ def test_disparity_headline_table_is_the_latest_period_of_the_mart(published):
     table = {(r["indicator_id"], r["level"]): r for r in _md_table(_asset_metadata(result, "disparities")["headline"])}
     latest = _q(con, """SELECT indicator_id, level, scope, period, n, d9_d1, cv, gini FROM mart.disparities
                         QUALIFY row_number() OVER (PARTITION BY indicator_id, level, scope
-                                                   ORDER BY period_end DESC, period_start DESC) = 1""")
+                                                   ORDER BY period_end DESC, period_start DESC,
+                                                            geography_vintage DESC) = 1""")
     expected: dict[tuple[str, str], dict[str, str]] = {}
     for indicator, level, scope, period, n, d9_d1, cv, gini in latest:
         row = expected.setdefault((indicator, level), {"indicator_id": indicator, "level": level})
@@ -252,7 +253,7 @@ def test_disparity_headline_table_is_the_latest_period_of_the_mart(published):
         else:
             row.update({"n metro": str(n), "cv metro": _cell(cv, 3)})
     assert table == expected
-    assert len(table) == 33
+    assert len(table) == 35  # with turnout 2017 by EPCI and unemployment by ZE2020
     assert table[("part_fonctions_productives", "zone_emploi")] == {
         "indicator_id": "part_fonctions_productives", "level": "zone_emploi", "period": "2014", "n": "322",
         "d9_d1": "1.87", "cv": expected[("part_fonctions_productives", "zone_emploi")]["cv"],
@@ -298,7 +299,7 @@ def test_convergence_headline_table_is_the_long_run_comparison_of_the_mart(publi
         else:
             row["converging metro"] = _verdict(sigma_c, beta_c, measure)
     assert table == expected
-    assert len(table) == 33
+    assert len(table) == 34  # with unemployment by ZE2020
     assert table[("taux_chomage", "departement", "insee_chomage_localise")] == {
         "indicator_id": "taux_chomage", "level": "departement", "source_id": "insee_chomage_localise",
         "periods": "2012 → 2021", "n": "96", "σ": "cv 0.183 → 0.192", "beta (p)": "-0.02493 (<0.001)",
@@ -343,7 +344,7 @@ def test_one_headline_comparison_per_indicator_level_and_scope(published):
     con, _ = published
     assert _q(con, """SELECT count(*) FROM (SELECT indicator_id, level, scope, count(*) FILTER (WHERE is_headline) AS k
                       FROM mart.convergence GROUP BY ALL) WHERE k <> 1""") == [(0,)]
-    assert _q(con, "SELECT count(*) FILTER (WHERE is_headline), count(*) FROM mart.convergence") == [(58, 224)]
+    assert _q(con, "SELECT count(*) FILTER (WHERE is_headline), count(*) FROM mart.convergence") == [(60, 264)]
     # Population growth by département: the long run of INSEE's estimates (96 départements), not
     # the COG's 1.5-year pair 2020-2022 → 2022-2023 over 100, nor its 2019-2020 → 2022-2023 over the 4 DROM.
     assert _q(con, """SELECT source_id, period_from, period_to, n_common, std_from < std_to, verdict
@@ -364,7 +365,7 @@ def test_the_ui_convergence_table_renders_the_headline_rows(published):
     lines = event.metadata["headline"].value.splitlines()
     cells = [[c.strip() for c in line.strip().strip("|").split("|")] for line in lines]
     rows = {(c[0], c[1]): c[2:] for c in cells[2:]}
-    assert len(rows) == _q(con, "SELECT count(DISTINCT (indicator_id, level)) FROM mart.convergence")[0][0] == 29
+    assert len(rows) == _q(con, "SELECT count(DISTINCT (indicator_id, level)) FROM mart.convergence")[0][0] == 30
     assert rows[("croissance_population_annuelle", "departement")] == [
         "insee_estimations_population", "2012-2013 → 2020-2021", "96", "std 0.572 → 0.469", "-0.04483 (<0.001)",
         "yes (σ and β)", "yes (σ and β)"]
