@@ -345,7 +345,10 @@ def test_the_requested_run_reads_the_source_live_and_rebuilds_what_depends_on_it
         DOWNSTREAM_OF_CHOMAGE - {"indicators/taux_chomage", "findings/taux_chomage"}
         | {"indicators/participation_presidentielle_t1", "findings/participation_presidentielle_t1",
            "raw/interieur_presidentielle_t1_departement",
-           "raw/fichiers_sources", "mart/sources"})
+           "raw/fichiers_sources", "mart/sources",
+           # Paris's 2017 counts come from the département file (docs/communes.md)
+           "core/interieur_presidentielle_2017_comptes_communes", "core/interieur_presidentielle_2017_passage_communes",
+           "core/interieur_presidentielle_2017_constats_communes", "core/interieur_presidentielle_2017_mailles"})
     assert [r.method for r in mirror.requests_for(ELECTION_PATH)] == ["HEAD", "GET"]
     query_sources = ("select origin, etag from mart.sources where path = "
                      "'elections/2022-t1-provisoires-departements.csv'")
