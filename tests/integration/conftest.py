@@ -31,3 +31,10 @@ def published(snapshot_build):
     con = duckdb.connect(str(paths["published_db"]), read_only=True)
     yield con, result
     con.close()
+
+
+@pytest.fixture(scope="session")
+def report(snapshot_build) -> Path:
+    """The report folder the full run wrote: report/ beside the published file (its default)."""
+    paths, _ = snapshot_build
+    return Path(paths["published_db"]).parent / "report"

@@ -5,7 +5,6 @@ import json
 import os
 import re
 import shutil
-from pathlib import Path
 
 import pytest
 
@@ -19,13 +18,6 @@ pytestmark = pytest.mark.integration
 
 def _q(con, sql, params=None):
     return con.execute(sql, params or []).fetchall()
-
-
-@pytest.fixture(scope="module")
-def report(published) -> Path:
-    con, _ = published
-    db = Path(_q(con, "SELECT path FROM duckdb_databases() WHERE database_name = current_database()")[0][0])
-    return db.parent / "report"  # default: report/ beside the published file
 
 
 def _specs(html: str) -> dict[str, dict]:

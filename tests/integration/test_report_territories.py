@@ -3,7 +3,6 @@ one page per territory of today's geography, showing the published rows."""
 
 import json
 import re
-from pathlib import Path
 
 import markupsafe
 import pytest
@@ -15,13 +14,6 @@ pytestmark = pytest.mark.integration
 
 def _q(con, sql, params=None):
     return con.execute(sql, params or []).fetchall()
-
-
-@pytest.fixture(scope="module")
-def report(published) -> Path:
-    con, _ = published
-    db = Path(_q(con, "SELECT path FROM duckdb_databases() WHERE database_name = current_database()")[0][0])
-    return db.parent / "report"
 
 
 def _cards(page: str) -> dict[str, list[tuple[str, float]]]:
