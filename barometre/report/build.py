@@ -36,6 +36,8 @@ STATIC_DIR = PACKAGE_DIR / "static"
 
 # Labels of levels and vintages: the level registry (barometre.geography.LEVELS).
 LEVEL_PLURAL = {lv.id: lv.plural for lv in LEVELS}
+# The source of the turnout summed from communes (docs/communes.md): noted on the département map.
+COMMUNE_SUMS = "interieur_presidentielle_2017_communes"
 LEVEL_SINGULAR = {lv.id: lv.singular for lv in LEVELS}
 POLARITY_TEXT = {"+": "Plus la valeur est élevée, plus la situation est favorable.",
                  "-": "Plus la valeur est basse, plus la situation est favorable.",
@@ -282,7 +284,13 @@ def _map_sections(pub: Published, ind: pd.Series, charts_: _Charts, meshes_used:
             section = {"level": level, "title": f"{LEVEL_PLURAL[level]} ({vintage_label(level, vintage)})",
                        "chart": chart_id, "mesh": geo.MESHES[mesh_id], "periods": periods,
                        "n": len(mapped), "n_outside": len(latest - mapped), "latest": periods[-1],
-                       "outside": None, "fallback": False}
+                       "outside": None, "fallback": False, "from_communes": None}
+            if mesh_id == "departement" and COMMUNE_SUMS in str(ind.get("source_ids", "")).split(","):
+                section["from_communes"] = (
+                    "2017 : chaque valeur départementale est aussi la somme de ses communes (Σ votants ÷ Σ inscrits "
+                    "des communes du fichier communal du Ministère, Paris du fichier départemental), identique au "
+                    "fichier départemental : le pipeline s'arrête à la moindre différence. Les EPCI et zones d'emploi "
+                    "2020 ci-dessous sont sommés des mêmes communes.")
             if mesh_id == "departement":
                 drom = frame[frame["code"].isin(DROM_DEPARTEMENTS)]
                 if not drom.empty:
@@ -305,7 +313,7 @@ def _map_sections(pub: Published, ind: pd.Series, charts_: _Charts, meshes_used:
             maps.append({"level": "region", "title": "Régions métropolitaines", "chart": chart_id,
                          "mesh": geo.MESHES["region"], "periods": periods, "latest": periods[-1],
                          "n": metro[metro["period"] == periods[-1]]["code"].nunique(), "n_outside": 0, "outside": None,
-                         "fallback": True})
+                         "fallback": True, "from_communes": None})
     return maps, unmapped
 
 
@@ -334,6 +342,7 @@ def _unmapped(frame: pd.DataFrame, ind: pd.Series, level: str, vintage: str, per
                  "value": number(float(r.value), ind["unit"])} for r in part.itertuples(index=False)]
     return {"level": level, "title": f"{LEVEL_PLURAL[level]} ({vintage_label(level, vintage)})",
             "vintage": vintage, "vintage_label": vintage_label(level, vintage), "period": periods[-1], "periods": periods, "n": len(latest),
+            "in_text": LEVEL[level].plural_in_text, "code_label": "EPCI (SIREN)" if level == "epci" else f"{LEVEL_SINGULAR[level]} (code)",
             "top": rows(latest.head(10)), "bottom": rows(latest.tail(10).iloc[::-1]),
             "order": "valeurs les plus élevées" if ind["polarity"] != "-" else "valeurs les plus basses"}
 

@@ -44,7 +44,7 @@ def test_one_disparity_row_per_indicator_level_period_and_scope(published):
     con, _ = published
     missing = _q(con, """
         SELECT indicator_id, level, geography_vintage, period, count(*) AS n
-        FROM mart.indicator_values WHERE is_reference AND level <> 'france'
+        FROM mart.indicator_values WHERE is_reference AND level NOT IN ('france', 'commune')  -- communes: not analysed
         GROUP BY ALL
         EXCEPT
         SELECT indicator_id, level, geography_vintage, period, n FROM mart.disparities WHERE scope = 'all'""")
@@ -131,7 +131,8 @@ def test_unemployment_convergence_of_departements_from_the_raw_file(published):
     assert slope < 0 and pvalue < 0.001 and cv[1] > cv[0]
     # One row per consecutive year, and the long-run comparison.
     assert _q(con, "SELECT comparison, count(*) FROM mart.convergence WHERE indicator_id = 'taux_chomage' "
-                   "AND scope = 'all' GROUP BY 1 ORDER BY 1") == [("consecutive", 9), ("first_last", 1)]
+                   "AND level = 'departement' AND scope = 'all' GROUP BY 1 ORDER BY 1") == [("consecutive", 9),
+                                                                                            ("first_last", 1)]
 
 
 def test_population_weighted_mean_from_the_raw_files(published):
@@ -153,7 +154,8 @@ def test_rankings_from_the_raw_file(published):
     rate = {c: v for (c, y), v in _unemployment().items() if y == "2021"}
     best, worst = min(rate, key=rate.get), max(rate, key=rate.get)
     rows = _q(con, "SELECT code, value, rank, rank_of, percentile, previous_period FROM mart.rankings "
-                   "WHERE indicator_id = 'taux_chomage' AND period = '2021' AND rank IN (1, 96) ORDER BY rank")
+                   "WHERE indicator_id = 'taux_chomage' AND level = 'departement' AND period = '2021' "
+                   "AND rank IN (1, 96) ORDER BY rank")
     assert rows == [(best, rate[best], 1, 96, 100.0, "2020"), (worst, rate[worst], 96, 96, 0.0, "2020")]
     assert (best, worst) == ("15", "66")
     # Gap to the France value of the same period (FRMD for the CGET's turnout).
@@ -243,7 +245,8 @@ def test_disparity_headline_table_is_the_latest_period_of_the_mart(published):
     table = {(r["indicator_id"], r["level"]): r for r in _md_table(_asset_metadata(result, "disparities")["headline"])}
     latest = _q(con, """SELECT indicator_id, level, scope, period, n, d9_d1, cv, gini FROM mart.disparities
                         QUALIFY row_number() OVER (PARTITION BY indicator_id, level, scope
-                                                   ORDER BY period_end DESC, period_start DESC) = 1""")
+                                                   ORDER BY period_end DESC, period_start DESC,
+                                                            geography_vintage DESC) = 1""")
     expected: dict[tuple[str, str], dict[str, str]] = {}
     for indicator, level, scope, period, n, d9_d1, cv, gini in latest:
         row = expected.setdefault((indicator, level), {"indicator_id": indicator, "level": level})

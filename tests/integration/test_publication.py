@@ -39,7 +39,7 @@ def test_publication_row_of_a_full_run(published):
     for name, n in pub["row_counts"].items():
         assert _q(con, f'SELECT count(*) FROM mart."{name}"') == [(n,)], name
     assert pub["source_files"] == dict(_q(con, "SELECT path, sha256 FROM mart.sources"))
-    assert len(pub["source_files"]) == 74  # 63, and the 11 files of the producer series (issue 14)
+    assert len(pub["source_files"]) == 77  # 63, the 11 files of the producer series (issue 14), the 3 files of issue 15
     assert pub["sources_sha256"] == warehouse.sources_digest(pub["source_files"])
 
 
