@@ -256,7 +256,7 @@ def test_disparity_headline_table_is_the_latest_period_of_the_mart(published):
         else:
             row.update({"n metro": str(n), "cv metro": _cell(cv, 3)})
     assert table == expected
-    assert len(table) == 41  # 33, and the new levels of the producer series (issue 14)
+    assert len(table) == 43  # 33, the new levels of the producer series (issue 14), turnout by EPCI and unemployment by ZE2020 (issue 15)
     assert table[("part_fonctions_productives", "zone_emploi")] == {
         "indicator_id": "part_fonctions_productives", "level": "zone_emploi", "period": "2014", "n": "322",
         "d9_d1": "1.87", "cv": expected[("part_fonctions_productives", "zone_emploi")]["cv"],
@@ -306,7 +306,7 @@ def test_convergence_headline_table_is_the_long_run_comparison_of_the_mart(publi
             if (source, p0, p1) != (all_source, a0, a1):
                 text += f" ({p0} → {p1})"
             expected[(ind, level, all_source)]["converging metro"] = text
-    assert len(table) == 34  # one row per indicator × level with a headline comparison
+    assert len(table) == 35  # one row per indicator × level with a headline comparison
     assert table[("taux_chomage", "departement", "insee_chomage_localise")] == {
         "indicator_id": "taux_chomage", "level": "departement", "source_id": "insee_chomage_localise",
         "periods": "2012 → 2021", "n": "96", "σ": "cv 0.183 → 0.192", "beta (p)": "-0.02493 (<0.001)",
@@ -351,7 +351,7 @@ def test_one_headline_comparison_per_indicator_level_and_scope(published):
     con, _ = published
     assert _q(con, """SELECT count(*) FROM (SELECT indicator_id, level, scope, count(*) FILTER (WHERE is_headline) AS k
                       FROM mart.convergence GROUP BY ALL) WHERE k <> 1""") == [(0,)]
-    assert _q(con, "SELECT count(*) FILTER (WHERE is_headline), count(*) FROM mart.convergence") == [(68, 510)]
+    assert _q(con, "SELECT count(*) FILTER (WHERE is_headline), count(*) FROM mart.convergence") == [(70, 550)]
     # Population growth by département: the long run of INSEE's estimates (96 départements), not
     # the COG's 1.5-year pair 2020-2022 → 2022-2023 over 100, nor its 2019-2020 → 2022-2023 over the 4 DROM.
     assert _q(con, """SELECT source_id, period_from, period_to, n_common, std_from < std_to, verdict
@@ -373,7 +373,7 @@ def test_the_ui_convergence_table_renders_the_headline_rows(published):
     lines = event.metadata["headline"].value.splitlines()
     cells = [[c.strip() for c in line.strip().strip("|").split("|")] for line in lines]
     rows = {(c[0], c[1]): c[2:] for c in cells[2:]}
-    assert len(rows) == _q(con, "SELECT count(DISTINCT (indicator_id, level)) FROM mart.convergence")[0][0] == 34
+    assert len(rows) == _q(con, "SELECT count(DISTINCT (indicator_id, level)) FROM mart.convergence")[0][0] == 35
     assert rows[("croissance_population_annuelle", "departement")] == [
         "insee_estimations_population", "2012-2013 → 2020-2021", "96", "std 0.572 → 0.469", "-0.04483 (<0.001)",
         "yes (σ and β)", "yes (σ and β)"]

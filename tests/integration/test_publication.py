@@ -59,7 +59,7 @@ def test_schema_version_is_bumped_when_the_contract_changes(published):
 def test_summary_counts_the_cohesion_marts(published):
     con, _ = published
     counts = {name: _q(con, f'SELECT count(*) FROM mart."{name}"')[0][0] for name in warehouse.COHESION_TABLES}
-    assert counts["disparities"] == 608 and counts["france_summary"] == 134
+    assert counts["disparities"] == 662 and counts["france_summary"] == 134
     line = "  Cohesion marts (docs/methodology.md): " + ", ".join(f"{n} {c} rows" for n, c in counts.items())
     assert line in warehouse.summary(_path_of(con)).splitlines()
 
