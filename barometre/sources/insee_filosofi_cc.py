@@ -466,7 +466,8 @@ def _schema(level: str, codes: tuple[Codes, ...], count: tuple[int, int], *, ind
         allowed=(Allowed("origin", tuple(ORIGINS)),
                  Allowed("geography_vintage", ("ze_2010", "ze_2020") if level == "zone_emploi" else _VINTAGES)),
         examples=("code", "year"),
-        file_of=lambda row: FILES.get(int(row["year"]), FOLDER),
+        # a year after the archives' can only come from Melodi (live mode)
+        file_of=lambda row: FILES.get(int(row["year"])) or (MELODI_FOLDER if int(row["year"]) > max(YEARS) else FOLDER),
     )
 
 

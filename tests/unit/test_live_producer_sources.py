@@ -208,3 +208,23 @@ def test_neet_stays_snapshot_only_with_its_reason(catalogue):
     assert neet.status == "snapshot-only" and not neet.files
     assert "No stable export URL" in neet.why and "inferred" in neet.why
     assert "neet_observatoire_territoires" not in release_checks(catalogue)
+
+
+def test_raw_checks_allow_melodi_years_besides_the_archives_and_nothing_else(store, catalogue):
+    from barometre import validation
+
+    archives, findings = cc.parse({p: store.read(p) for p in cc.FILES.values()}, levels=("departement",))
+    table = archives[cc.TABLES["departement"]]
+    schema = cc.SCHEMAS[cc.TABLES["departement"]]
+    assert cc.melodi_years(catalogue) == (2021,)
+    melodi, _ = cc.parse_melodi({cc.MELODI_FILES["DEP"]: _docs()[cc.MELODI_FILES["DEP"]]}, cc.melodi_names(RANGE))
+    # The fixture's rows (2019 values) relabelled as Melodi serves them, 2021 in COG 2025, only to
+    # exercise the period rule: 2021 is allowed, 2022 (not in live.years) is not.
+    for year, allowed in ((2021, True), (2022, False)):
+        rows = melodi[cc.TABLES["departement"]].assign(year=year, geography_vintage="cog_2025")
+        [outcome] = validation.validate_raw(schema, pd.concat([table, rows], ignore_index=True), catalogue)
+        periods = [f.message() for f in outcome.failures if f.group == "keys_and_periods"]
+        assert periods == ([] if allowed else [
+            "filosofi_melodi: column 'year': a period is one of "
+            "[2014, 2015, 2016, 2017, 2018, 2019, 2021] [expect_column_values_to_be_in_set]: 2 rows; "
+            "e.g. {'code': '01', 'year': 2022}"]), periods
