@@ -291,7 +291,6 @@ def secrecy_findings(findings: pd.DataFrame, columns: tuple[str, ...] = ("med", 
     return findings[findings["column"].isin(columns)].reset_index(drop=True)
 
 
-
 # ---------------------------------------------------------------------------------------------
 # Live mode: INSEE Melodi, data set DS_FILOSOFI_CC (catalogue ``live`` block, docs/sources.md).
 #
@@ -421,6 +420,7 @@ def parse_melodi(raws: Mapping[str, bytes], names: Mapping[str, str]) -> tuple[d
         raise SourceFormatError(", ".join(raws), "GEO", f"no observation of {sorted(MELODI_LEVELS)} × "
                                 f"{sorted(MELODI_MEASURES)} in the Melodi answer(s)")
     return tables, _findings_frame(findings)
+
 
 # ---------------------------------------------------------------------------------------------
 # Declarations (barometre.sources._schema): one per table.
