@@ -89,10 +89,12 @@ def test_definitions_load_and_validate(defs):
     assert sorted(s.name for s in repo.sensor_defs) == [
         "barometre_automation", "record_run_failures", "release_cget_barometre_2018",
         "release_etalab_decoupage_administratif", "release_insee_chomage_localise",
+        "release_insee_estimations_population_age", "release_insee_filosofi_cc",
         "release_insee_filosofi_departement", "release_interieur_presidentielle_t1"]
     assert sorted(j.name for j in repo.get_all_jobs() if not j.name.startswith("__")) == [
         "refresh_barometre", "refresh_cget_barometre_2018", "refresh_etalab_decoupage_administratif",
-        "refresh_insee_chomage_localise", "refresh_insee_filosofi_departement", "refresh_interieur_presidentielle_t1"]
+        "refresh_insee_chomage_localise", "refresh_insee_estimations_population_age", "refresh_insee_filosofi_cc",
+        "refresh_insee_filosofi_departement", "refresh_interieur_presidentielle_t1"]
     # Stopped unless said otherwise: what reaches the internet or starts runs on its own waits to be turned on.
     status = {s.name: s.default_status for s in repo.sensor_defs}
     assert status.pop("record_run_failures") == dg.DefaultSensorStatus.RUNNING
