@@ -28,7 +28,7 @@ from collections.abc import Iterable
 import numpy as np
 import pandas as pd
 
-from barometre.communes import FINDING_COLUMNS, passage
+from barometre.communes import FINDING_COLUMNS, passage, releases
 from barometre.geography import DEPARTEMENTS, GEOGRAPHY_VINTAGE_CURRENT, METRO_DEPARTEMENTS
 from barometre.sources import insee_chomage_zone_emploi as ze_source
 from barometre.sources import interieur_presidentielle_2017_communes as communes_source
@@ -274,9 +274,10 @@ def passage_table(counts: pd.DataFrame, cog_communes: pd.DataFrame,
     it receives (``code_commune_2017`` missing for a complete commune without inhabitants, counted
     as zero), and the findings (split communes, communes without a 2017 count…)."""
     rows, findings = [], []
+    by_release = releases(cog_communes)  # once for every target
     for v in sorted(set(vintages)):
         p = passage(cog_communes, counts["code_commune"], communes_source.GEOGRAPHY_VINTAGE, YEAR, v,
-                    source_id=communes_source.SOURCE_ID)
+                    source_id=communes_source.SOURCE_ID, by_release=by_release)
         m = p.mapping
         rows.append(pd.DataFrame({"geography_vintage": f"cog_{v}", "code_commune": m["code_target"].to_numpy(),
                                   "code_commune_2017": m["code_source"].to_numpy(), "how": m["how"].to_numpy()}))
