@@ -519,7 +519,8 @@ def values(tables: Mapping[str, pd.DataFrame], indicators: tuple[str, ...] = tup
         vintage = frame["geography_vintage"].map(lambda v, lv=level: indicator_vintage(lv, v))
         for indicator in indicators:
             cols = INDICATORS[indicator]
-            value = frame[cols[0]] if len(cols) == 1 else frame[cols[0]] + frame[cols[1]]  # NaN + x = NaN
+            # NaN + x = NaN; the sum rounded at 1e-10 so that 24.9 + 9.4 is 34.3, not 34.300000000000004
+            value = frame[cols[0]] if len(cols) == 1 else (frame[cols[0]] + frame[cols[1]]).round(10)
             if cols == ("tp60",):
                 value = value.mask(value.isin(CENSORED))  # "5" means 0–5 %: not an exact value
             parts.append(pd.DataFrame({
