@@ -16,7 +16,7 @@ import math
 import os
 import shutil
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -75,6 +75,8 @@ class ReportResult:
     path: Path  # index.html
     pages: int
     seconds: float
+    # Seconds per part of the build: load, indicators, territories (models and rendering), write.
+    parts: dict[str, float] = field(default_factory=dict)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -538,10 +540,12 @@ def replace_folder(staging: Path, target: Path) -> None:
 
 
 def build_report(published_db: str | os.PathLike, out_dir: str | os.PathLike,
-                 snapshot_dir: str | os.PathLike) -> ReportResult:
+                 snapshot_dir: str | os.PathLike, territories: bool = True) -> ReportResult:
     """Write the report of ``published_db`` to ``out_dir`` (replaced as a whole); map shapes come
-    from ``snapshot_dir``."""
+    from ``snapshot_dir``. ``territories=False`` leaves out the territory pages and the search
+    index (the benchmark's reference: the indicator pages only)."""
     start = time.perf_counter()
+    parts: dict[str, float] = {}
     out_dir = Path(out_dir)
     pub = load(published_db)
     env = _environment()
@@ -552,23 +556,32 @@ def build_report(published_db: str | os.PathLike, out_dir: str | os.PathLike,
     meshes_used: set[str] = set()
     pages = {}
     split = by_indicator(pub)
+    parts["load"] = time.perf_counter() - start
+    t = time.perf_counter()
+    template = env.get_template("indicator.html")
     for i, ind in enumerate(indicators):
         page = indicator_page(split[ind["indicator_id"]], ind, meshes_used, Path(snapshot_dir))
         page["previous"] = indicators[i - 1] if i > 0 else None
         page["next"] = indicators[i + 1] if i + 1 < len(indicators) else None
-        pages[f"{ind['indicator_id']}.html"] = env.get_template("indicator.html").render(**page, meta=meta)
-    # One page per territory of today's geography (barometre/report/territory.py): a few queries per level.
-    con = duckdb.connect(str(published_db), read_only=True)
-    try:
-        levels = {lv: territory.load_level(con, lv, v) for lv, v in territory.current_vintages(con).items()}
-    finally:
-        con.close()
-    template = env.get_template("territory.html")
-    for path, page in territory.territory_pages(pub, levels, number, change_text, trend).items():
-        pages[path] = template.render(**page, meta=meta, root="../../")
-    search = territory.search_script(territory.search_index(levels))
+        pages[f"{ind['indicator_id']}.html"] = template.render(**page, meta=meta)
     pages["index.html"] = env.get_template("index.html").render(**home(pub, split), meta=meta, indicators=indicators)
+    parts["indicators"] = time.perf_counter() - t
+    search = None
+    if territories:
+        # One page per territory of today's geography (barometre/report/territory.py): a few queries per level.
+        t = time.perf_counter()
+        con = duckdb.connect(str(published_db), read_only=True)
+        try:
+            levels = {lv: territory.load_level(con, lv, v) for lv, v in territory.current_vintages(con).items()}
+        finally:
+            con.close()
+        template = env.get_template("territory.html")
+        for path, page in territory.territory_pages(pub, levels, number, change_text, trend).items():
+            pages[path] = template.render(**page, meta=meta, root="../../")
+        search = territory.search_script(territory.search_index(levels))
+        parts["territories"] = time.perf_counter() - t
 
+    t = time.perf_counter()
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     staging = out_dir.with_name(f".{out_dir.name}.staging-{os.getpid()}")
     for leftover in [staging, *stale(out_dir, "staging")]:  # the latter: of killed builds
@@ -576,11 +589,14 @@ def build_report(published_db: str | os.PathLike, out_dir: str | os.PathLike,
     try:
         shutil.copytree(STATIC_DIR, staging / "assets")
         _write_shapes(staging / "assets" / "shapes", Path(snapshot_dir), meshes_used)
-        (staging / "assets" / "territoires.js").write_text(search, encoding="utf-8")
+        if search is not None:
+            (staging / "assets" / "territoires.js").write_text(search, encoding="utf-8")
         for name, html in pages.items():
             (staging / name).parent.mkdir(parents=True, exist_ok=True)
             (staging / name).write_text(html, encoding="utf-8")
         replace_folder(staging, out_dir)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    return ReportResult(path=out_dir / "index.html", pages=len(pages), seconds=time.perf_counter() - start)
+    parts["write"] = time.perf_counter() - t
+    return ReportResult(path=out_dir / "index.html", pages=len(pages), seconds=time.perf_counter() - start,
+                        parts=parts)
