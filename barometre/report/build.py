@@ -270,11 +270,12 @@ def _map_sections(pub: Published, ind: pd.Series, charts_: _Charts, meshes_used:
     maps, unmapped = [], []
     levels = [lv for lv in ("departement", "zone_emploi", "epci") if (values["level"] == lv).any()]
     for level in levels:
+        without_mesh = []
         for vintage, frame in values[values["level"] == level].groupby("geography_vintage", sort=True):
             mesh_id = geo.MESH_OF.get((level, vintage))
             periods = _period_order(frame)
             if mesh_id is None:
-                unmapped.append(_unmapped(frame, ind, level, vintage, periods))
+                without_mesh.append(frame)
                 continue
             meshes_used.add(mesh_id)
             chart_id = charts_.add(_choropleth(frame, ind, periods, mesh_id, LEVEL_SINGULAR[level], snapshot_dir),
@@ -296,6 +297,8 @@ def _map_sections(pub: Published, ind: pd.Series, charts_: _Charts, meshes_used:
                                   "values": [number(table.loc[(code, name), p], ind["unit"]) for p in cols]}
                                  for code, name in table.index]}
             maps.append(section)
+        if without_mesh:  # one section per level, its vintages without a mesh together, a period switch
+            unmapped.append(_unmapped(pd.concat(without_mesh), ind, level, f"{len(unmapped) + 1}-{level}"))
     if not maps:  # no shape at the indicator's own levels: the régions, with a note
         frame = values[values["level"] == "region"]
         if not frame.empty:
@@ -329,14 +332,29 @@ def _choropleth(frame: pd.DataFrame, ind: pd.Series, periods: list[str], mesh_id
     return charts.choropleth(rows, ind["unit"], [p for p in periods if p in labels], mesh_id, level_label, labels)
 
 
-def _unmapped(frame: pd.DataFrame, ind: pd.Series, level: str, vintage: str, periods: list[str]) -> dict:
-    latest = frame[frame["period"] == periods[-1]].sort_values("value", ascending=ind["polarity"] == "-")
+def _unmapped(frame: pd.DataFrame, ind: pd.Series, level: str, section_id: str) -> dict:
+    """The territories of a level whose geography vintages have no bundled mesh: for every period
+    published (each in its vintage), the ten best-placed and the ten at the other end, switched
+    client-side (assets/report.js, ``data-period-table``); the latest period is rendered in the page."""
+    vintages = sorted(set(frame["geography_vintage"]))
     def rows(part):
         return [{"code": r.code, "name": r.name if isinstance(r.name, str) else "(nom non publié pour ce millésime)",
-                 "value": number(float(r.value), ind["unit"])} for r in part.itertuples(index=False)]
-    return {"level": level, "title": f"{LEVEL_PLURAL[level]} ({vintage_label(level, vintage)})",
-            "vintage": vintage, "vintage_label": vintage_label(level, vintage), "period": periods[-1], "periods": periods, "n": len(latest),
-            "top": rows(latest.head(10)), "bottom": rows(latest.tail(10).iloc[::-1]),
+                 "value": number(float(r.value), ind["unit"]), "raw": float(r.value)} for r in part.itertuples(index=False)]
+    options = []
+    keys = frame.drop_duplicates(["geography_vintage", "period"]).sort_values(
+        ["period_end", "period_start", "geography_vintage"])
+    for k in keys.itertuples(index=False):
+        part = frame[(frame["geography_vintage"] == k.geography_vintage) & (frame["period"] == k.period)]
+        part = part.sort_values(["value", "code"], ascending=[ind["polarity"] == "-", True])
+        label = k.period if len(vintages) == 1 else f"{k.period} ({vintage_label(level, k.geography_vintage)})"
+        options.append({"key": f"{k.geography_vintage}|{k.period}", "label": label, "period": k.period,
+                        "vintage_label": vintage_label(level, k.geography_vintage), "n": len(part),
+                        "top": rows(part.head(10)), "bottom": rows(part.tail(10).iloc[::-1])})
+    latest = options[-1]
+    return {"id": f"periodes-{section_id}", "level": level, "title": LEVEL_PLURAL[level],
+            "vintages": ", ".join(vintage_label(level, v) for v in vintages), "options": options,
+            "latest": latest, "data": _json({o["key"]: {k: o[k] for k in ("period", "vintage_label", "n", "top", "bottom")}
+                                             for o in options}),
             "order": "valeurs les plus élevées" if ind["polarity"] != "-" else "valeurs les plus basses"}
 
 
