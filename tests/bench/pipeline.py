@@ -234,7 +234,7 @@ def report_builds(published_db: Path, out: Path, snapshot_dir) -> list[dict]:
 
     builds = []
     for territories in (False, True, False, True):
-        r = build_report(published_db, out, snapshot_dir, territories=territories)
+        r = build_report(published_db, out, snapshot_dir, territories=territories, incremental=False)
         builds.append({"territories": territories, "seconds": r.seconds, "pages": r.pages, "parts": r.parts,
                        "mb": sum(f.stat().st_size for f in out.rglob("*") if f.is_file()) / 1e6})
     shutil.rmtree(out, ignore_errors=True)
