@@ -160,13 +160,31 @@ def _isnan(x) -> bool:
 
 
 def _records(frame: pd.DataFrame | None) -> list[dict]:
-    return [] if frame is None or frame.empty else frame.to_dict("records")
+    """The rows as dicts (faster than ``to_dict("records")``: whole columns to Python at once)."""
+    if frame is None or frame.empty:
+        return []
+    cols = list(frame.columns)
+    return [dict(zip(cols, row)) for row in zip(*(frame[c].tolist() for c in cols))]
 
 
 def territory_pages(pub, levels: dict[str, LevelData], number, change_text, trend) -> dict[str, dict]:
     """path → page model of every territory of ``levels``. ``pub``: the report's Published (régions'
     values and France values); ``number``, ``change_text``, ``trend``: the report's French text.
     Plain Python over records grouped once per level: no pandas work per page."""
+    texts: dict = {}
+
+    def fmt(value, unit: str) -> str:  # the same France and région figures recur on many pages
+        key = (value, unit)
+        if key not in texts:
+            texts[key] = number(value, unit)
+        return texts[key]
+
+    labels: dict = {}
+
+    def label(level: str, vintage: str) -> str:
+        if (level, vintage) not in labels:
+            labels[(level, vintage)] = vintage_label(level, vintage)
+        return labels[(level, vintage)]
     dims = pub.dimensions.to_dict("records")
     region_values = {(r.indicator_id, r.code, r.period): r.value for r in pub.values[
         (pub.values["level"] == "region") & (pub.values["geography_vintage"] == levels["region"].vintage
@@ -221,17 +239,17 @@ def territory_pages(pub, levels: dict[str, LevelData], number, change_text, tren
                     other = elsewhere.get((iid, t.code))
                     missing.append({"id": iid, "name": ind["name"], "why": why, "details": details,
                                     "elsewhere": None if other is None else {
-                                        "value": number(other["value"], unit), "raw": float(other["value"]),
+                                        "value": fmt(other["value"], unit), "raw": float(other["value"]),
                                         "period": other["period"],
-                                        "vintage": vintage_label(level, other["geography_vintage"])}})
+                                        "vintage": label(level, other["geography_vintage"])}})
                     continue
                 series = []
                 for r in part:
                     fr = france.get((iid, r["period"]))
                     reg = region_values.get((iid, region, r["period"])) if region else None
                     series.append({"period": r["period"], "value": number(r["value"], unit), "raw": float(r["value"]),
-                                   "region": number(reg, unit) if reg is not None else "–",
-                                   "france": number(fr[1], unit) if fr else "–",
+                                   "region": fmt(reg, unit) if reg is not None else "–",
+                                   "france": fmt(fr[1], unit) if fr else "–",
                                    "france_code": fr[0] if fr else None})
                 last = part[-1]
                 card = {"id": iid, "name": ind["name"], "dimension": ind["dimension_id"],
