@@ -89,7 +89,8 @@ def load_level(con: duckdb.DuckDBPyConnection, level: str, vintage: str) -> Leve
             SELECT indicator_id, code, geography_vintage, period, value FROM mart.indicator_values
             WHERE is_reference AND level = ? AND geography_vintage <> ? AND level = 'epci'  -- a SIREN is one EPCI
             QUALIFY row_number() OVER (PARTITION BY indicator_id, code
-                                       ORDER BY period_end DESC, period_start DESC, geography_vintage DESC) = 1""", p),
+                                       ORDER BY period_end DESC, period_start DESC,
+                                                regexp_extract(geography_vintage, '[0-9]{4}') DESC) = 1""", p),
         vintage_quality=_df(con, """
             SELECT indicator_id, kind, detail FROM mart.quality_report
             WHERE code IS NULL AND indicator_id IS NOT NULL AND (level = ? OR level IS NULL) AND geography_vintage = ?
