@@ -100,7 +100,8 @@ def quality_report(catalogue: Catalogue, values: pd.DataFrame, frames: list[pd.D
 def territories(cog_regions: pd.DataFrame, cog_departements: pd.DataFrame, hierarchy: pd.DataFrame,
                 cog_epci_members: pd.DataFrame, cget_names: pd.DataFrame, values: pd.DataFrame,
                 extra_names: pd.DataFrame | None = None, source_names: pd.DataFrame | None = None) -> pd.DataFrame:
-    """One row per (level, code, geography_vintage) appearing in ``values``, with its name and
+    """One row per (level, code, geography_vintage) appearing in ``values`` (and per France,
+    région, département of today's geography and EPCI of the latest COG release), with its name and
     parents where they are known for that vintage (never borrowed from another vintage): the
     parents of ``hierarchy`` (``core.hierarchie_territoires``). ``extra_names``: more named
     territories with their parents (columns of :data:`TERRITORY_COLUMNS`; the zones d'emploi 2020,
@@ -152,9 +153,11 @@ def territories(cog_regions: pd.DataFrame, cog_departements: pd.DataFrame, hiera
     terr = terr.drop_duplicates(["level", "code", "geography_vintage"])
     used = values[["level", "code", "geography_vintage"]].drop_duplicates()
     # Keep every territory that carries a value (named or not) and every France, région and
-    # département of today's geography.
+    # département of today's geography, and every EPCI of the latest COG release (the report's pages).
     terr = terr.merge(used.assign(_used=True), on=["level", "code", "geography_vintage"], how="outer")
     keep = terr["_used"].notna() | terr["level"].isin(["france", "region", "departement"])
+    if not cog_epci_members.empty:
+        keep |= (terr["level"] == "epci") & (terr["geography_vintage"] == cog_vintage(cog_epci_members["cog_vintage"].max()))
     terr = terr[keep].drop(columns="_used")
     terr = terr.assign(_l=terr["level"].map(geography.level_order)).sort_values(["_l", "geography_vintage", "code"]).drop(columns="_l")
     return terr[TERRITORY_COLUMNS].reset_index(drop=True)
