@@ -20,10 +20,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import duckdb
 import jinja2
 import pandas as pd
 
+from barometre import duckdb_config
 from barometre.cohesion import format_fr
 from barometre.geography import FRANCE_TERRITORIES, LEVEL, LEVELS, level_order, vintage_label
 from barometre.report import charts, geo, territory
@@ -558,7 +558,7 @@ def build_report(published_db: str | os.PathLike, out_dir: str | os.PathLike,
         page["next"] = indicators[i + 1] if i + 1 < len(indicators) else None
         pages[f"{ind['indicator_id']}.html"] = env.get_template("indicator.html").render(**page, meta=meta)
     # One page per territory of today's geography (barometre/report/territory.py): a few queries per level.
-    con = duckdb.connect(str(published_db), read_only=True)
+    con = duckdb_config.connect(published_db, read_only=True)
     try:
         levels = {lv: territory.load_level(con, lv, v) for lv, v in territory.current_vintages(con).items()}
     finally:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import duckdb
 import pandas as pd
 
-from barometre import warehouse
+from barometre import duckdb_config, warehouse
 
 # Preference between France perimeters for the figure shown on the home page, when their latest
 # periods are the same (the cohesion marts' benchmark order, then France entière).
@@ -41,7 +41,7 @@ def _df(con: duckdb.DuckDBPyConnection, sql: str) -> pd.DataFrame:
 
 def load(published_db: str | os.PathLike) -> Published:
     """Read everything the report needs from the published file, read-only."""
-    con = duckdb.connect(str(published_db), read_only=True)
+    con = duckdb_config.connect(published_db, read_only=True)
     try:
         return Published(
             publication=warehouse.read_publication(con),
