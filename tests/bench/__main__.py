@@ -45,7 +45,9 @@ LARGE_PERIODS = 30  # the larger size (≈ 17 M rows): ours once, its time and m
 # of 30 November 2026, 2-core AMD EPYC: 0.830 s and 0.675 s of its 1.77 s, before other files were
 # added): a machine that reads them 3× slower is about 3× slower.
 REFERENCE_FLOOR = {"cog/communes.json.gz": 0.830, "cog/epci.json.gz": 0.675}
+FLOOR_SHARE = 0.06  # of the budget: repetitions of the floor beyond the first
 PIPELINE_SHARE = 0.45  # of the budget: repetitions of the pipeline runs beyond the first
+FIRST_SIZE_SHARE = 0.15  # of the scaling's time: repetitions of the first size beyond the first
 PIPELINE_HARD_SHARE = 0.75  # of the budget: a pipeline run still going then is stopped (room for the scaling)
 REPORT_RESERVE_S = 10.0  # kept at the end of the budget to write the page
 MEMORY_SHARE = 0.8  # of the memory available when the benchmark starts, for one scaling child
@@ -100,10 +102,12 @@ def _timeout(end: float, minimum: float = 60.0) -> float:
     return max(end - time.time(), minimum)
 
 
-def measure_floor(reps: int, end: float, loads: dict, errors: list) -> dict | None:
+def measure_floor(reps: int, end: float, loads: dict, errors: list, deadline: float) -> dict | None:
+    """The floor first (how fast the machine is); repetitions beyond the first until ``deadline``."""
     loads["floor"] = load()
     with Part("floor", errors):
-        floor, _ = run_child("pipeline", "floor", "--reps", str(reps), timeout=_timeout(end))
+        floor, _ = run_child("pipeline", "floor", "--reps", str(reps), "--deadline", f"{deadline:.0f}",
+                             timeout=_timeout(end))
         progress(f"floor: {', '.join(f'{s:.2f} s' for s in floor['runs'])}")
         return floor
     return None
@@ -252,9 +256,10 @@ def measure_scaling(reps: int, end: float, loads: dict, errors: list, nominal: t
         k, k_mem = exponents(impl if done(impl) else "ours")
         return predicted_seconds(base, periods, k), predicted_peak_mib(base, periods, k_mem)
 
-    def child(impl: str, periods: int, later: list[tuple[str, int]], child_reps: int) -> None:
+    def child(impl: str, periods: int, later: list[tuple[str, int]], child_reps: int,
+              deadline: float | None = None) -> None:
         reserve = sum(predict(i, p)[0] for i, p in later)
-        deadline = max(end - reserve, time.time() + 1)
+        deadline = max(min(end - reserve, deadline or end), time.time() + 1)
         with Part(f"scaling {impl} {periods} period(s)", errors):
             try:
                 result, _ = run_child("scaling", "run", "--impl", impl, "--periods", str(periods), "--reps",
@@ -267,8 +272,9 @@ def measure_scaling(reps: int, end: float, loads: dict, errors: list, nominal: t
                      + ", ".join(f"{r['seconds']:.1f} s / {r['peak_rss_mb']:.0f} MiB" for r in result["runs"]))
 
     base = nominal[0]
-    child("ours", base, [], reps)
-    child("script", base, [], reps)
+    first = time.time() + FIRST_SIZE_SHARE * (end - time.time())  # the plan needs the budget
+    child("ours", base, [], reps, first)
+    child("script", base, [], reps, first + FIRST_SIZE_SHARE / 2 * (end - first))
     if ("ours", base) not in results or "runs" not in results[("ours", base)]:
         out["plan"] = {"factor": None, "sizes": (base,), "large": None, "predicted_seconds": 0.0,
                        "why": "the first size failed: no other size is planned"}
@@ -786,8 +792,8 @@ def main(argv=None) -> int:
     m: dict = {"fulls": [], "gx": [], "remats": [], "floor": None}
     s: dict = {"nominal": list(sizes), "nominal_large": args.large or None}
     try:
-        m["floor"] = measure_floor(args.reps, end, loads, errors)
         t0 = time.time() - (time.perf_counter() - start)
+        m["floor"] = measure_floor(args.reps, end, loads, errors, t0 + args.budget * FLOOR_SHARE)
         with tempfile.TemporaryDirectory(prefix="barometre-bench-") as tmp:
             m.update(measure_pipeline(args.reps, Path(tmp), loads, errors, t0 + args.budget * PIPELINE_HARD_SHARE,
                                       t0 + args.budget * PIPELINE_SHARE))

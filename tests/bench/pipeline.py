@@ -328,13 +328,17 @@ def read_workbook(path: Path) -> int:
     return rows
 
 
-def floor(out: str, reps: int) -> None:
+def floor(out: str, reps: int, deadline: float | None = None) -> None:
+    """``reps`` readings of every file, fewer when the next would end after ``deadline`` (epoch
+    seconds), never fewer than one."""
     from barometre.duckdb_config import connect
     from barometre.landing import DEFAULT_SNAPSHOT_DIR
 
     files = snapshot_files()
     runs, per_family = [], defaultdict(list)
     for _ in range(reps):
+        if runs and deadline is not None and time.time() + runs[-1] * 1.1 > deadline:
+            break
         con = connect(":memory:")
         family = defaultdict(float)
         start = time.perf_counter()
@@ -374,11 +378,12 @@ def main(argv=None) -> None:
     parser.add_argument("--keep", help="full: a folder kept after the run (instance, work DB, snapshot copy); "
                                        "rematerialise: that folder")
     parser.add_argument("--reps", type=int, default=3)
+    parser.add_argument("--deadline", type=float, help="floor: epoch seconds, no reading starts that would end later")
     args = parser.parse_args(argv)
     if args.what == "full":
         full(args.out, args.keep)
     elif args.what == "floor":
-        floor(args.out, args.reps)
+        floor(args.out, args.reps, args.deadline)
     elif args.what == "gx-import":
         gx_import(args.out)
     else:
