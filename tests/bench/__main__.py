@@ -194,12 +194,13 @@ def predicted_peak_mib(base: dict, periods: int, k_mem: float = 1.0) -> float:
 def plan_sizes(nominal: tuple[int, ...], large: int | None, ours1: dict, script1: dict | None, seconds: float,
                memory_mib: float | None) -> dict:
     """The sizes to measure, predicted from the first size's measured runs (``ours1``,
-    ``script1``): the nominal sizes × the largest factor of :data:`FACTORS` whose essential runs
-    (ours once at every size, the script once at the goal size, the largest) and a larger size of
-    at least twice the goal size fit in ``seconds``, and whose predicted peak memory at the goal
-    size fits in ``memory_mib`` (when no factor leaves room for a larger size, the largest one
-    that fits without it); then the larger size × that factor, shrunk to what the time left and
-    the memory allow, dropped when that is not above the goal size."""
+    ``script1``): the nominal sizes × the largest factor of :data:`FACTORS` that keeps two sizes
+    (the exponent needs them) and whose essential runs (ours once at every size, the script once at
+    the goal size, the largest) and a larger size of at least twice the goal size fit in
+    ``seconds``, and whose predicted peak memory at the goal size fits in ``memory_mib`` (when no
+    factor leaves room for a larger size, the largest one that fits without it); then the larger
+    size × that factor, shrunk to what the time left and the memory allow, dropped when that is
+    not above the goal size (:func:`measure_scaling` tries it again at the end if time remains)."""
     def cost(sizes):
         runs = [("ours", p) for p in sizes[1:]] + ([("script", sizes[-1])] if script1 and len(sizes) > 1 else [])
         return sum(predicted_seconds(ours1 if impl == "ours" else script1, p) for impl, p in runs)
@@ -211,10 +212,12 @@ def plan_sizes(nominal: tuple[int, ...], large: int | None, ours1: dict, script1
         return cost(sizes) + extra <= seconds and (memory_mib is None or peak(sizes[-1]) <= memory_mib)
 
     plans = [(f, *scaled_sizes(nominal, large, f)) for f in FACTORS]
+    two = min(2, len(nominal))  # the exponent needs two sizes: kept before the larger size
     chosen = next(((f, sizes, big) for f, sizes, big in plans
-                   if big and fits(sizes, predicted_seconds(ours1, 2 * sizes[-1]))), None)
+                   if big and len(sizes) >= two and fits(sizes, predicted_seconds(ours1, 2 * sizes[-1]))), None)
     if chosen is None:
-        chosen = next(((f, sizes, None) for f, sizes, _ in plans if fits(sizes)), (plans[-1][0], plans[-1][1], None))
+        chosen = next(((f, sizes, big) for f, sizes, big in plans if len(sizes) >= two and fits(sizes)),
+                      None) or next(((f, sizes, big) for f, sizes, big in plans if fits(sizes)), plans[-1])
     factor, sizes, big = chosen
     left = seconds - cost(sizes)
     while big and big > sizes[-1] and (predicted_seconds(ours1, big) > left
@@ -296,6 +299,11 @@ def measure_scaling(reps: int, end: float, loads: dict, errors: list, nominal: t
     if big:
         essential.append(("ours", big))
     plan_runs = essential + [("script", p) for p in sizes[1:-1]]
+    if not big and large and out["plan"].get("factor"):
+        # Not planned: tried last, with the exponents then measured, if the time left allows a
+        # size above the goal size.
+        big = max(round(large * out["plan"]["factor"]), sizes[-1] + 1)
+        plan_runs.append(("ours", big))
     for n, (impl, periods) in enumerate(plan_runs):
         seconds, peak = predict(impl, periods)
         if (impl, periods) == ("ours", big):
@@ -664,7 +672,8 @@ def _scaling_section(sc: dict, info: dict) -> list[str]:
     sizes = [r["periods"] for r in sc["sizes"]]
     L.append(f"Real COG 2026 commune codes ({sc.get('n_communes', '–')} communes of the 101 départements) with "
              f"**synthetic** numerators and denominators (fixed seed, `source_id = synthetic_benchmark`) for the "
-             f"{sc.get('n_indicators', 16)} indicators and " + ", ".join(map(str, sizes)) + " yearly periods"
+             f"{sc.get('n_indicators', 16)} indicators and " + ", ".join(map(str, sizes))
+             + f" yearly period{'s' if sizes != [1] else ''}"
              + (f", and the larger size of {sc['large']['periods']} periods (ours, one run)" if sc.get("large") else "")
              + ". *Ours*: the pipeline's `aggregate_counts` (communes → départements → régions, France), "
              "`marts.indicator_values`, `cohesion.reference_values`, `disparities` (population-weighted) and "
@@ -684,7 +693,8 @@ def _scaling_section(sc: dict, info: dict) -> list[str]:
                    f"**{plan['factor']:g}** — the largest of {', '.join(f'{f:g}' for f in FACTORS)} whose runs "
                    f"fit the budget left and {MEMORY_SHARE:.0%} of the memory available at the start ({memory}) — "
                    f"giving sizes {', '.join(map(str, plan['sizes']))}"
-                   + (f" and the larger size {plan['large']}" if plan.get("large") else ", no larger size") +
+                   + (f" and the larger size {plan['large']}" if plan.get("large")
+                      else ", no larger size (tried at the end if time remained)") +
                    f", predicted {plan['predicted_seconds']:.0f} s."
                    + (" The nominal sizes were used." if plan["factor"] == 1.0 else
                       " The sizes were scaled down: the goals are measured at these sizes instead of the nominal ones."))

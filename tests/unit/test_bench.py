@@ -234,6 +234,11 @@ def test_sizes_scale_down_to_the_budget_and_the_memory():
     slow = bench.plan_sizes((1, 5, 10), 30, slow1, slow_script, 300.0, 18_000.0)
     assert (slow["factor"], slow["sizes"], slow["large"]) == (0.3, (1, 2, 3), 5)
     assert slow["predicted_seconds"] <= 300.0
+    # 146 s left after 21 s for one period (as measured on this machine under load): two sizes for the
+    # exponent rather than a larger size (tried at the end, if time remains)
+    loaded = bench.plan_sizes((1, 5, 10), 30, _scaling_child(1, 21.2, 1057.0), _scaling_child(1, 9.1, 971.0, "script"),
+                              146.0, 8_900.0)
+    assert (loaded["factor"], loaded["sizes"], loaded["large"]) == (0.2, (1, 2), None)
     # 60 s left: the first size alone (already measured) and a larger size of what the time allows
     assert bench.plan_sizes((1, 5, 10), 30, slow1, slow_script, 60.0, 18_000.0) == {
         "factor": 0.1, "sizes": (1,), "large": 2, "predicted_seconds": pytest.approx(15.0 * 2 ** 1.15 * 1.15 + 2 + 3)}
