@@ -17,6 +17,7 @@ from dagster_duckdb.io_manager import DuckDbClient
 from dagster_duckdb_pandas import DuckDBPandasIOManager, DuckDBPandasTypeHandler
 from pydantic import PrivateAttr
 
+from barometre.duckdb_config import duckdb_config
 from barometre.http import HttpClient, HttpSettings
 from barometre.landing import SourceStore, open_store
 
@@ -120,7 +121,10 @@ class WorkDatabase(DuckDBPandasIOManager):
 
     @contextlib.contextmanager
     def yield_for_execution(self, context: dg.InitResourceContext):
-        client = _RunConnection(self.database, {"custom_user_agent": "dagster", **self.connection_config})
+        # barometre.duckdb_config unless the resource's connection_config says otherwise (the same
+        # values for every connection of the process: DuckDB refuses two configurations of one file).
+        client = _RunConnection(self.database, {"custom_user_agent": "dagster", **duckdb_config(),
+                                                **self.connection_config})
         try:
             yield DbIOManager(db_client=client, database=self.database, schema=self.schema_,
                               type_handlers=self.type_handlers(), default_load_type=self.default_load_type(),

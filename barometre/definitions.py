@@ -28,6 +28,7 @@ from assets.report import ReportSite
 from assets.resources import PublishedWarehouse, SourceFiles, WorkDatabase
 from barometre import warehouse
 from barometre.catalogue import load_catalogue
+from barometre.duckdb_config import duckdb_config
 from barometre.landing import DEFAULT_LANDING_DIR, DEFAULT_SNAPSHOT_DIR, live_registry, live_source_ids
 from barometre.pipeline_events import DEFAULT_EVENTS_DB
 from barometre.report.build import default_report_dir
@@ -57,9 +58,9 @@ def build_resources(*, snapshot_dir: str | os.PathLike | None = None, work_db: s
     live_source_ids(sources, live_registry(load_catalogue()))  # refuse a wrong value before any run
     work_db.parent.mkdir(parents=True, exist_ok=True)
     return {
-        "io_manager": WorkDatabase(database=str(work_db)),
+        "io_manager": WorkDatabase(database=str(work_db), connection_config=duckdb_config()),
         # SQL on the working database (assets/communes.py): same file, same configuration as the I/O manager.
-        "duckdb": DuckDBResource(database=str(work_db)),
+        "duckdb": DuckDBResource(database=str(work_db), connection_config=duckdb_config()),
         "source_files": SourceFiles(snapshot_dir=str(snapshot_dir), sources=sources,
                                     mirror=mirror or os.environ.get("BAROMETRE_MIRROR", ""),
                                     landing_dir=str(landing_dir or os.environ.get("BAROMETRE_LANDING_DIR")

@@ -28,6 +28,7 @@ from urllib.parse import urlsplit
 
 import duckdb
 
+from barometre import duckdb_config
 from barometre.http import FetchError, HttpClient, HttpSettings
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -119,7 +120,7 @@ def _connect(path: str | os.PathLike, read_only: bool = False, attempts: int = 1
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     for attempt in range(attempts):
         try:
-            return duckdb.connect(str(path), read_only=read_only)
+            return duckdb_config.connect(path, read_only=read_only)
         except duckdb.IOException as exc:
             if "lock" not in str(exc).lower() or attempt == attempts - 1:
                 raise

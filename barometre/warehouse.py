@@ -27,6 +27,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from barometre.duckdb_config import connect
 from barometre.landing import PROJECT_ROOT
 from barometre.staging import stale
 
@@ -119,7 +120,7 @@ def publish(tables: dict[str, pd.DataFrame], path: str | os.PathLike, *, run_id:
     files = _source_files(tables)
     version, version_source = code_version()
     try:
-        con = duckdb.connect(str(staging))
+        con = connect(staging)
         try:
             # DuckDB 2.0 wants every result consumed before the next statement.
             con.execute(f"CREATE SCHEMA {SCHEMA}").fetchall()
@@ -169,7 +170,7 @@ def untouched_note(path: str | os.PathLike) -> str:
 def summary(path: str | os.PathLike) -> str:
     """A plain-text summary of a published database: indicators × levels × periods, rows, and
     what the quality report holds."""
-    con = duckdb.connect(str(path), read_only=True)
+    con = connect(path, read_only=True)
     try:
         pub = read_publication(con)
         per_indicator = con.execute("""

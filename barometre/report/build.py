@@ -21,10 +21,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import duckdb
 import jinja2
 import pandas as pd
 
+from barometre import duckdb_config
 from barometre.cohesion import format_fr
 from barometre.geography import FRANCE_TERRITORIES, LEVEL, LEVELS, level_order, vintage_label
 from barometre.report import charts, geo, territory
@@ -667,7 +667,7 @@ def build_report(published_db: str | os.PathLike, out_dir: str | os.PathLike,
     if territories:
         # One page per territory of today's geography (barometre/report/territory.py): a few queries per level.
         t = time.perf_counter()
-        con = duckdb.connect(str(published_db), read_only=True)
+        con = duckdb_config.connect(published_db, read_only=True)
         try:
             levels = {lv: territory.load_level(con, lv, v) for lv, v in territory.current_vintages(con).items()}
         finally:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import duckdb
 import pandas as pd
 
-from barometre import warehouse
+from barometre import duckdb_config, warehouse
 
 # Preference between France perimeters for the figure shown on the home page, when their latest
 # periods are the same (the cohesion marts' benchmark order, then France entière).
@@ -42,7 +42,7 @@ def _df(con: duckdb.DuckDBPyConnection, sql: str) -> pd.DataFrame:
 
 def load(published_db: str | os.PathLike) -> Published:
     """Read everything the report needs from the published file, read-only."""
-    con = duckdb.connect(str(published_db), read_only=True)
+    con = duckdb_config.connect(published_db, read_only=True)
     try:
         return Published(
             publication=warehouse.read_publication(con),
@@ -119,7 +119,7 @@ def digests(published_db: str | os.PathLike) -> dict:
     digest of its rows in INDICATOR_TABLES}, "shared": digest of SHARED_TABLES}``. Each digest is
     DuckDB's ``hash`` of every row, combined with ``bit_xor`` (order-free) and the row count, per
     table: one query, no rows leave DuckDB."""
-    con = duckdb.connect(str(published_db), read_only=True)
+    con = duckdb_config.connect(published_db, read_only=True)
     try:
         per = " UNION ALL ".join(f"SELECT '{t}' AS t, indicator_id, bit_xor(hash(x)) AS h, count(*) AS n "
                                  f"FROM mart.{t} x GROUP BY indicator_id" for t in INDICATOR_TABLES)

@@ -12,10 +12,15 @@ dates each release with a witness commune against INSEE's populations légales.
 from __future__ import annotations
 
 import gzip
+import io
 import json
+import tempfile
+from pathlib import Path
 
+import duckdb
 import pandas as pd
 
+from barometre import duckdb_config
 from barometre.geography import DEPARTEMENTS, REGIONS
 from barometre.sources._csv import SourceFormatError
 from barometre.sources._schema import Allowed, Codes, CountRange, Coverage, RawSchema, Values
@@ -35,7 +40,7 @@ def _load(raw: bytes, file: str) -> list[dict]:
     try:
         data = gzip.decompress(raw) if raw[:2] == b"\x1f\x8b" else raw
         doc = json.loads(data.decode("utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except (OSError, EOFError, UnicodeDecodeError, json.JSONDecodeError) as exc:  # EOFError: a truncated gzip
         raise SourceFormatError(file, None, f"not a (gzipped) UTF-8 JSON document: {exc}") from None
     if not isinstance(doc, list) or not doc:
         raise SourceFormatError(file, None, "expected a non-empty JSON array of records")
@@ -50,8 +55,31 @@ def _require(records: list[dict], keys: tuple[str, ...], file: str) -> None:
 
 
 def parse_communes(raw: bytes, vintage: int, file: str | None = None) -> pd.DataFrame:
-    """Communes of the year: code, name, département, région, population (may be missing)."""
+    """Communes of the year: code, name, département, région, population (may be missing).
+
+    Read with DuckDB's JSON reader (about 3× faster than Python's ``json`` on the six releases),
+    every field typed as JSON and checked in SQL: a file DuckDB cannot read, or any record it
+    cannot vouch for (a field missing or of another JSON type than the package's, a byte-order
+    mark, no record), is read again record by record (:func:`_parse_communes_records`, the
+    previous reader), which gives the frame or the :class:`SourceFormatError` (file, column, rule,
+    example records) it always gave.
+    """
     file = file or path(vintage, "communes")
+    out = _communes_duckdb(raw, vintage)
+    if out is None:
+        return _parse_communes_records(raw, vintage, file)
+    return _unique_communes(out, file)
+
+
+def _unique_communes(out: pd.DataFrame, file: str) -> pd.DataFrame:
+    dup = out["code_commune"].duplicated(keep=False)
+    if dup.any():
+        raise SourceFormatError(file, "code", "duplicated commune code", out.loc[dup, "code_commune"].head(5).tolist())
+    return out
+
+
+def _parse_communes_records(raw: bytes, vintage: int, file: str) -> pd.DataFrame:
+    """:func:`parse_communes` with Python's ``json``, record by record."""
     records = [r for r in _load(raw, file) if r.get("type") == "commune-actuelle"]
     _require(records, ("code", "nom"), file)
     out = pd.DataFrame({
@@ -64,9 +92,62 @@ def parse_communes(raw: bytes, vintage: int, file: str | None = None) -> pd.Data
         # Former codes merged into this commune (communes nouvelles), space-separated.
         "anciens_codes": [" ".join(r.get("anciensCodes") or []) for r in records],
     })
-    dup = out["code_commune"].duplicated(keep=False)
-    if dup.any():
-        raise SourceFormatError(file, "code", "duplicated commune code", out.loc[dup, "code_commune"].head(5).tolist())
+    return _unique_communes(out, file)
+
+
+_COMMUNE_FIELDS = ("type", "code", "nom", "departement", "region", "population", "anciensCodes")
+# One scan of the records: every field as JSON, whether the record is a commune of the year, whether
+# its fields have the package's JSON types (text; population a whole number; anciensCodes a list of
+# text; the optional ones may be absent or null), and the values.
+_COMMUNES_SQL = """
+CREATE TEMP TABLE records AS
+SELECT coalesce(json_type(type) = 'VARCHAR' AND type->>'$' = 'commune-actuelle', false) AS commune,
+       coalesce(json_type(code) = 'VARCHAR' AND json_type(nom) = 'VARCHAR'
+                AND coalesce(json_type(departement), 'NULL') IN ('VARCHAR', 'NULL')
+                AND coalesce(json_type(region), 'NULL') IN ('VARCHAR', 'NULL')
+                AND coalesce(json_type(population), 'NULL') IN ('UBIGINT', 'BIGINT', 'NULL')
+                AND (coalesce(json_type(anciensCodes), 'NULL') = 'NULL'
+                     OR (json_type(anciensCodes) = 'ARRAY'
+                         AND len(list_filter(json_type(anciensCodes, '$[*]'), lambda t: t <> 'VARCHAR')) = 0)),
+                false) AS typed,
+       code->>'$' AS code_commune, nom->>'$' AS nom, departement->>'$' AS code_departement,
+       region->>'$' AS code_region,
+       CASE WHEN json_type(population) IN ('UBIGINT', 'BIGINT') THEN population::BIGINT END AS population,
+       CASE WHEN json_type(anciensCodes) = 'ARRAY'
+            THEN array_to_string(json_extract_string(anciensCodes, '$[*]'), ' ') ELSE '' END AS anciens_codes
+FROM read_json(?, format = 'array', columns = {%s}, maximum_object_size = 268435456)
+""" % ", ".join(f"{name}: 'JSON'" for name in _COMMUNE_FIELDS)
+
+
+def _communes_duckdb(raw: bytes, vintage: int) -> pd.DataFrame | None:
+    """The communes of the year read by DuckDB, or None when the record-by-record reading must
+    decide (DuckDB could not read the file, or a record is not of the package's form)."""
+    gzipped = raw[:2] == b"\x1f\x8b"
+    try:
+        head = gzip.GzipFile(fileobj=io.BytesIO(raw)).read(3) if gzipped else raw[:3]
+    except (OSError, EOFError):
+        return None
+    if head.startswith(b"\xef\xbb\xbf"):  # a byte-order mark: Python's json refuses it, DuckDB skips it
+        return None
+    with tempfile.TemporaryDirectory(prefix="barometre-cog-") as tmp:
+        local = Path(tmp) / ("communes.json.gz" if gzipped else "communes.json")
+        local.write_bytes(raw)
+        con = duckdb_config.connect()
+        try:
+            con.execute(_COMMUNES_SQL, [str(local)]).fetchall()
+            (n, n_communes, n_untyped), = con.execute(
+                "SELECT count(*), count(*) FILTER (WHERE commune), count(*) FILTER (WHERE commune AND NOT typed) "
+                "FROM records").fetchall()
+            if n == 0 or n_communes == 0 or n_untyped:
+                return None
+            out = con.execute("SELECT code_commune, nom, code_departement, code_region, population, anciens_codes "
+                              "FROM records WHERE commune").df()
+        except (duckdb.InvalidInputException, duckdb.IOException, duckdb.ConversionException):
+            return None  # the file, not the query: malformed JSON, not an array, a damaged gzip…
+        finally:
+            con.close()
+    out.insert(0, "cog_vintage", vintage)
+    out["population"] = out["population"].astype("Int64")
     return out
 
 

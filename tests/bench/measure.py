@@ -170,3 +170,12 @@ def run_child(module: str, *args: str, timeout: float = 600) -> tuple[dict, floa
             raise RuntimeError(f"benchmark child {module} {' '.join(args)} failed (exit {proc.returncode}):\n"
                                f"{proc.stderr[-4000:]}")
         return json.loads(out.read_text()), wall
+
+
+def available_memory_mib() -> float | None:
+    """Memory the system can give without swapping now (Linux MemAvailable), MiB; None elsewhere."""
+    try:
+        kb = re.search(r"^MemAvailable:\s+(\d+) kB", Path("/proc/meminfo").read_text(), re.M)
+    except OSError:
+        return None
+    return int(kb.group(1)) / 1024 if kb else None

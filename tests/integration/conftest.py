@@ -10,6 +10,8 @@ import dagster as dg
 import duckdb
 import pytest
 
+from barometre.duckdb_config import duckdb_config
+
 
 @dataclass(frozen=True)
 class Baseline:
@@ -28,7 +30,7 @@ def baseline(snapshot_build) -> Baseline:
 def published(snapshot_build):
     """A read-only connection to the published database of a full run, and the run's result."""
     paths, result = snapshot_build
-    con = duckdb.connect(str(paths["published_db"]), read_only=True)
+    con = duckdb.connect(str(paths["published_db"]), read_only=True, config=duckdb_config())
     yield con, result
     con.close()
 

@@ -28,6 +28,7 @@ import pytest
 
 from assets import checks
 from barometre.definitions import ALL_ASSETS, ALL_CHECKS
+from barometre.duckdb_config import duckdb_config
 from barometre.landing import DEFAULT_SNAPSHOT_DIR
 from tests.support import runs
 
@@ -221,7 +222,7 @@ def test_nothing_downstream_of_a_refused_source_is_built_and_the_others_flow(run
 
 def test_the_published_database_is_left_byte_for_byte(run):
     assert published_untouched(run.published, run.before)
-    con = duckdb.connect(str(run.published), read_only=True)
+    con = duckdb.connect(str(run.published), read_only=True, config=duckdb_config())
     try:  # dashboards still read the last good publication: Ain, 2012, 6.8 % (INSEE, snapshot)
         assert con.execute("SELECT value FROM mart.indicator_values WHERE indicator_id = 'taux_chomage' "
                            "AND code = '01' AND period = '2012'").fetchall() == [(6.8,)]

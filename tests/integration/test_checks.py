@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from barometre import validation
+from barometre.duckdb_config import duckdb_config
 
 pytestmark = pytest.mark.integration
 
@@ -37,7 +38,7 @@ def test_every_raw_asset_has_a_blocking_suite():
 
 @pytest.fixture(scope="module")
 def mart(baseline):
-    con = duckdb.connect(str(baseline.work_db), read_only=True)
+    con = duckdb.connect(str(baseline.work_db), read_only=True, config=duckdb_config())
     try:
         values = con.execute("SELECT * FROM mart.indicator_values").df()
         hierarchy = con.execute("SELECT * FROM core.hierarchie_territoires WHERE child_level <> 'commune'").df()

@@ -18,6 +18,7 @@ import pytest
 from assets import ingest
 from barometre import warehouse
 from barometre.definitions import ALL_ASSETS, build_resources
+from barometre.duckdb_config import duckdb_config
 from barometre.landing import SNAPSHOT, SnapshotStore, live_registry
 from barometre.sources import registry
 from tests.support.http_server import FixtureServer, HtmlPage, Status
@@ -61,7 +62,7 @@ def live_run(tmp_path_factory, mirror):
 
 
 def _table(work_db, name) -> pd.DataFrame:
-    con = duckdb.connect(str(work_db), read_only=True)
+    con = duckdb.connect(str(work_db), read_only=True, config=duckdb_config())
     try:
         return con.execute(f"SELECT * FROM raw.{name}").df()
     finally:

@@ -15,6 +15,7 @@ import yaml
 from assets import ingest
 from assets.resources import SourceFiles
 from barometre.definitions import ALL_ASSETS, build_defs, build_resources
+from barometre.duckdb_config import duckdb_config
 from barometre.pipeline_events import read_events
 from sensors import alerts, automation, releases, schedules
 from tests.support.http_server import HtmlPage, free_port
@@ -356,8 +357,8 @@ def test_the_requested_run_reads_the_source_live_and_rebuilds_what_depends_on_it
                      "'elections/2022-t1-provisoires-departements.csv'")
     query_turnout = ("select level, code, period, value from mart.indicator_values where indicator_id = "
                      "'participation_presidentielle_t1' and is_reference order by all")
-    with duckdb.connect(str(published_db), read_only=True) as live, \
-            duckdb.connect(str(snapshot_paths["published_db"]), read_only=True) as snap:
+    with duckdb.connect(str(published_db), read_only=True, config=duckdb_config()) as live, \
+            duckdb.connect(str(snapshot_paths["published_db"]), read_only=True, config=duckdb_config()) as snap:
         assert live.execute(query_sources).fetchall() == [("live", json.loads(result.cursor)["label"][5:])]
         turnout = live.execute(query_turnout).fetchall()
         assert turnout == snap.execute(query_turnout).fetchall()

@@ -14,6 +14,7 @@ import duckdb
 import pytest
 
 from barometre import warehouse
+from barometre.duckdb_config import duckdb_config
 from tests.support import runs
 
 pytestmark = pytest.mark.integration
@@ -79,7 +80,7 @@ def _wait_for(predicate, timeout: float, what: str) -> None:
 
 
 def _publication(path: Path) -> dict:
-    con = duckdb.connect(str(path), read_only=True)
+    con = duckdb.connect(str(path), read_only=True, config=duckdb_config())
     try:
         return warehouse.read_publication(con)
     finally:

@@ -17,6 +17,7 @@ import pytest
 
 from assets import checks
 from barometre.definitions import ALL_ASSETS, materialize_all
+from barometre.duckdb_config import duckdb_config
 from barometre.landing import DEFAULT_SNAPSHOT_DIR
 
 pytestmark = pytest.mark.integration
@@ -221,7 +222,7 @@ def test_a_copy_left_by_a_file_manager_is_a_warning_not_a_traceback(baseline, tm
         f"{copy}: a copy of the declared file barometre_2018/carte_1_1.csv (copy suffix) of source "
         "cget_barometre_2018: not read [source_folder_copy]")
     assert f"WARN   raw/fichiers_sources · source_folders: {copy}: a copy" in r.report()
-    con = duckdb.connect(str(r.work), read_only=True)
+    con = duckdb.connect(str(r.work), read_only=True, config=duckdb_config())
     try:  # the copy was not read: the raw table has its baseline rows, none from the copy
         assert con.execute("SELECT count(*) FROM raw.cget_barometre_2018_valeurs WHERE source_file = ?", [copy]).fetchall() \
             == [(0,)]
@@ -231,7 +232,7 @@ def test_a_copy_left_by_a_file_manager_is_a_warning_not_a_traceback(baseline, tm
                                         f"cget_barometre_2018: not read ({copy})")]
     finally:
         con.close()
-    base = duckdb.connect(str(baseline.work_db), read_only=True)
+    base = duckdb.connect(str(baseline.work_db), read_only=True, config=duckdb_config())
     try:
         assert rows == base.execute("SELECT count(*) FROM raw.cget_barometre_2018_valeurs").fetchall()
     finally:
@@ -257,7 +258,7 @@ def test_cr_only_line_endings_read_like_the_original(baseline, tmp_path):
     assert r.result.success
     assert r.check("raw/cget_barometre_2018_valeurs", "gx_suite").passed
     query = "SELECT * FROM raw.cget_barometre_2018_valeurs ORDER BY source_file, cget_id, code, period"
-    got, base = (duckdb.connect(str(p), read_only=True) for p in (r.work, baseline.work_db))
+    got, base = (duckdb.connect(str(p), read_only=True, config=duckdb_config()) for p in (r.work, baseline.work_db))
     try:
         assert got.execute(query).fetchall() == base.execute(query).fetchall()
     finally:

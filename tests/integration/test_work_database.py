@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from assets.resources import WorkDatabase
+from barometre.duckdb_config import duckdb_config
 
 pytestmark = pytest.mark.integration
 
@@ -33,13 +34,13 @@ def test_inputs_and_outputs_go_through_the_work_database(tmp_path):
     result = dg.materialize([counts, total], resources={"io_manager": WorkDatabase(database=str(db))})
     assert result.success
     # The run's connection is closed: another one, read-only, can open the file.
-    con = duckdb.connect(str(db), read_only=True)
+    con = duckdb.connect(str(db), read_only=True, config=duckdb_config())
     assert con.execute("SELECT code, n FROM raw.counts ORDER BY code").fetchall() == [("01", 3), ("2A", 1), ("971", 2)]
     assert con.execute("SELECT n FROM core.total").fetchall() == [(6,)]
     con.close()
     # A second run replaces the rows instead of appending them.
     assert dg.materialize([counts, total], resources={"io_manager": WorkDatabase(database=str(db))}).success
-    con = duckdb.connect(str(db), read_only=True)
+    con = duckdb.connect(str(db), read_only=True, config=duckdb_config())
     assert con.execute("SELECT count(*) FROM raw.counts").fetchall() == [(3,)]
     con.close()
 
@@ -49,7 +50,7 @@ def test_connection_is_closed_when_a_step_fails(tmp_path):
     result = dg.materialize([counts, broken], resources={"io_manager": WorkDatabase(database=str(db))},
                             raise_on_error=False)
     assert not result.success
-    con = duckdb.connect(str(db), read_only=True)
+    con = duckdb.connect(str(db), read_only=True, config=duckdb_config())
     assert con.execute("SELECT count(*) FROM raw.counts").fetchall() == [(3,)]
     con.close()
 
@@ -106,7 +107,7 @@ def test_an_empty_frame_replaces_the_table(tmp_path):
     fresh = tmp_path / "fresh.duckdb"
     result = dg.materialize([_counts_with(empty), total], resources={"io_manager": WorkDatabase(database=str(fresh))})
     assert result.success
-    con = duckdb.connect(str(fresh), read_only=True)
+    con = duckdb.connect(str(fresh), read_only=True, config=duckdb_config())
     assert con.execute("SELECT count(*) FROM raw.counts").fetchall() == [(0,)]
     assert con.execute("SELECT n FROM core.total").fetchall() == [(0,)]
     con.close()
@@ -114,7 +115,7 @@ def test_an_empty_frame_replaces_the_table(tmp_path):
     db = tmp_path / "work.duckdb"
     assert dg.materialize([counts], resources={"io_manager": WorkDatabase(database=str(db))}).success
     assert dg.materialize([_counts_with(empty)], resources={"io_manager": WorkDatabase(database=str(db))}).success
-    con = duckdb.connect(str(db), read_only=True)
+    con = duckdb.connect(str(db), read_only=True, config=duckdb_config())
     assert con.execute("SELECT count(*) FROM raw.counts").fetchall() == [(0,)]
     assert con.execute("SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = 'raw' "
                        "AND table_name = 'counts' ORDER BY ordinal_position").fetchall() == [

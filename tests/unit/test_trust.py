@@ -345,5 +345,5 @@ def test_an_identity_without_its_table_is_an_error_not_a_pass(store, catalogue):
 
 
 def test_cog_is_not_a_text_source():
-    """The COG files are gzipped JSON (cog.py reads them with json): not concerned by part 4."""
+    """The COG files are gzipped JSON (cog.py reads them with DuckDB's JSON reader, else json): not concerned by part 4."""
     assert cog.COMMUNES_SCHEMA.files.endswith(".json.gz") or "json" in cog.COMMUNES_SCHEMA.files

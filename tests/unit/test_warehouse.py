@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from barometre import warehouse
+from barometre.duckdb_config import duckdb_config
 from barometre.landing import PROJECT_ROOT
 from tests.support.processes import age, dead_pid
 
@@ -23,7 +24,7 @@ def test_publish_replaces_the_file_and_a_failure_leaves_it_untouched(tmp_path):
 
     assert hashlib.sha256(path.read_bytes()).hexdigest() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["barometre.duckdb"]  # no staging file left
-    con = duckdb.connect(str(path), read_only=True)
+    con = duckdb.connect(str(path), read_only=True, config=duckdb_config())
     assert con.execute("SELECT dimension_id FROM mart.dimensions ORDER BY 1").fetchall() == [("qualite_de_vie",), ("solidarite",)]
     con.close()
 
@@ -31,11 +32,11 @@ def test_publish_replaces_the_file_and_a_failure_leaves_it_untouched(tmp_path):
 def test_a_reader_open_during_publication_keeps_a_complete_version(tmp_path):
     path = tmp_path / "barometre.duckdb"
     warehouse.publish({"t": pd.DataFrame({"v": [1, 2]})}, path)
-    reader = duckdb.connect(str(path), read_only=True)
+    reader = duckdb.connect(str(path), read_only=True, config=duckdb_config())
     warehouse.publish({"t": pd.DataFrame({"v": [1, 2, 3]})}, path)
     assert reader.execute("SELECT count(*) FROM mart.t").fetchall() == [(2,)]  # the version it opened
     reader.close()
-    fresh = duckdb.connect(str(path), read_only=True)
+    fresh = duckdb.connect(str(path), read_only=True, config=duckdb_config())
     assert fresh.execute("SELECT count(*) FROM mart.t").fetchall() == [(3,)]
     fresh.close()
 
@@ -45,7 +46,7 @@ def test_the_publication_row_describes_the_file(tmp_path):
     sources = pd.DataFrame({"source_id": ["a", "a"], "path": ["x/b.csv", "x/a.csv"], "sha256": ["22" * 32, "11" * 32]})
     counts = warehouse.publish({"sources": sources, "t": pd.DataFrame({"v": [1, 2, 3]})}, path, run_id="run-1")
     assert counts == {"sources": 2, "t": 3}
-    con = duckdb.connect(str(path), read_only=True)
+    con = duckdb.connect(str(path), read_only=True, config=duckdb_config())
     pub = warehouse.read_publication(con)
     assert pub["run_id"] == "run-1"
     assert pub["row_counts"] == {"sources": 2, "t": 3}
@@ -63,7 +64,7 @@ def test_the_publication_row_describes_the_file(tmp_path):
 def test_the_fingerprint_changes_with_a_column_not_with_the_data(tmp_path):
     def fingerprint(frame, name):
         warehouse.publish({"t": frame}, tmp_path / name)
-        con = duckdb.connect(str(tmp_path / name), read_only=True)
+        con = duckdb.connect(str(tmp_path / name), read_only=True, config=duckdb_config())
         try:
             return warehouse.read_publication(con)["schema_fingerprint"]
         finally:
