@@ -370,24 +370,28 @@ def _full_figures(m: dict, f: dict) -> None:
         "report_seconds": Figure.of(r["report_seconds"] for r in fulls),
         "report_mb": Figure.of(r["report_mb"] for r in fulls),
         "report_pages": fulls[0]["report_pages"],
-        # Same process, same published file: each run's builds with and without the territory pages.
-        "report_with": Figure.of(b["seconds"] for r in fulls for b in r["report_builds"] if b["territories"] and not b.get("incremental")),
-        "report_without": Figure.of(b["seconds"] for r in fulls for b in r["report_builds"] if not b["territories"]),
-        "report_ratio": Figure.of(
-            statistics.median(b["seconds"] for b in r["report_builds"] if b["territories"] and not b.get("incremental"))
-            / statistics.median(b["seconds"] for b in r["report_builds"] if not b["territories"]) for r in fulls),
-        "report_parts": {part: Figure.of(b["parts"][part] for r in fulls for b in r["report_builds"]
-                                         if b["territories"] and not b.get("incremental") and part in b["parts"])
-                         for part in ("load", "indicators", "territories", "write")},
-        "report_incremental": Figure.of(b["seconds"] for r in fulls for b in r["report_builds"] if b.get("incremental")),
-        "report_incremental_rebuilt": next(b["rebuilt"] for b in fulls[0]["report_builds"] if b.get("incremental")),
-        "report_pages_without": fulls[0]["report_builds"][0]["pages"],
-        "report_mb_without": fulls[0]["report_builds"][0]["mb"],
         "n_steps": len(fulls[0]["steps"]),
         "n_assets": fulls[0]["n_assets"],
         "n_checks": sum(len(s["checks"]) for s in fulls[0]["steps"]),
         "n_events": fulls[0]["run"]["n_events"],
     }
+    builds = [r.get("report_builds") for r in fulls]
+    if all(builds):  # a run that built the report with and without the territory pages (not a failed one)
+        f |= {
+            # Same process, same published file: each run's builds with and without the territory pages.
+            "report_with": Figure.of(b["seconds"] for r in fulls for b in r["report_builds"] if b["territories"] and not b.get("incremental")),
+            "report_without": Figure.of(b["seconds"] for r in fulls for b in r["report_builds"] if not b["territories"]),
+            "report_ratio": Figure.of(
+                statistics.median(b["seconds"] for b in r["report_builds"] if b["territories"] and not b.get("incremental"))
+                / statistics.median(b["seconds"] for b in r["report_builds"] if not b["territories"]) for r in fulls),
+            "report_parts": {part: Figure.of(b["parts"][part] for r in fulls for b in r["report_builds"]
+                                             if b["territories"] and not b.get("incremental") and part in b["parts"])
+                             for part in ("load", "indicators", "territories", "write")},
+            "report_incremental": Figure.of(b["seconds"] for r in fulls for b in r["report_builds"] if b.get("incremental")),
+            "report_incremental_rebuilt": next(b["rebuilt"] for b in fulls[0]["report_builds"] if b.get("incremental")),
+            "report_pages_without": fulls[0]["report_builds"][0]["pages"],
+            "report_mb_without": fulls[0]["report_builds"][0]["mb"],
+        }
     for phase in PHASES:
         f[phase] = Figure.of(sum(s[phase] for s in r["steps"]) for r in fulls)
     f["fixed"] = Figure.of(r["wall"] - sum(s["seconds"] for s in r["steps"]) for r in fulls)
@@ -606,18 +610,19 @@ def _full_section(p: dict) -> list[str]:
           f"| peak resident memory of the process (VmHWM) | {p['peak_rss'].fmt('MiB', 0)} |",
           f"| resident memory after imports | {p['rss_imports'].fmt('MiB', 0)} |",
           f"| static report ({p['report_pages']} pages): build time, within the run | {p['report_seconds'].fmt()} |",
-          f"| static report: size on disk | {p['report_mb'].fmt('MB', 1)} |",
-          f"| static report built again after the run, same process and published file: with the territory pages "
-          f"({p['report_pages']} pages) | {p['report_with'].fmt()} |",
-          "| – of which " + " / ".join(p["report_parts"]) + " (medians) | "
-          + " / ".join(f"{v.median:.2f}" for v in p["report_parts"].values()) + " s |",
-          f"| the same, indicator pages and front page only ({p['report_pages_without']} pages, "
-          f"{p['report_mb_without']:.1f} MB) | {p['report_without'].fmt()} |",
-          f"| ratio with ÷ without the territory pages (per run: median of its two builds each) | "
-          f"{p['report_ratio'].fmt('×', 2)} |",
-          f"| the same again, incremental, no published row changed ({p['report_incremental_rebuilt']} page(s) "
-          f"rendered, the others kept: data/report/manifest.json) | {p['report_incremental'].fmt()} |",
-          f"| **compute**: Σ of the steps, STEP_START → STEP_SUCCESS | {p['compute'].fmt()} |"]
+          f"| static report: size on disk | {p['report_mb'].fmt('MB', 1)} |"]
+    if "report_ratio" in p:  # the report built again with and without the territory pages
+        L += [f"| static report built again after the run, same process and published file: with the territory pages "
+              f"({p['report_pages']} pages) | {p['report_with'].fmt()} |",
+              "| – of which " + " / ".join(p["report_parts"]) + " (medians) | "
+              + " / ".join(f"{v.median:.2f}" for v in p["report_parts"].values()) + " s |",
+              f"| the same, indicator pages and front page only ({p['report_pages_without']} pages, "
+              f"{p['report_mb_without']:.1f} MB) | {p['report_without'].fmt()} |",
+              f"| ratio with ÷ without the territory pages (per run: median of its two builds each) | "
+              f"{p['report_ratio'].fmt('×', 2)} |",
+              f"| the same again, incremental, no published row changed ({p['report_incremental_rebuilt']} page(s) "
+              f"rendered, the others kept: data/report/manifest.json) | {p['report_incremental'].fmt()} |"]
+    L += [f"| **compute**: Σ of the steps, STEP_START → STEP_SUCCESS | {p['compute'].fmt()} |"]
     L += [f"| – {PHASE_NAMES[ph]} | {p[ph].fmt()} |" for ph in PHASES]
     L += [f"| **framework fixed cost**: wall − compute | {p['fixed'].fmt()} |",
           f"| – before the first step (job, plan, run record, {p['n_assets']} planned-materialisation events, "
