@@ -21,6 +21,7 @@ import time
 from pathlib import Path
 
 import dagster as dg
+from dagster_duckdb import DuckDBResource
 
 from assets import checks, cohesion, core, indicators, ingest, marts, report
 from assets.report import ReportSite
@@ -57,6 +58,8 @@ def build_resources(*, snapshot_dir: str | os.PathLike | None = None, work_db: s
     work_db.parent.mkdir(parents=True, exist_ok=True)
     return {
         "io_manager": WorkDatabase(database=str(work_db)),
+        # SQL on the working database (assets/communes.py): same file, same configuration as the I/O manager.
+        "duckdb": DuckDBResource(database=str(work_db)),
         "source_files": SourceFiles(snapshot_dir=str(snapshot_dir), sources=sources,
                                     mirror=mirror or os.environ.get("BAROMETRE_MIRROR", ""),
                                     landing_dir=str(landing_dir or os.environ.get("BAROMETRE_LANDING_DIR")
