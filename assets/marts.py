@@ -124,16 +124,17 @@ MART_NAMES = ["dimensions", "indicators", "sources", "territories", "indicator_v
               *COHESION_MART_NAMES]
 
 @dg.asset(group_name="publication", kinds={"duckdb"}, pool=DUCKDB_POOL,
-          ins={name: dg.AssetIn(key=["mart", name]) for name in MART_NAMES})
+          deps=[dg.AssetKey(["mart", name]) for name in MART_NAMES])
 def published_barometre(context: dg.AssetExecutionContext, published_warehouse: PublishedWarehouse,
-                        **tables: pd.DataFrame) -> dg.MaterializeResult:
+                        duckdb: DuckDBResource) -> dg.MaterializeResult:
     """The published DuckDB file (``data/barometre.duckdb`` or ``$BAROMETRE_DB``) with schema
-    ``mart``: written to a staging file, checkpointed, closed, then atomically replaced.
-    ``mart.publication`` records the run, code version, source checksums, row counts and
-    schema version."""
+    ``mart``: a staging file attached to the working database, filled with ``CREATE TABLE … AS
+    SELECT`` from its ``mart`` tables (cast to barometre/contract.py's types), checkpointed,
+    detached, then atomically replaced. ``mart.publication`` records the run, code version, source
+    checksums, row counts and schema version."""
     start = time.perf_counter()
-    counts = warehouse.publish({name: tables[name] for name in MART_NAMES}, published_warehouse.path,
-                               run_id=context.run_id)
+    with duckdb.get_connection() as con:
+        counts = warehouse.publish_from(con, MART_NAMES, published_warehouse.path, run_id=context.run_id)
     return dg.MaterializeResult(metadata={
         "path": dg.MetadataValue.path(published_warehouse.path),
         "schema_version": warehouse.SCHEMA_VERSION,
