@@ -129,9 +129,7 @@ def rankings(context: dg.AssetExecutionContext, duckdb: DuckDBResource) -> dg.Ma
     with duckdb.get_connection() as con:
         sql.rankings(con, load_catalogue(), VALUES_TABLE, SCOPE_TABLE, "mart.rankings")
         seconds = time.perf_counter() - start
-        # The headline reads the first and last ranks of each set only.
-        ends = con.execute("""SELECT * FROM mart.rankings QUALIFY rank = 1 OR rank = max(rank) OVER (
-                                  PARTITION BY indicator_id, level, geography_vintage, period)""").df()
+        ends = sql.ranking_ends(con, "mart.rankings")  # the headline reads the first and last ranks only
         territories = con.execute("SELECT level, code, geography_vintage, name FROM mart.territories").df()
         return _sql_result(context, con, "rankings", seconds,
                            headline=_md(cohesion.ranking_headlines(ends, territories)))

@@ -299,6 +299,13 @@ def rankings(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, values: str, 
     return _create(con, out, rankings_query(catalogue, values, scope, previous))
 
 
+def ranking_ends(con: duckdb.DuckDBPyConnection, table: str) -> pd.DataFrame:
+    """The rows of rank 1 and of the last rank of each set of a rankings table: all that
+    :func:`barometre.cohesion.ranking_headlines` reads, without loading the whole table."""
+    return con.execute(f"""SELECT * FROM {table} QUALIFY rank = 1 OR rank = max(rank) OVER (
+                               PARTITION BY indicator_id, level, geography_vintage, period)""").df()
+
+
 # ---------------------------------------------------------------------------------------------
 # mart.convergence
 

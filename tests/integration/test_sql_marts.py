@@ -8,7 +8,7 @@ import shutil
 import duckdb
 import pytest
 
-from barometre import cohesion, contract, marts
+from barometre import cohesion, contract, marts, sql
 from barometre.catalogue import load_catalogue
 from tests.sql_equality import assert_same
 
@@ -36,8 +36,12 @@ def test_snapshot_marts_from_sql_equal_the_pandas_specification(work):
     ref = cohesion.reference_values(values, _df(work, "core.territory_scope"))
     disp = _df(work, "mart.disparities")
     assert_same(disp, cohesion.disparities(ref, catalogue, _df(work, "core.territory_population")), "disparities")
-    assert_same(_df(work, "mart.rankings"), cohesion.rankings(ref, catalogue, cohesion.france_values(values)),
-                "rankings")
+    ranks = _df(work, "mart.rankings")
+    assert_same(ranks, cohesion.rankings(ref, catalogue, cohesion.france_values(values)), "rankings")
+    # The asset's headline table from the first and last ranks only is the one of the whole table.
+    territories = _df(work, "mart.territories")
+    assert cohesion.ranking_headlines(sql.ranking_ends(work, "mart.rankings"), territories).equals(
+        cohesion.ranking_headlines(ranks, territories))
     conv = _df(work, "mart.convergence")
     assert_same(conv, cohesion.convergence(ref, catalogue), "convergence")
     # A value read from the data (docs/warehouse.md, example 6): départements' unemployment, 2012 → 2021.
