@@ -332,61 +332,61 @@ def _pairs(con: duckdb.DuckDBPyConnection, values: str, scope: str) -> list[tupl
 def convergence_stats_query(catalogue: Catalogue, values: str, scope: str, pairs: list[tuple]) -> str:
     """One row per (series, scope, pair) with at least 2 common territories: every column of
     ``mart.convergence`` but ``beta_pvalue``, ``beta_convergence``, ``verdict``, ``is_headline``
-    (and ``_r2``, the β fit's r², ``_var_change``, the variance of the annualised change)."""
-    pairs_sql = _values({"indicator_id": "VARCHAR", "level": "VARCHAR", "geography_vintage": "VARCHAR",
-                         "source_id": "VARCHAR", "period_from": "VARCHAR", "period_to": "VARCHAR",
-                         "comparison": "VARCHAR", "years": "DOUBLE", "_from_start": "BIGINT",
-                         "_to_start": "BIGINT", "_to_end": "BIGINT"}, pairs)
-    grp = ("indicator_id, level, scope, geography_vintage, source_id, period_from, period_to, comparison, years, "
-           "_from_start, _to_start, _to_end, change_kind, sigma_measure")
+    (and ``_r2``, the β fit's r²; ``_from_start``, ``_to_start``, ``_to_end``, the pair's years).
+    Each pair gets a number (``_pair``): the territories of both periods are joined once, then
+    aggregated per pair and scope (the deciles of the initial values first, for the decile growths)."""
+    pairs_sql = _values({"_pair": "BIGINT", "indicator_id": "VARCHAR", "level": "VARCHAR",
+                         "geography_vintage": "VARCHAR", "source_id": "VARCHAR", "period_from": "VARCHAR",
+                         "period_to": "VARCHAR", "comparison": "VARCHAR", "years": "DOUBLE", "_from_start": "BIGINT",
+                         "_to_start": "BIGINT", "_to_end": "BIGINT"},
+                        [(n, *row) for n, row in enumerate(pairs)])
     return f"""
     WITH {_reference(values, scope)},
-    j AS (
-        SELECT p.*, a.scope, a.code, a.value AS x0, b.value AS x1, c.change_kind, c.sigma_measure,
-               c.change_kind = 'log_growth' AS _log
-        FROM {pairs_sql} p
+    p AS MATERIALIZED (
+        SELECT p.*, c.change_kind, c.sigma_measure, c.change_kind = 'log_growth' AS _log
+        FROM {pairs_sql} p JOIN {_catalogue(catalogue)} c ON c.indicator_id = p.indicator_id
+    ), j AS MATERIALIZED (
+        SELECT p._pair, a.scope, a.value AS x0, b.value AS x1
+        FROM p
         JOIN scoped a ON a.indicator_id = p.indicator_id AND a.level = p.level
              AND a.geography_vintage IS NOT DISTINCT FROM p.geography_vintage
              AND a.source_id IS NOT DISTINCT FROM p.source_id AND a.period = p.period_from
-        JOIN scoped b ON b.indicator_id = p.indicator_id AND b.level = p.level
-             AND b.geography_vintage IS NOT DISTINCT FROM p.geography_vintage
-             AND b.source_id IS NOT DISTINCT FROM p.source_id AND b.period = p.period_to
+        JOIN scoped b ON b.indicator_id = a.indicator_id AND b.level = a.level
+             AND b.geography_vintage IS NOT DISTINCT FROM a.geography_vintage
+             AND b.source_id IS NOT DISTINCT FROM a.source_id AND b.period = p.period_to
              AND b.scope = a.scope AND b.code = a.code
-        JOIN {_catalogue(catalogue)} c ON c.indicator_id = p.indicator_id
     ), g AS (
-        SELECT *, count(*) OVER w AS _n,
-               count(*) FILTER (WHERE x0 <= 0 OR x1 <= 0) OVER w AS _nonpos,
-               quantile_cont(x0, 0.1) OVER w AS _d1, quantile_cont(x0, 0.9) OVER w AS _d9
-        FROM j
-        WINDOW w AS (PARTITION BY {grp})
+        SELECT _pair, scope, count(*) AS n_common, count(*) FILTER (WHERE x0 <= 0 OR x1 <= 0) AS _nonpos,
+               quantile_cont(x0, [0.1, 0.9]) AS _q
+        FROM j GROUP BY _pair, scope HAVING count(*) >= 2
     ), y AS (
-        SELECT *,
-               CASE WHEN NOT years > 0 THEN NULL
-                    WHEN _log AND _nonpos = 0 THEN 100 * ln(x1 / x0) / years
-                    WHEN NOT _log THEN (x1 - x0) / years END AS _change,
-               CASE WHEN NOT years > 0 THEN NULL
-                    WHEN _log AND _nonpos = 0 THEN ln(x0)
-                    WHEN NOT _log THEN x0 END AS _initial
-        FROM g WHERE _n >= 2
+        SELECT j._pair, j.scope, x0, x1, g._q[1] AS _d1, g._q[2] AS _d9,
+               CASE WHEN NOT p.years > 0 THEN NULL
+                    WHEN p._log AND g._nonpos = 0 THEN 100 * ln(x1 / x0) / p.years
+                    WHEN NOT p._log THEN (x1 - x0) / p.years END AS _change,
+               CASE WHEN NOT p.years > 0 THEN NULL
+                    WHEN p._log AND g._nonpos = 0 THEN ln(x0)
+                    WHEN NOT p._log THEN x0 END AS _initial
+        FROM j JOIN g USING (_pair, scope) JOIN p USING (_pair)
     ), a AS (
-        SELECT {grp}, count(*) AS n_common, avg(x0) AS mean_from, avg(x1) AS mean_to,
-               stddev_pop(x0) AS std_from, stddev_pop(x1) AS std_to, max(_nonpos) AS _nonpos,
+        SELECT _pair, scope, avg(x0) AS mean_from, avg(x1) AS mean_to,
+               stddev_pop(x0) AS std_from, stddev_pop(x1) AS std_to,
                avg(_change) AS _mean_change, regr_slope(_change, _initial) AS _slope,
                regr_r2(_change, _initial) AS _r2, var_pop(_change) AS _var_change,
                max(_initial) - min(_initial) AS _ptp,
                avg(x0) FILTER (WHERE x0 <= _d1) AS _b0, avg(x1) FILTER (WHERE x0 <= _d1) AS _b1,
                avg(x0) FILTER (WHERE x0 >= _d9) AS _t0, avg(x1) FILTER (WHERE x0 >= _d9) AS _t1
-        FROM y GROUP BY {grp}
+        FROM y GROUP BY _pair, scope
     ), b AS (
-        SELECT *,
-               CASE WHEN sigma_measure = 'cv' AND mean_from > 0 THEN std_from / mean_from END AS cv_from,
-               CASE WHEN sigma_measure = 'cv' AND mean_to > 0 THEN std_to / mean_to END AS cv_to,
-               CASE WHEN NOT years > 0 THEN 'periods do not follow each other'
-                    WHEN change_kind = 'log_growth' AND _nonpos > 0 THEN 'values ≤ 0: no log growth'
-                    WHEN n_common < 3 THEN 'fewer than 3 territories'
-                    WHEN _ptp = 0 THEN 'every territory has the same initial value' END AS beta_null_reason,
-               years > 0 AND (change_kind <> 'log_growth' OR _nonpos = 0) AS _growth
-        FROM a
+        SELECT p.*, g.scope, g.n_common, g._nonpos, a.* EXCLUDE (_pair, scope),
+               CASE WHEN p.sigma_measure = 'cv' AND a.mean_from > 0 THEN a.std_from / a.mean_from END AS cv_from,
+               CASE WHEN p.sigma_measure = 'cv' AND a.mean_to > 0 THEN a.std_to / a.mean_to END AS cv_to,
+               CASE WHEN NOT p.years > 0 THEN 'periods do not follow each other'
+                    WHEN p._log AND g._nonpos > 0 THEN 'values ≤ 0: no log growth'
+                    WHEN g.n_common < 3 THEN 'fewer than 3 territories'
+                    WHEN a._ptp = 0 THEN 'every territory has the same initial value' END AS beta_null_reason,
+               p.years > 0 AND (NOT p._log OR g._nonpos = 0) AS _growth
+        FROM g JOIN a USING (_pair, scope) JOIN p USING (_pair)
     )
     SELECT indicator_id, level, scope, geography_vintage, source_id, period_from, period_to, comparison, years,
            change_kind, n_common, mean_from, mean_to, std_from, std_to, cv_from, cv_to, sigma_measure,
@@ -395,10 +395,8 @@ def convergence_stats_query(catalogue: Catalogue, values: str, scope: str, pairs
                 ELSE std_to < std_from END AS sigma_convergence,
            CASE WHEN beta_null_reason IS NULL THEN _slope END AS beta,
            CASE WHEN _growth THEN _mean_change END AS mean_annual_change,
-           CASE WHEN _growth AND change_kind = 'log_growth' THEN 100 * ln(_b1 / _b0) / years END
-               AS bottom_decile_growth,
-           CASE WHEN _growth AND change_kind = 'log_growth' THEN 100 * ln(_t1 / _t0) / years END
-               AS top_decile_growth,
+           CASE WHEN _growth AND _log THEN 100 * ln(_b1 / _b0) / years END AS bottom_decile_growth,
+           CASE WHEN _growth AND _log THEN 100 * ln(_t1 / _t0) / years END AS top_decile_growth,
            beta_null_reason,
            CASE WHEN beta_null_reason IS NULL AND _var_change > 0 THEN _r2 END AS _r2,
            _from_start, _to_start, _to_end
