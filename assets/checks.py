@@ -20,6 +20,7 @@ from pathlib import Path
 import dagster as dg
 import pandas as pd
 
+from assets import communes
 from assets.resources import DUCKDB_POOL, SourceFiles
 from barometre import validation
 from barometre.catalogue import load_catalogue
@@ -122,7 +123,8 @@ def check_source_folders(context: dg.AssetCheckExecutionContext, source_files: S
 
 
 RAW_CHECKS = [_raw_checks(schema) for schema in validation.raw_schemas(load_catalogue()).values()]
-CHECKS = [*RAW_CHECKS, check_source_folders, check_mart_indicator_values]
+# The blocking check of the commune-derived départements lives with its assets (assets/communes.py).
+CHECKS = [*RAW_CHECKS, check_source_folders, check_mart_indicator_values, *communes.CHECKS]
 
 
 # ---------------------------------------------------------------------------------------------

@@ -5,7 +5,7 @@ import pandas as pd
 
 from assets._metadata import frame_metadata
 from assets.resources import DUCKDB_POOL
-from barometre import geography
+from barometre import commune_indicators, geography
 from barometre.catalogue import load_catalogue
 from barometre.sources import cog, registry
 
@@ -14,14 +14,18 @@ GROUP = "core"
 @dg.asset(key_prefix="core", group_name=GROUP, kinds={"pandas", "duckdb"}, pool=DUCKDB_POOL,
           ins={"cog_communes": dg.AssetIn(key=["raw", "etalab_decoupage_administratif_communes"]),
                "cog_epci_membres": dg.AssetIn(key=["raw", "etalab_decoupage_administratif_membres_epci"]),
-               "cog_departements": dg.AssetIn(key=["raw", "etalab_decoupage_administratif_departements"])})
+               "cog_departements": dg.AssetIn(key=["raw", "etalab_decoupage_administratif_departements"]),
+               "ze2020_communes": dg.AssetIn(key=["raw", "insee_zonage_zones_emploi_2020_communes"])})
 def hierarchie_territoires(context: dg.AssetExecutionContext, cog_communes: pd.DataFrame,
-                           cog_epci_membres: pd.DataFrame, cog_departements: pd.DataFrame) -> pd.DataFrame:
+                           cog_epci_membres: pd.DataFrame, cog_departements: pd.DataFrame,
+                           ze2020_communes: pd.DataFrame) -> pd.DataFrame:
     """Which territory belongs to which, for each COG release: commune → département, région and
-    EPCI, département → région, département and région → France (FRM, FRMD). One row per
-    membership (child level and code, parent level and code, geography vintage); every
-    aggregation reads it (see docs/geography.md)."""
-    frame = geography.hierarchy(cog_communes, cog_epci_membres, cog_departements)
+    EPCI, département → région, département and région → France (FRM, FRMD); and for the zonage
+    en zones d'emploi 2020 (``ze_2020``): commune → zone d'emploi, zone → région (the zones inside
+    one région) and France. One row per membership (child level and code, parent level and code,
+    geography vintage); every aggregation reads it (see docs/geography.md)."""
+    frame = geography.hierarchy(cog_communes, cog_epci_membres, cog_departements,
+                                extra=[commune_indicators.hierarchy_ze2020(ze2020_communes)])
     counts = frame.groupby(["child_level", "parent_level", "geography_vintage"]).size().unstack("geography_vintage")
     context.add_output_metadata(frame_metadata(frame, rows_by_relation=dg.MetadataValue.md(counts.to_markdown())))
     return frame

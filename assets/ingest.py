@@ -6,6 +6,8 @@ parse, one output per raw table it returns. The bodies only read bytes through t
 message (file, column, rule, example rows).
 """
 
+import fnmatch
+
 import dagster as dg
 import pandas as pd
 
@@ -60,6 +62,10 @@ def fichiers_sources(context: dg.AssetExecutionContext, source_files: SourceFile
             if not paths:
                 raise FileNotFoundError(f"source {source_id}: no file matches {pattern!r} in {store.root}")
             rows += [{"source_id": source_id, **store.describe(path, catalogue.source(source_id).url)} for path in paths]
+        # Live files with no snapshot counterpart (Melodi's newer Filosofi years): read only when live.
+        live_only = sorted(p for p, f in store.live.items() if f.source_id == source_id
+                           and not any(fnmatch.fnmatchcase(p, pattern) for pattern in patterns))
+        rows += [{"source_id": source_id, **store.describe(path, catalogue.source(source_id).url)} for path in live_only]
     frame = pd.DataFrame(rows).astype({"http_status": "Int64", "bytes": "int64", "url": "string", "etag": "string",
                                        "last_modified": "string", "fetched_url": "string"})
     context.add_output_metadata(frame_metadata(frame))

@@ -16,7 +16,7 @@ from assets.cohesion import MART_NAMES as COHESION_MART_NAMES
 from assets.core import REJECTION_KEYS
 from assets.indicators import FINDING_KEYS, KEYS as INDICATOR_KEYS
 from assets.resources import DUCKDB_POOL, PublishedWarehouse, SourceFiles
-from barometre import contract, marts, sql, warehouse
+from barometre import commune_indicators, contract, marts, sql, warehouse
 from barometre.catalogue import load_catalogue
 from barometre.validation import folders
 
@@ -91,17 +91,24 @@ _SOURCE_NAMES = {"epci": "insee_filosofi_cc_epci", "zone_emploi": "insee_filosof
                **{f"names__{level}": dg.AssetIn(key=["raw", table],
                                                 metadata={"columns": ["code", "name", "geography_vintage"]})
                   for level, table in _SOURCE_NAMES.items()},
-               "indicator_values": dg.AssetIn(key=["mart", "indicator_values"])})
+               "indicator_values": dg.AssetIn(key=["mart", "indicator_values"]),
+               "communes_2017": dg.AssetIn(key=["raw", "interieur_presidentielle_2017_communes"],
+                                           metadata={"columns": ["round", "kind", "code_commune", "libelle",
+                                                                 "code_departement"]}),
+               "ze2020_communes": dg.AssetIn(key=["raw", "insee_zonage_zones_emploi_2020_communes"])})
 def territories(context: dg.AssetExecutionContext, cog_regions: pd.DataFrame, cog_departements: pd.DataFrame,
                 hierarchie_territoires: pd.DataFrame, cog_epci_membres: pd.DataFrame, cget_territoires: pd.DataFrame,
-                indicator_values: pd.DataFrame, **names: pd.DataFrame) -> pd.DataFrame:
+                indicator_values: pd.DataFrame, communes_2017: pd.DataFrame, ze2020_communes: pd.DataFrame,
+                **names: pd.DataFrame) -> pd.DataFrame:
     """One row per territory (level, code, geography_vintage) with its name and parents (from
-    ``core.hierarchie_territoires``); the Filosofi base cc sheets' LIBGEO name the EPCI and zones
-    d'emploi of the vintages no other table names."""
+    ``core.hierarchie_territoires``); the zones d'emploi 2020 and the 2017 communes named by their
+    sources, and the Filosofi base cc sheets' LIBGEO naming the EPCI and zones d'emploi of the
+    vintages no other table names."""
     source_names = pd.concat([names[f"names__{level}"].assign(level=level) for level in _SOURCE_NAMES],
                              ignore_index=True)
     frame = marts.territories(cog_regions, cog_departements, hierarchie_territoires, cog_epci_membres, cget_territoires,
-                              indicator_values, source_names)
+                              indicator_values, commune_indicators.territory_names(communes_2017, ze2020_communes),
+                              source_names)
     return _out(context, frame, unnamed=int(frame["name"].isna().sum()))
 
 @dg.asset(key_prefix="mart", group_name=GROUP, kinds={"pandas", "duckdb"}, pool=DUCKDB_POOL)

@@ -24,11 +24,13 @@ def barometre_report(context: dg.AssetExecutionContext, published_warehouse: Pub
     one page per indicator (definition and sources, France over time, régions ranked, maps with
     quantile classes, disparities and convergence, quality notes)."""
     result = build_report(published_warehouse.path, report_site.path, report_site.snapshot_dir)
-    context.log.info(f"report: {result.path} ({result.pages} pages, {result.seconds:.1f} s)")
+    context.log.info(f"report: {result.path} ({result.pages} pages, {len(result.rebuilt)} rebuilt, "
+                     f"{result.seconds:.1f} s)")
     return dg.MaterializeResult(metadata={
         "index": dg.MetadataValue.path(str(result.path)),
         "url": dg.MetadataValue.url(result.path.resolve().as_uri()),
         "pages": result.pages,
+        "pages_rebuilt": len(result.rebuilt),  # the others kept: their published rows did not change
         "build_seconds": round(result.seconds, 2),
     })
 

@@ -28,7 +28,7 @@ from collections.abc import Iterable
 import numpy as np
 import pandas as pd
 
-from barometre.communes import FINDING_COLUMNS, passage
+from barometre.communes import FINDING_COLUMNS, passage, releases
 from barometre.geography import DEPARTEMENTS, GEOGRAPHY_VINTAGE_CURRENT, METRO_DEPARTEMENTS
 from barometre.sources import insee_chomage_zone_emploi as ze_source
 from barometre.sources import interieur_presidentielle_2017_communes as communes_source
@@ -229,3 +229,191 @@ def unemployment_zone_emploi(quarterly: pd.DataFrame, years: range = range(2003,
                         "value": annual["unemployment_rate"], "numerator": np.nan, "denominator": np.nan,
                         "source_id": ze_source.SOURCE_ID, "derived": False})
     return out[VALUE_COLUMNS]
+
+
+# ---------------------------------------------------------------------------------------------
+# Wiring (issue 15): the ZE2020 mesh in the hierarchy, the passage table, the SQL sums
+
+PASSAGE_COLUMNS = ["geography_vintage", "code_commune", "code_commune_2017", "how"]
+MESH_COLUMNS = ["level", "code", "geography_vintage", "numerator", "denominator", "n_members", "n_missing",
+                "missing"]
+
+
+def hierarchy_ze2020(composition: pd.DataFrame) -> pd.DataFrame:
+    """Rows of ``core.hierarchie_territoires`` for the zones d'emploi 2020 (``ze_2020``):
+    commune (COG 2023) → zone_emploi for the 306 zones; zone_emploi → region only for the zones
+    inside one région (INSEE's ``REG`` of all their communes; the 14 straddling zones ``00XX`` have
+    none); zone_emploi → france (``FRMD`` all, ``FRM`` the metropolitan ones, by the level's
+    ``ze_2020`` rule). The 28 régional parts of the straddling zones are not a level of the
+    barometer (docs/geography.md)."""
+    from barometre import geography
+
+    vintage = ze_source.GEOGRAPHY_VINTAGE
+    zones = composition.groupby("code_zone_emploi")["code_region"].agg(lambda s: sorted(set(s)))
+    one = zones[zones.map(len) == 1].map(lambda r: r[0])
+    one = one[~one.index.str.startswith("00")]
+    codes = pd.Series(sorted(zones.index), dtype=object)
+    metro = geography.metropolitan_scope("zone_emploi", vintage, codes)[0].fillna(False).to_numpy(dtype=bool)
+    parts = [
+        pd.DataFrame({"child_level": "commune", "child_code": composition["code_commune"].to_numpy(),
+                      "parent_level": "zone_emploi", "parent_code": composition["code_zone_emploi"].to_numpy()}),
+        pd.DataFrame({"child_level": "zone_emploi", "child_code": one.index.to_numpy(), "parent_level": "region",
+                      "parent_code": one.to_numpy()}),
+        pd.DataFrame({"child_level": "zone_emploi", "child_code": codes.to_numpy(), "parent_level": "france",
+                      "parent_code": "FRMD"}),
+        pd.DataFrame({"child_level": "zone_emploi", "child_code": codes[metro].to_numpy(), "parent_level": "france",
+                      "parent_code": "FRM"}),
+    ]
+    return pd.concat(parts, ignore_index=True).assign(geography_vintage=vintage)[MEMBERSHIP_COLUMNS]
+
+
+def passage_table(counts: pd.DataFrame, cog_communes: pd.DataFrame,
+                  vintages: Iterable[int]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The 2017 commune codes mapped to the communes of each COG release of ``vintages``
+    (:func:`barometre.communes.passage`): one row per complete target commune and 2017 commune
+    it receives (``code_commune_2017`` missing for a complete commune without inhabitants, counted
+    as zero), and the findings (split communes, communes without a 2017 count…)."""
+    rows, findings = [], []
+    by_release = releases(cog_communes)  # once for every target
+    for v in sorted(set(vintages)):
+        p = passage(cog_communes, counts["code_commune"], communes_source.GEOGRAPHY_VINTAGE, YEAR, v,
+                    source_id=communes_source.SOURCE_ID, by_release=by_release)
+        m = p.mapping
+        rows.append(pd.DataFrame({"geography_vintage": f"cog_{v}", "code_commune": m["code_target"].to_numpy(),
+                                  "code_commune_2017": m["code_source"].to_numpy(), "how": m["how"].to_numpy()}))
+        empty = sorted(p.complete - set(m["code_target"]))
+        rows.append(pd.DataFrame({"geography_vintage": f"cog_{v}", "code_commune": empty, "code_commune_2017": None,
+                                  "how": "without_inhabitants"}))
+        findings.append(p.findings.assign(indicator_id=TURNOUT, period=str(YEAR)))
+    out = pd.concat(rows, ignore_index=True).astype({"code_commune_2017": object})[PASSAGE_COLUMNS]
+    return out, pd.concat(findings, ignore_index=True)[FINDING_COLUMNS].drop_duplicates(ignore_index=True)
+
+
+def mesh_sums_sql(counts: str = "core.interieur_presidentielle_2017_comptes_communes",
+                  passage_: str = "core.interieur_presidentielle_2017_passage_communes",
+                  hierarchy: str = "core.hierarchie_territoires",
+                  current: str = GEOGRAPHY_VINTAGE_CURRENT) -> str:
+    """The SQL (DuckDB) of the commune → mesh sums of the 2017 first-round counts, one row per
+    territory (:data:`MESH_COLUMNS`): EPCI of each COG release and zones d'emploi 2020 from the
+    2017 communes mapped to their communes (the passage table; zones on COG
+    ``ze_source.COMPOSITION_COG``), départements from their 2017 communes, régions and France from
+    the départements of ``current``. A territory with a member without count (``n_missing`` > 0,
+    ``missing`` its codes) has no numerator nor denominator: a partial sum is never a total.
+    :func:`sum_to_parents` is the executable specification (tests/unit/test_commune_sql.py)."""
+    ze_cog = f"cog_{ze_source.COMPOSITION_COG}"
+    return f"""
+with counts as (
+    select code_commune, code_departement, votants::bigint as v, inscrits::bigint as i from {counts}),
+mapped as (  -- the 2017 counts on the complete communes of each COG release
+    select p.geography_vintage, p.code_commune as code, sum(coalesce(c.v, 0)) as v, sum(coalesce(c.i, 0)) as i
+    from {passage_} p left join counts c on c.code_commune = p.code_commune_2017
+    group by p.geography_vintage, p.code_commune),
+commune_members as (
+    select h.parent_level as level, h.parent_code as code, h.geography_vintage, h.child_code, m.v, m.i
+    from {hierarchy} h
+    left join mapped m on m.code = h.child_code
+     and m.geography_vintage = case when starts_with(h.geography_vintage, 'ze_') then '{ze_cog}'
+                                    else h.geography_vintage end
+    where h.child_level = 'commune' and h.parent_level in ('epci', 'zone_emploi')
+      and (starts_with(h.geography_vintage, 'ze_')
+           or h.geography_vintage in (select distinct geography_vintage from {passage_}))),
+departements as (
+    select code_departement as code, sum(v) as v, sum(i) as i from counts group by code_departement),
+departement_members as (
+    select h.parent_level as level, h.parent_code as code, h.geography_vintage, h.child_code, d.v, d.i
+    from {hierarchy} h left join departements d on d.code = h.child_code
+    where h.child_level = 'departement' and h.parent_level in ('region', 'france')
+      and h.geography_vintage = '{current}'),
+members as (select * from commune_members union all select * from departement_members)
+select level, code, geography_vintage,
+       case when count(v) = count(*) then sum(v) end::double as numerator,
+       case when count(v) = count(*) then sum(i) end::double as denominator,
+       count(*)::bigint as n_members, (count(*) - count(v))::bigint as n_missing,
+       string_agg(child_code, ' ' order by child_code) filter (where v is null) as missing
+from members group by level, code, geography_vintage
+union all
+select 'departement', code, '{current}', v::double, i::double, 1, 0, null from departements
+order by level, geography_vintage, code
+"""
+
+
+def mesh_sums_pandas(counts: pd.DataFrame, passage_: pd.DataFrame, hierarchy: pd.DataFrame,
+                     current: str = GEOGRAPHY_VINTAGE_CURRENT) -> pd.DataFrame:
+    """The same sums as :func:`mesh_sums_sql` with :func:`sum_to_parents` (the pandas
+    specification), complete territories only (``n_missing`` 0)."""
+    c = counts.astype({"votants": "int64", "inscrits": "int64"})
+    parts = []
+    for gv, p in passage_.groupby("geography_vintage"):
+        m = p.merge(c[["code_commune", "votants", "inscrits"]], left_on="code_commune_2017",
+                    right_on="code_commune", how="left", suffixes=("", "_2017"))
+        m = m.groupby("code_commune", as_index=False).agg(numerator=("votants", "sum"), denominator=("inscrits", "sum"))
+        mapped = m.rename(columns={"code_commune": "code"})
+        targets = [(gv, "epci")] + ([(ze_source.GEOGRAPHY_VINTAGE, "zone_emploi")]
+                                     if gv == f"cog_{ze_source.COMPOSITION_COG}" else [])
+        for vintage, level in targets:
+            if not ((hierarchy["geography_vintage"] == vintage) & (hierarchy["parent_level"] == level)).any():
+                continue
+            sums, _ = sum_to_parents(mapped, hierarchy, "commune", level, vintage)
+            parts.append(sums.assign(level=level, geography_vintage=vintage))
+    dep = c.groupby("code_departement", as_index=False)[["votants", "inscrits"]].sum()
+    dep = pd.DataFrame({"code": dep["code_departement"], "numerator": dep["votants"].astype(float),
+                        "denominator": dep["inscrits"].astype(float), "n_members": 1})
+    parts.append(dep.assign(level="departement", geography_vintage=current))
+    for level in ("region", "france"):
+        sums, _ = sum_to_parents(dep, hierarchy, "departement", level, current)
+        parts.append(sums.assign(level=level, geography_vintage=current))
+    out = pd.concat(parts, ignore_index=True).assign(n_missing=0, missing=None)
+    out = out.astype({"numerator": float, "denominator": float, "n_members": "int64"})
+    return out[MESH_COLUMNS].sort_values(["level", "geography_vintage", "code"], ignore_index=True)
+
+
+def turnout_from_mesh(counts: pd.DataFrame, mesh: pd.DataFrame, passage_findings: pd.DataFrame,
+                      code_findings: pd.DataFrame | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Rows of ``participation_presidentielle_t1`` 2017 from the commune counts (commune rows, not
+    derived) and the SQL sums (every other row, derived), and the findings: the passage's, the
+    wrong source codes, and each territory left out with its members without count."""
+    base = pd.DataFrame({"code": counts["code_commune"], "numerator": counts["votants"].astype(float),
+                         "denominator": counts["inscrits"].astype(float)})
+    from_dep_file = counts["source_id"].eq(DEPARTEMENT_FILE_SOURCE).to_numpy()
+    parts = [_rows(base[~from_dep_file], "commune", communes_source.GEOGRAPHY_VINTAGE, communes_source.SOURCE_ID, False),
+             _rows(base[from_dep_file], "commune", communes_source.GEOGRAPHY_VINTAGE, DEPARTEMENT_FILE_SOURCE, False)]
+    findings = [passage_findings, code_findings if code_findings is not None else pd.DataFrame(columns=FINDING_COLUMNS)]
+    for (level, vintage), group in mesh.groupby(["level", "geography_vintage"], sort=True):
+        ok = group[group["n_missing"] == 0]
+        parts.append(_rows(ok, level, vintage, communes_source.SOURCE_ID, True))
+        left = group[group["n_missing"] > 0]
+        findings.append(_left_out(pd.DataFrame({"code": left["code"].to_numpy(),
+                                                "missing": [str(m).split() for m in left["missing"]]}), level, vintage))
+    values = [p for p in parts if not p.empty]
+    values = pd.concat(values, ignore_index=True) if values else pd.DataFrame(columns=VALUE_COLUMNS)
+    findings = [f for f in findings if not f.empty]
+    findings = (pd.concat(findings, ignore_index=True)[FINDING_COLUMNS] if findings
+                else pd.DataFrame(columns=FINDING_COLUMNS))
+    return values, findings.drop_duplicates(ignore_index=True)
+
+
+def empty_commune_inputs() -> dict[str, pd.DataFrame]:
+    """The commune inputs of ``participation_presidentielle_t1`` without any row (tests of the
+    département part of the formula, which do not build the passage)."""
+    return {"communes": pd.DataFrame(columns=["code_commune", "code_departement", *COUNT_COLUMNS, "source_id"]),
+            "mailles": pd.DataFrame(columns=MESH_COLUMNS), "passage": pd.DataFrame(columns=FINDING_COLUMNS)}
+
+
+def territory_names(results: pd.DataFrame, composition: pd.DataFrame) -> pd.DataFrame:
+    """Names (and parents known in the same vintage) of the zones d'emploi 2020 (the composition:
+    région of the zones inside one région) and of the 2017 communes (the Ministry's names; Lyon,
+    Marseille and Paris, which the file has as arrondissements or not at all, by their own
+    names), in the columns of ``mart.territories``."""
+    zones = composition.groupby("code_zone_emploi").agg(name=("libelle_zone_emploi", "first"),
+                                                        regions=("code_region", lambda s: sorted(set(s))))
+    parent = [r[0] if len(r) == 1 and not c.startswith("00") else None for c, r in zip(zones.index, zones["regions"])]
+    ze = pd.DataFrame({"level": "zone_emploi", "code": zones.index, "name": zones["name"].to_numpy(),
+                       "parent_region": parent, "geography_vintage": ze_source.GEOGRAPHY_VINTAGE})
+    r1 = results[(results["round"] == 1) & (results["kind"] == "commune")]
+    names = {"69123": "Lyon", "13055": "Marseille", "75056": "Paris"}
+    com = pd.concat([pd.DataFrame({"code": r1["code_commune"], "name": r1["libelle"],
+                                   "parent_departement": r1["code_departement"]}),
+                     pd.DataFrame({"code": list(names), "name": list(names.values()),
+                                   "parent_departement": ["69", "13", "75"]})], ignore_index=True)
+    com = com.assign(level="commune", geography_vintage=communes_source.GEOGRAPHY_VINTAGE)
+    return pd.concat([ze, com], ignore_index=True)

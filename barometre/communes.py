@@ -97,14 +97,16 @@ def locate(code: str, target: int, by_release: dict[int, _Release], after: int) 
 
 
 def passage(communes: pd.DataFrame, source_codes: Iterable[str], source_vintage: str, source_year: int,
-            target_vintage: int, source_id: str | None = None) -> Passage:
+            target_vintage: int, source_id: str | None = None,
+            by_release: dict[int, _Release] | None = None) -> Passage:
     """Map the commune codes of ``source_vintage`` (codes valid at ``source_year``, e.g. the 2017
     election communes, or the communes of an earlier release) to COG release ``target_vintage``.
 
     ``communes`` holds the releases (``cog_vintage``, ``code_commune``, ``code_departement``,
     ``population``, ``anciens_codes``); only those after ``source_year`` and up to the target are
-    used."""
-    by_release = {v: r for v, r in releases(communes).items() if source_year < v <= target_vintage}
+    used. ``by_release``: :func:`releases` of ``communes``, when the caller maps to several targets
+    (building them is most of the cost)."""
+    by_release = {v: r for v, r in (by_release or releases(communes)).items() if source_year < v <= target_vintage}
     if target_vintage not in by_release:
         raise ValueError(f"COG {target_vintage} is not among the releases after {source_year}: {sorted(by_release)}")
     target = by_release[target_vintage]

@@ -23,7 +23,7 @@ from pathlib import Path
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
-from assets import checks, cohesion, core, indicators, ingest, marts, report
+from assets import checks, cohesion, communes, core, indicators, ingest, marts, report
 from assets.report import ReportSite
 from assets.resources import PublishedWarehouse, SourceFiles, WorkDatabase
 from barometre import warehouse
@@ -33,8 +33,8 @@ from barometre.pipeline_events import DEFAULT_EVENTS_DB
 from barometre.report.build import default_report_dir
 from sensors import alerts, automation, releases, schedules
 
-ALL_ASSETS = automation.with_policies([*ingest.ASSETS, *core.ASSETS, *indicators.ASSETS, *marts.ASSETS,
-                                       *cohesion.ASSETS, *report.ASSETS])
+ALL_ASSETS = automation.with_policies([*ingest.ASSETS, *core.ASSETS, *communes.ASSETS, *indicators.ASSETS,
+                                       *marts.ASSETS, *cohesion.ASSETS, *report.ASSETS])
 ALL_CHECKS = checks.CHECKS
 JOBS = [*schedules.JOBS, *releases.JOBS]
 SENSORS = [*releases.SENSORS, *alerts.SENSORS, *automation.SENSORS]

@@ -300,9 +300,21 @@ def part_neet_15_24(ind, inputs):
     return _concat([rows, from_cget(ind, inputs)])
 
 
-@indicator("taux_chomage", inputs={"chomage": "raw/insee_chomage_localise_departement"})
+@indicator("taux_chomage", inputs={"chomage": "raw/insee_chomage_localise_departement",
+                                   "chomage_ze": "raw/insee_chomage_zone_emploi",
+                                   "zonage_ze": "raw/insee_zonage_zones_emploi_2020_communes"})
 def taux_chomage(ind, inputs):
-    return _yearly(inputs["chomage"], "unemployment_rate", ind.id, "insee_chomage_localise")
+    """Départements as published (annual means of the compilation); zones d'emploi 2020: the mean
+    of the four quarters of every complete year 2003–2022 (barometre/commune_indicators.py), with
+    the zones and years INSEE does not publish as findings."""
+    from barometre import commune_indicators
+    from barometre.sources import insee_chomage_zone_emploi as ze
+
+    zones = inputs["zonage_ze"].drop_duplicates("code_zone_emploi")[["code_zone_emploi", "libelle_zone_emploi"]]
+    zones = zones.rename(columns={"libelle_zone_emploi": "libelle"}).sort_values("code_zone_emploi")
+    findings = ze.coverage_findings(inputs["chomage_ze"], zones, ind.id)
+    return _concat([_yearly(inputs["chomage"], "unemployment_rate", ind.id, "insee_chomage_localise"),
+                    commune_indicators.unemployment_zone_emploi(inputs["chomage_ze"])]), findings
 
 
 @indicator("part_diplomes_superieur", inputs={"diplomes": "raw/insee_diplomes_rp_departement"})
@@ -468,11 +480,22 @@ def cog_growth(indicator_id: str, communes: pd.DataFrame, hierarchy: pd.DataFram
 
 @indicator("participation_presidentielle_t1", inputs={**CGET_INPUTS,
                                                       "elections": "raw/interieur_presidentielle_t1_departement",
-                                                      "hierarchy": "core/hierarchie_territoires"})
+                                                      "hierarchy": "core/hierarchie_territoires",
+                                                      "communes": "core/interieur_presidentielle_2017_comptes_communes",
+                                                      "mailles": "core/interieur_presidentielle_2017_mailles",
+                                                      "passage": "core/interieur_presidentielle_2017_constats_communes"})
 def participation_presidentielle_t1(ind, inputs):
     """Votants / inscrits × 100: départements from their own counts; régions, FRM and FRMD from
     summed département counts; FR (France entière) adds the COM and voters abroad, and exists
-    only for elections whose file has the abroad row (not the provisional 2022 file: a finding)."""
+    only for elections whose file has the abroad row (not the provisional 2022 file: a finding).
+    2017 from the commune counts too (source ``interieur_presidentielle_2017_communes``): communes,
+    and every EPCI, zone d'emploi 2020, département, région and France summed in SQL
+    (``core.interieur_presidentielle_2017_mailles``), derived, never the reference where the
+    département file publishes a value."""
+    from barometre import commune_indicators
+
+    commune_values, commune_findings = commune_indicators.turnout_from_mesh(inputs["communes"], inputs["mailles"],
+                                                                            inputs["passage"])
     el = inputs["elections"]
     el = el.assign(period=el["year"].astype(str), period_start=el["year"], period_end=el["year"],
                    numerator=el["votants"].astype(float), denominator=el["inscrits"].astype(float))
@@ -495,7 +518,8 @@ def participation_presidentielle_t1(ind, inputs):
                          period=[str(y) for y in no_abroad],
                          detail="the file has no row for French voters abroad (provisional results): no France "
                                 "entière turnout")
-    return _concat(parts), findings
+    parts.append(commune_values)
+    return _concat(parts), pd.concat([findings, commune_findings], ignore_index=True)
 
 
 def inputs_of(indicator_id: str, catalogue: Catalogue | None = None) -> dict[str, str]:

@@ -99,12 +99,15 @@ def quality_report(catalogue: Catalogue, values: pd.DataFrame, frames: list[pd.D
 
 def territories(cog_regions: pd.DataFrame, cog_departements: pd.DataFrame, hierarchy: pd.DataFrame,
                 cog_epci_members: pd.DataFrame, cget_names: pd.DataFrame, values: pd.DataFrame,
-                source_names: pd.DataFrame | None = None) -> pd.DataFrame:
-    """One row per (level, code, geography_vintage) appearing in ``values``, with its name and
+                extra_names: pd.DataFrame | None = None, source_names: pd.DataFrame | None = None) -> pd.DataFrame:
+    """One row per (level, code, geography_vintage) appearing in ``values`` (and per France,
+    région, département of today's geography and EPCI of the latest COG release), with its name and
     parents where they are known for that vintage (never borrowed from another vintage): the
-    parents of ``hierarchy`` (``core.hierarchie_territoires``). ``source_names`` (``level``,
-    ``code``, ``name``, ``geography_vintage``: the names a source's sheets give, e.g. Filosofi's
-    LIBGEO) name the territories no other table names."""
+    parents of ``hierarchy`` (``core.hierarchie_territoires``). ``extra_names``: more named
+    territories with their parents (columns of :data:`TERRITORY_COLUMNS`; the zones d'emploi 2020,
+    the 2017 communes). ``source_names`` (``level``, ``code``, ``name``, ``geography_vintage``: the
+    names a source's sheets give, e.g. Filosofi's LIBGEO) name, last, the territories no other
+    table names."""
     current = geography.GeographyVintage.parse(GEOGRAPHY_VINTAGE_CURRENT)  # today's régions and départements
     region_of = geography.parent_of(hierarchy, "departement", "region", current)
     deps = cog_departements[(cog_departements["cog_vintage"] == current.year)
@@ -119,6 +122,7 @@ def territories(cog_regions: pd.DataFrame, cog_departements: pd.DataFrame, hiera
         pd.DataFrame({"level": "departement", "code": deps["code_departement"], "name": deps["nom"],
                       "parent_region": deps["code_departement"].map(region_of), "geography_vintage": str(current)}),
         cget_names[["level", "code", "name", "geography_vintage"]],
+        *([extra_names.reindex(columns=TERRITORY_COLUMNS)] if extra_names is not None else []),
     ]
     # EPCI of each COG release, with parents when all member communes share one.
     com = hierarchy[hierarchy["child_level"] == "commune"]
@@ -149,9 +153,11 @@ def territories(cog_regions: pd.DataFrame, cog_departements: pd.DataFrame, hiera
     terr = terr.drop_duplicates(["level", "code", "geography_vintage"])
     used = values[["level", "code", "geography_vintage"]].drop_duplicates()
     # Keep every territory that carries a value (named or not) and every France, région and
-    # département of today's geography.
+    # département of today's geography, and every EPCI of the latest COG release (the report's pages).
     terr = terr.merge(used.assign(_used=True), on=["level", "code", "geography_vintage"], how="outer")
     keep = terr["_used"].notna() | terr["level"].isin(["france", "region", "departement"])
+    if not cog_epci_members.empty:
+        keep |= (terr["level"] == "epci") & (terr["geography_vintage"] == cog_vintage(cog_epci_members["cog_vintage"].max()))
     terr = terr[keep].drop(columns="_used")
     terr = terr.assign(_l=terr["level"].map(geography.level_order)).sort_values(["_l", "geography_vintage", "code"]).drop(columns="_l")
     return terr[TERRITORY_COLUMNS].reset_index(drop=True)

@@ -11,12 +11,13 @@ drawn by the vendored Vega libraries; shapes are scripts.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import math
 import os
 import shutil
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -27,7 +28,7 @@ import pandas as pd
 from barometre.cohesion import format_fr
 from barometre.geography import FRANCE_TERRITORIES, LEVEL, LEVELS, level_order, vintage_label
 from barometre.report import charts, geo, territory
-from barometre.report.data import VERDICT_LEVELS, Published, by_indicator, headlines, load, main_france
+from barometre.report.data import VERDICT_LEVELS, Published, by_indicator, digests, headlines, load, main_france
 from barometre.staging import stale
 from barometre.units import spec
 
@@ -36,6 +37,8 @@ STATIC_DIR = PACKAGE_DIR / "static"
 
 # Labels of levels and vintages: the level registry (barometre.geography.LEVELS).
 LEVEL_PLURAL = {lv.id: lv.plural for lv in LEVELS}
+# The source of the turnout summed from communes (docs/communes.md): noted on the département map.
+COMMUNE_SUMS = "interieur_presidentielle_2017_communes"
 LEVEL_SINGULAR = {lv.id: lv.singular for lv in LEVELS}
 POLARITY_TEXT = {"+": "Plus la valeur est élevée, plus la situation est favorable.",
                  "-": "Plus la valeur est basse, plus la situation est favorable.",
@@ -75,6 +78,47 @@ class ReportResult:
     path: Path  # index.html
     pages: int
     seconds: float
+    # Seconds per part of the build: load, indicators, territories (models and rendering), write.
+    parts: dict[str, float] = field(default_factory=dict)
+    # Pages rendered by this build (relative paths); the others were kept from the previous report.
+    rebuilt: list[str] = field(default_factory=list)
+
+
+MANIFEST = "manifest.json"  # in the report folder: the digests each page was built from
+CODE_FILES = ("barometre/report", "barometre/units.py", "barometre/geography.py", "barometre/cohesion.py")
+
+
+def code_digest(snapshot_dir: Path) -> str:
+    """What the pages are made with, besides the published rows: the report's code, templates and
+    static files, the modules of its French texts, and the map shapes of the snapshot."""
+    h = hashlib.sha256()
+    root = PACKAGE_DIR.parent.parent
+    for name in CODE_FILES:
+        path = root / name
+        for f in sorted(path.rglob("*")) if path.is_dir() else [path]:
+            if f.is_file() and "__pycache__" not in f.parts:
+                h.update(str(f.relative_to(root)).encode())
+                h.update(f.read_bytes())
+    for mesh in geo.MESHES.values():
+        f = Path(snapshot_dir) / mesh.path
+        h.update(f"{mesh.path}:{f.stat().st_size if f.exists() else -1}".encode())
+    return h.hexdigest()[:20]
+
+
+def _model_digest(page: dict) -> str:
+    return hashlib.sha256(json.dumps(page, sort_keys=True, ensure_ascii=False, default=str).encode()).hexdigest()[:20]
+
+
+def _previous_manifest(out_dir: Path, code: str, shared: str) -> dict:
+    """The manifest of the report in ``out_dir`` if it was built by the same code from the same shared
+    tables, else an empty one (everything is rebuilt)."""
+    try:
+        manifest = json.loads((out_dir / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    if manifest.get("code") != code or manifest.get("shared") != shared:
+        return {}
+    return manifest
 
 
 # ---------------------------------------------------------------------------------------------
@@ -268,11 +312,12 @@ def _map_sections(pub: Published, ind: pd.Series, charts_: _Charts, meshes_used:
     maps, unmapped = [], []
     levels = [lv for lv in ("departement", "zone_emploi", "epci") if (values["level"] == lv).any()]
     for level in levels:
+        without_mesh = []
         for vintage, frame in values[values["level"] == level].groupby("geography_vintage", sort=True):
             mesh_id = geo.MESH_OF.get((level, vintage))
             periods = _period_order(frame)
             if mesh_id is None:
-                unmapped.append(_unmapped(frame, ind, level, vintage, periods))
+                without_mesh.append(frame)
                 continue
             meshes_used.add(mesh_id)
             chart_id = charts_.add(_choropleth(frame, ind, periods, mesh_id, LEVEL_SINGULAR[level], snapshot_dir),
@@ -282,7 +327,13 @@ def _map_sections(pub: Published, ind: pd.Series, charts_: _Charts, meshes_used:
             section = {"level": level, "title": f"{LEVEL_PLURAL[level]} ({vintage_label(level, vintage)})",
                        "chart": chart_id, "mesh": geo.MESHES[mesh_id], "periods": periods,
                        "n": len(mapped), "n_outside": len(latest - mapped), "latest": periods[-1],
-                       "outside": None, "fallback": False}
+                       "outside": None, "fallback": False, "from_communes": None}
+            if mesh_id == "departement" and COMMUNE_SUMS in str(ind.get("source_ids", "")).split(","):
+                section["from_communes"] = (
+                    "2017 : chaque valeur départementale est aussi la somme de ses communes (Σ votants ÷ Σ inscrits "
+                    "des communes du fichier communal du Ministère, Paris du fichier départemental), identique au "
+                    "fichier départemental : le pipeline s'arrête à la moindre différence. Les EPCI et zones d'emploi "
+                    "2020 ci-dessous sont sommés des mêmes communes.")
             if mesh_id == "departement":
                 drom = frame[frame["code"].isin(DROM_DEPARTEMENTS)]
                 if not drom.empty:
@@ -294,6 +345,8 @@ def _map_sections(pub: Published, ind: pd.Series, charts_: _Charts, meshes_used:
                                   "values": [number(table.loc[(code, name), p], ind["unit"]) for p in cols]}
                                  for code, name in table.index]}
             maps.append(section)
+        if without_mesh:  # one section per level, its vintages without a mesh together, a period switch
+            unmapped.append(_unmapped(pd.concat(without_mesh), ind, level, f"{len(unmapped) + 1}-{level}"))
     if not maps:  # no shape at the indicator's own levels: the régions, with a note
         frame = values[values["level"] == "region"]
         if not frame.empty:
@@ -305,7 +358,7 @@ def _map_sections(pub: Published, ind: pd.Series, charts_: _Charts, meshes_used:
             maps.append({"level": "region", "title": "Régions métropolitaines", "chart": chart_id,
                          "mesh": geo.MESHES["region"], "periods": periods, "latest": periods[-1],
                          "n": metro[metro["period"] == periods[-1]]["code"].nunique(), "n_outside": 0, "outside": None,
-                         "fallback": True})
+                         "fallback": True, "from_communes": None})
     return maps, unmapped
 
 
@@ -327,14 +380,29 @@ def _choropleth(frame: pd.DataFrame, ind: pd.Series, periods: list[str], mesh_id
     return charts.choropleth(rows, ind["unit"], [p for p in periods if p in labels], mesh_id, level_label, labels)
 
 
-def _unmapped(frame: pd.DataFrame, ind: pd.Series, level: str, vintage: str, periods: list[str]) -> dict:
-    latest = frame[frame["period"] == periods[-1]].sort_values("value", ascending=ind["polarity"] == "-")
+def _unmapped(frame: pd.DataFrame, ind: pd.Series, level: str, section_id: str) -> dict:
+    """The territories of a level whose geography vintages have no bundled mesh: for every period
+    published (each in its vintage), the ten best-placed and the ten at the other end, switched
+    client-side (assets/report.js, ``data-period-table``); the latest period is rendered in the page."""
+    vintages = sorted(set(frame["geography_vintage"]))
     def rows(part):
         return [{"code": r.code, "name": r.name if isinstance(r.name, str) else "(nom non publié pour ce millésime)",
-                 "value": number(float(r.value), ind["unit"])} for r in part.itertuples(index=False)]
-    return {"level": level, "title": f"{LEVEL_PLURAL[level]} ({vintage_label(level, vintage)})",
-            "vintage": vintage, "vintage_label": vintage_label(level, vintage), "period": periods[-1], "periods": periods, "n": len(latest),
-            "top": rows(latest.head(10)), "bottom": rows(latest.tail(10).iloc[::-1]),
+                 "value": number(float(r.value), ind["unit"]), "raw": float(r.value)} for r in part.itertuples(index=False)]
+    options = []
+    keys = frame.drop_duplicates(["geography_vintage", "period"]).sort_values(
+        ["period_end", "period_start", "geography_vintage"])
+    for k in keys.itertuples(index=False):
+        part = frame[(frame["geography_vintage"] == k.geography_vintage) & (frame["period"] == k.period)]
+        part = part.sort_values(["value", "code"], ascending=[ind["polarity"] == "-", True])
+        label = k.period if len(vintages) == 1 else f"{k.period} ({vintage_label(level, k.geography_vintage)})"
+        options.append({"key": f"{k.geography_vintage}|{k.period}", "label": label, "period": k.period,
+                        "vintage_label": vintage_label(level, k.geography_vintage), "n": len(part),
+                        "top": rows(part.head(10)), "bottom": rows(part.tail(10).iloc[::-1])})
+    latest = options[-1]
+    return {"id": f"periodes-{section_id}", "level": level, "title": LEVEL_PLURAL[level],
+            "vintages": ", ".join(vintage_label(level, v) for v in vintages), "options": options,
+            "latest": latest, "data": _json({o["key"]: {k: o[k] for k in ("period", "vintage_label", "n", "top", "bottom")}
+                                             for o in options}),
             "order": "valeurs les plus élevées" if ind["polarity"] != "-" else "valeurs les plus basses"}
 
 
@@ -537,11 +605,29 @@ def replace_folder(staging: Path, target: Path) -> None:
         shutil.rmtree(previous, ignore_errors=True)
 
 
+def _keep(previous: Path, target: Path) -> None:
+    """A page of the previous report into the new one, unchanged (a hard link keeps its bytes and
+    modification time; a copy where links are not possible)."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.link(previous, target)
+    except OSError:
+        shutil.copy2(previous, target)
+
+
 def build_report(published_db: str | os.PathLike, out_dir: str | os.PathLike,
-                 snapshot_dir: str | os.PathLike) -> ReportResult:
+                 snapshot_dir: str | os.PathLike, territories: bool = True, incremental: bool = True) -> ReportResult:
     """Write the report of ``published_db`` to ``out_dir`` (replaced as a whole); map shapes come
-    from ``snapshot_dir``."""
+    from ``snapshot_dir``. ``territories=False`` leaves out the territory pages and the search
+    index (the benchmark's reference: the indicator pages only).
+
+    ``incremental``: the pages whose digests (``manifest.json`` of the previous report in
+    ``out_dir``) are unchanged are kept as they are: an indicator page when the indicator's
+    published rows (:func:`barometre.report.data.digests`) are, a territory page when its page
+    model is; the front page and the search index are always rebuilt; everything is when the
+    report's code or the shared tables (territories, dimensions, indicators, sources) changed."""
     start = time.perf_counter()
+    parts: dict[str, float] = {}
     out_dir = Path(out_dir)
     pub = load(published_db)
     env = _environment()
@@ -550,25 +636,54 @@ def build_report(published_db: str | os.PathLike, out_dir: str | os.PathLike,
             "n_sources": len(pub.publication["source_files"])}
     indicators = [row for _, row in pub.indicators.iterrows()]
     meshes_used: set[str] = set()
-    pages = {}
+    pages: dict[str, str] = {}  # rendered by this build
+    kept: list[str] = []  # kept from the previous report
     split = by_indicator(pub)
+    digest = digests(published_db)
+    code = code_digest(Path(snapshot_dir))
+    previous = _previous_manifest(out_dir, code, digest["shared"]) if incremental else {}
+    manifest = {"code": code, "shared": digest["shared"], "indicators": {}, "meshes": {}, "territories": {}}
+    parts["load"] = time.perf_counter() - start
+    t = time.perf_counter()
+    template = env.get_template("indicator.html")
     for i, ind in enumerate(indicators):
-        page = indicator_page(split[ind["indicator_id"]], ind, meshes_used, Path(snapshot_dir))
+        iid, name = ind["indicator_id"], f"{ind['indicator_id']}.html"
+        manifest["indicators"][iid] = digest["indicators"].get(iid, "")
+        if previous.get("indicators", {}).get(iid) == manifest["indicators"][iid] and (out_dir / name).is_file():
+            manifest["meshes"][iid] = previous["meshes"].get(iid, [])
+            meshes_used.update(manifest["meshes"][iid])
+            kept.append(name)
+            continue
+        used: set[str] = set()
+        page = indicator_page(split[iid], ind, used, Path(snapshot_dir))
+        meshes_used |= used
+        manifest["meshes"][iid] = sorted(used)
         page["previous"] = indicators[i - 1] if i > 0 else None
         page["next"] = indicators[i + 1] if i + 1 < len(indicators) else None
-        pages[f"{ind['indicator_id']}.html"] = env.get_template("indicator.html").render(**page, meta=meta)
-    # One page per territory of today's geography (barometre/report/territory.py): a few queries per level.
-    con = duckdb.connect(str(published_db), read_only=True)
-    try:
-        levels = {lv: territory.load_level(con, lv, v) for lv, v in territory.current_vintages(con).items()}
-    finally:
-        con.close()
-    template = env.get_template("territory.html")
-    for path, page in territory.territory_pages(pub, levels, number, change_text, trend).items():
-        pages[path] = template.render(**page, meta=meta, root="../../")
-    search = territory.search_script(territory.search_index(levels))
+        pages[name] = template.render(**page, meta=meta)
     pages["index.html"] = env.get_template("index.html").render(**home(pub, split), meta=meta, indicators=indicators)
+    parts["indicators"] = time.perf_counter() - t
+    search = None
+    if territories:
+        # One page per territory of today's geography (barometre/report/territory.py): a few queries per level.
+        t = time.perf_counter()
+        con = duckdb.connect(str(published_db), read_only=True)
+        try:
+            levels = {lv: territory.load_level(con, lv, v) for lv, v in territory.current_vintages(con).items()}
+        finally:
+            con.close()
+        template = env.get_template("territory.html")
+        before = previous.get("territories", {})
+        for path, page in territory.territory_pages(pub, levels, number, change_text, trend).items():
+            manifest["territories"][path] = _model_digest(page)
+            if before.get(path) == manifest["territories"][path] and (out_dir / path).is_file():
+                kept.append(path)
+                continue
+            pages[path] = template.render(**page, meta=meta, root="../../")
+        search = territory.search_script(territory.search_index(levels))
+        parts["territories"] = time.perf_counter() - t
 
+    t = time.perf_counter()
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     staging = out_dir.with_name(f".{out_dir.name}.staging-{os.getpid()}")
     for leftover in [staging, *stale(out_dir, "staging")]:  # the latter: of killed builds
@@ -576,11 +691,17 @@ def build_report(published_db: str | os.PathLike, out_dir: str | os.PathLike,
     try:
         shutil.copytree(STATIC_DIR, staging / "assets")
         _write_shapes(staging / "assets" / "shapes", Path(snapshot_dir), meshes_used)
-        (staging / "assets" / "territoires.js").write_text(search, encoding="utf-8")
+        if search is not None:
+            (staging / "assets" / "territoires.js").write_text(search, encoding="utf-8")
+        for name in kept:
+            _keep(out_dir / name, staging / name)
         for name, html in pages.items():
             (staging / name).parent.mkdir(parents=True, exist_ok=True)
             (staging / name).write_text(html, encoding="utf-8")
+        (staging / MANIFEST).write_text(json.dumps(manifest, indent=0, sort_keys=True), encoding="utf-8")
         replace_folder(staging, out_dir)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    return ReportResult(path=out_dir / "index.html", pages=len(pages), seconds=time.perf_counter() - start)
+    parts["write"] = time.perf_counter() - t
+    return ReportResult(path=out_dir / "index.html", pages=len(pages) + len(kept), seconds=time.perf_counter() - start,
+                        parts=parts, rebuilt=sorted(pages))

@@ -56,7 +56,10 @@ def _href(rows: list[dict]) -> dict:
 
 
 def _period_switch(periods: list[str]) -> alt.Parameter:
-    """The period shown (latest by default), with radio buttons when there is a choice."""
+    """The period shown (latest by default), with radio buttons when there is a choice (a
+    drop-down list beyond 8 periods: 47 years of population estimates)."""
+    if len(periods) > 8:
+        return alt.param(name="periode", value=periods[-1], bind=alt.binding_select(options=periods, name="Période : "))
     if len(periods) > 1:
         return alt.param(name="periode", value=periods[-1], bind=alt.binding_radio(options=periods, name="Période : "))
     return alt.param(name="periode", value=periods[-1])

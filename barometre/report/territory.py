@@ -1,7 +1,8 @@
 """One page per territory of today's geography ("how is mine doing?") and the search index.
 
 The pages cover the régions, départements and EPCI of the latest COG release in
-``mart.territories`` and the zones d'emploi 2020 (``ze_2020``, when the file holds them) at
+``mart.territories`` (which lists every EPCI of that release, with values or not: a page then
+says what is missing and why) and the zones d'emploi 2020 (``ze_2020``, when the file holds them) at
 ``territoires/<level>/<code>.html``. Each level is read with **one query** on the published file
 (:func:`load_level`: reference values joined with their ranks); dimension scores, quality notes
 and territories come from a few more queries per level, never one per page. The pages are
@@ -35,6 +36,12 @@ class LevelData:
     values: pd.DataFrame  # reference values joined with mart.rankings
     scores: pd.DataFrame  # mart.dimension_scores
     quality: pd.DataFrame  # mart.quality_report rows of the level (its vintage or none)
+    # EPCI only (a SIREN names one EPCI whatever its vintage; a zone d'emploi code of ZE2010 is
+    # another zone in ZE2020): latest reference value of each indicator × code in another
+    # geography vintage (shown, with its vintage, where the page's vintage has none); the findings of
+    # mart.quality_report about a whole indicator × vintage of the level (no code: e.g. a repeated COG).
+    elsewhere: pd.DataFrame = None
+    vintage_quality: pd.DataFrame = None
 
 
 def current_vintages(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
@@ -78,6 +85,16 @@ def load_level(con: duckdb.DuckDBPyConnection, level: str, vintage: str) -> Leve
             SELECT * FROM mart.quality_report
             WHERE level = ? AND code IS NOT NULL AND (geography_vintage = ? OR geography_vintage IS NULL)
             ORDER BY code, indicator_id, kind, period""", p),
+        elsewhere=_df(con, """
+            SELECT indicator_id, code, geography_vintage, period, value FROM mart.indicator_values
+            WHERE is_reference AND level = ? AND geography_vintage <> ? AND level = 'epci'  -- a SIREN is one EPCI
+            QUALIFY row_number() OVER (PARTITION BY indicator_id, code
+                                       ORDER BY period_end DESC, period_start DESC,
+                                                regexp_extract(geography_vintage, '[0-9]{4}') DESC) = 1""", p),
+        vintage_quality=_df(con, """
+            SELECT indicator_id, kind, detail FROM mart.quality_report
+            WHERE code IS NULL AND indicator_id IS NOT NULL AND (level = ? OR level IS NULL) AND geography_vintage = ?
+            ORDER BY indicator_id, kind, detail""", p),
     )
 
 
@@ -143,11 +160,33 @@ def _isnan(x) -> bool:
     return x is None or (isinstance(x, float) and math.isnan(x))
 
 
+def _records(frame: pd.DataFrame | None) -> list[dict]:
+    """The rows as dicts (faster than ``to_dict("records")``: whole columns to Python at once)."""
+    if frame is None or frame.empty:
+        return []
+    cols = list(frame.columns)
+    return [dict(zip(cols, row)) for row in zip(*(frame[c].tolist() for c in cols))]
+
+
 def territory_pages(pub, levels: dict[str, LevelData], number, change_text, trend) -> dict[str, dict]:
     """path → page model of every territory of ``levels``. ``pub``: the report's Published (régions'
-    values and France values); ``number``, ``change_text``, ``trend``: the report's French text."""
-    indicators = pub.indicators
-    dims = pub.dimensions.set_index("dimension_id")
+    values and France values); ``number``, ``change_text``, ``trend``: the report's French text.
+    Plain Python over records grouped once per level: no pandas work per page."""
+    texts: dict = {}
+
+    def fmt(value, unit: str) -> str:  # the same France and région figures recur on many pages
+        key = (value, unit)
+        if key not in texts:
+            texts[key] = number(value, unit)
+        return texts[key]
+
+    labels: dict = {}
+
+    def label(level: str, vintage: str) -> str:
+        if (level, vintage) not in labels:
+            labels[(level, vintage)] = vintage_label(level, vintage)
+        return labels[(level, vintage)]
+    dims = pub.dimensions.to_dict("records")
     region_values = {(r.indicator_id, r.code, r.period): r.value for r in pub.values[
         (pub.values["level"] == "region") & (pub.values["geography_vintage"] == levels["region"].vintage
                                              if "region" in levels else False)].itertuples(index=False)}
@@ -164,37 +203,54 @@ def territory_pages(pub, levels: dict[str, LevelData], number, change_text, tren
                 if isinstance(code, str) and parent_level in levels and lv != parent_level:
                     members.setdefault((parent_level, code), []).append((lv, t.code))
     pages = {}
-    inds = indicators.to_dict("records")
+    inds = pub.indicators.to_dict("records")
     for level, data in levels.items():
+        vlabel = vintage_label(level, data.vintage)
         by_code: dict[str, dict[str, list[dict]]] = {}
-        for r in data.values.to_dict("records"):  # sorted by indicator, code, period
+        for r in _records(data.values):  # sorted by indicator, code, period
             by_code.setdefault(r["code"], {}).setdefault(r["indicator_id"], []).append(r)
-        scores = {c: g for c, g in data.scores.groupby("code", sort=False)}
-        quality = {c: g for c, g in data.quality.groupby("code", sort=False)}
+        # code → dimension → its scores, oldest period group first
+        scores: dict[str, dict[str, list[dict]]] = {}
+        for r in _records(data.scores):
+            scores.setdefault(r["code"], {}).setdefault(r["dimension_id"], []).append(r)
+        for per_dim in scores.values():
+            for rows in per_dim.values():
+                rows.sort(key=lambda r: int(r["period_group"][-4:]))
+        quality: dict[str, list[dict]] = {}
+        for r in _records(data.quality):
+            quality.setdefault(r["code"], []).append(r)
+        elsewhere = {(r["indicator_id"], r["code"]): r for r in _records(data.elsewhere)}
+        why_level: dict[str, list[str]] = {}
+        for r in _records(data.vintage_quality):
+            why_level.setdefault(r["indicator_id"], []).append(r["detail"])
         present = set(data.values["indicator_id"])
         for t in data.territories.itertuples(index=False):
             name = names[(level, t.code)]
-            region = t.parent_region if isinstance(t.parent_region, str) else None
-            if level == "region":
-                region = None
+            region = t.parent_region if isinstance(t.parent_region, str) and level != "region" else None
             per_ind = by_code.get(t.code, {})
+            own_quality = quality.get(t.code, [])
             cards, missing = [], []
             for ind in inds:
                 iid, unit = ind["indicator_id"], ind["unit"]
                 part = per_ind.get(iid)
                 if part is None:
-                    why = ("aucune valeur publiée pour " + LEVEL[level].plural_in_text +
-                           f" ({vintage_label(level, data.vintage)})") if iid not in present else \
-                        "pas de valeur pour ce territoire"
-                    missing.append({"id": iid, "name": ind["name"], "why": why})
+                    why = ("aucune valeur publiée pour " + LEVEL[level].plural_in_text + f" ({vlabel})"
+                           if iid not in present else "pas de valeur pour ce territoire")
+                    details = why_level.get(iid, []) + [q["detail"] for q in own_quality if q["indicator_id"] == iid]
+                    other = elsewhere.get((iid, t.code))
+                    missing.append({"id": iid, "name": ind["name"], "why": why, "details": details,
+                                    "elsewhere": None if other is None else {
+                                        "value": fmt(other["value"], unit), "raw": float(other["value"]),
+                                        "period": other["period"],
+                                        "vintage": label(level, other["geography_vintage"])}})
                     continue
                 series = []
                 for r in part:
                     fr = france.get((iid, r["period"]))
                     reg = region_values.get((iid, region, r["period"])) if region else None
                     series.append({"period": r["period"], "value": number(r["value"], unit), "raw": float(r["value"]),
-                                   "region": number(reg, unit) if reg is not None else "–",
-                                   "france": number(fr[1], unit) if fr else "–",
+                                   "region": fmt(reg, unit) if reg is not None else "–",
+                                   "france": fmt(fr[1], unit) if fr else "–",
                                    "france_code": fr[0] if fr else None})
                 last = part[-1]
                 card = {"id": iid, "name": ind["name"], "dimension": ind["dimension_id"],
@@ -207,21 +263,21 @@ def territory_pages(pub, levels: dict[str, LevelData], number, change_text, tren
                     card["trend"] = trend(float(last["change"]), unit, ind["polarity"])
                 cards.append(card)
             sentences = []
-            own = scores.get(t.code)
-            for dim_id, dim in dims.iterrows():
-                part = own[own["dimension_id"] == dim_id] if own is not None else None
-                if part is None or part.empty:
+            own = scores.get(t.code, {})
+            for dim in dims:
+                dim_id = dim["dimension_id"]
+                part = own.get(dim_id)
+                if not part:
                     sentences.append({"id": dim_id, "name": dim["name"], "score": None,
                                       "text": f"Pas de score « {dim['name']} » pour {name} : les indicateurs de la "
                                               "dimension ne sont pas tous observés à une même période à ce niveau."})
                     continue
-                part = part.assign(_end=part["period_group"].str[-4:].astype(int)).sort_values("_end")
-                last = part.iloc[-1]
-                same = part[(part["indicator_ids"] == last["indicator_ids"]) & (part["_end"] < last["_end"])]
+                last = part[-1]
+                end = int(last["period_group"][-4:])
+                same = [r for r in part if r["indicator_ids"] == last["indicator_ids"] and int(r["period_group"][-4:]) < end]
                 sentences.append({"id": dim_id, "name": dim["name"], "score": format_fr(float(last["score"]), 2, signed=True),
                                   "period": last["period_group"],
-                                  "text": score_sentence(name, level, dim["name"], last,
-                                                         same.iloc[-1] if len(same) else None)})
+                                  "text": score_sentence(name, level, dim["name"], last, same[-1] if same else None)})
             parents = []
             for parent_level, col in (("region", "parent_region"), ("departement", "parent_departement")):
                 code = getattr(t, col, None)
@@ -234,14 +290,12 @@ def territory_pages(pub, levels: dict[str, LevelData], number, change_text, tren
                 if codes:
                     kids.append({"level": LEVEL[lv].plural, "items": [
                         {"name": names[(lv, c)], "code": c, "href": f"../{lv}/{c}.html"} for c in codes]})
-            q = quality.get(t.code)
-            notes = [] if q is None else [
-                {"kind": r.kind, "indicator": r.indicator_id if isinstance(r.indicator_id, str) else "–",
-                 "period": r.period if isinstance(r.period, str) else "–", "detail": r.detail}
-                for r in q.itertuples(index=False)]
+            notes = [{"kind": r["kind"], "indicator": r["indicator_id"] if isinstance(r["indicator_id"], str) else "–",
+                      "period": r["period"] if isinstance(r["period"], str) else "–", "detail": r["detail"]}
+                     for r in own_quality]
             pages[page_path(level, t.code)] = {
                 "level": level, "level_label": LEVEL[level].singular, "code": t.code, "name": name,
-                "vintage_label": vintage_label(level, data.vintage), "cards": cards, "missing": missing,
+                "vintage_label": vlabel, "cards": cards, "missing": missing,
                 "dimensions": sentences, "parents": parents, "members": kids, "notes": notes,
                 "france_names": FRANCE_TERRITORIES}
     return pages

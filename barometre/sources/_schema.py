@@ -198,6 +198,9 @@ class RawSchema:
     # The expected periods: a tuple, a function of the catalogue, or None (not checked; the
     # periods' format only where a Pattern of the period column declares it).
     periods: tuple | Callable[[object], tuple] | None = None
+    # Periods a live endpoint may add to the expected ones (allowed, not required), e.g. the
+    # newer years Melodi serves: a tuple or a function of the catalogue.
+    live_periods: tuple | Callable[[object], tuple] = ()
     required: tuple[str, ...] = ()
     codes: tuple[Codes, ...] = ()
     coverage: tuple[Coverage | CountRange, ...] = ()

@@ -28,6 +28,7 @@ import pandas as pd
 from barometre.geography import DEPARTEMENTS, REGIONS, invalid_codes
 from barometre.sources._csv import SourceFormatError
 from barometre.sources._schema import Codes, CountRange, RawSchema, Values
+from barometre.sources.registry import RawTable, SourceParse, single_table
 
 SOURCE_ID = "insee_chomage_zone_emploi"
 COMPOSITION_SOURCE_ID = "insee_zonage_zones_emploi_2020"
@@ -264,7 +265,7 @@ def coverage_findings(quarterly: pd.DataFrame, zones: pd.DataFrame, indicator_id
 
 _Q_BY = ("period",)
 QUARTERLY_SCHEMA = RawSchema(
-    table="chomage_zone_emploi_trimestriel", files=FILE_TAUX,
+    table=SOURCE_ID, files=FILE_TAUX,
     columns={"code_zone_emploi": "text", "libelle": "text", "code_region": "text", "period": "text", "year": "int",
              "quarter": "int", "value": "float"},
     key=("code_zone_emploi", "period"), period="period", required=("libelle", "code_region", "year", "quarter"),
@@ -276,7 +277,7 @@ QUARTERLY_SCHEMA = RawSchema(
     examples=("code_zone_emploi", "period"),
 )
 PARTS_SCHEMA = RawSchema(
-    table="chomage_zone_emploi_parties_regionales", files=FILE_TAUX,
+    table=f"{SOURCE_ID}_partie_regionale", files=FILE_TAUX,
     columns={c: QUARTERLY_SCHEMA.columns.get(c, "text") for c in PARTS_COLUMNS},
     key=("code_partie_regionale", "period"), period="period", required=("code_zone_emploi", "code_region"),
     codes=(Codes("code_region", "region", REGIONS, "the 18 régions"),
@@ -286,7 +287,7 @@ PARTS_SCHEMA = RawSchema(
     examples=("code_partie_regionale", "period"),
 )
 COMPOSITION_SCHEMA = RawSchema(
-    table="zones_emploi_2020_communes", files=FILE_COMPOSITION,
+    table=f"{COMPOSITION_SOURCE_ID}_communes", files=FILE_COMPOSITION,
     columns={"cog_vintage": "int", "code_commune": "text", "libelle": "text", "code_zone_emploi": "text",
              "libelle_zone_emploi": "text", "code_partie_regionale": "text", "code_departement": "text",
              "code_region": "text"},
@@ -298,4 +299,25 @@ COMPOSITION_SCHEMA = RawSchema(
     coverage=(CountRange("code_zone_emploi", 306, 306, "zones d'emploi 2020", by=("cog_vintage",)),
               CountRange("code_commune", 34_900, 35_000, "communes of COG 2023", by=("cog_vintage",))),
     examples=("code_commune",),
+)
+
+
+def read_unemployment(store, catalogue) -> dict[str, pd.DataFrame]:
+    """Both sheets of the unemployment workbook, read once: the 302 zones and the 28 régional parts."""
+    raw = store.read(FILE_TAUX)
+    return {QUARTERLY_SCHEMA.table: parse_quarterly(raw, FILE_TAUX), PARTS_SCHEMA.table: parse_quarterly_parts(raw, FILE_TAUX)}
+
+
+# Two catalogue sources: INSEE publishes the rates (taux de chômage localisés, quarterly release) and
+# the zonage (composition, revised with each COG) as two products with their own pages and cadences.
+PARSES = (
+    SourceParse(SOURCE_ID, (FILE_TAUX,), read_unemployment, (
+        RawTable(QUARTERLY_SCHEMA.table, QUARTERLY_SCHEMA,
+                 "Unemployment rate by zone d'emploi 2020, quarterly (CVS), one row per zone × quarter."),
+        RawTable(PARTS_SCHEMA.table, PARTS_SCHEMA,
+                 "Unemployment rate of the 28 régional parts of the 14 zones d'emploi 2020 that straddle a région "
+                 "border, one row per part × quarter."))),
+    single_table(COMPOSITION_SOURCE_ID, COMPOSITION_SCHEMA.table, FILE_COMPOSITION, parse_composition,
+                 COMPOSITION_SCHEMA, "Commune (COG 2023) → zone d'emploi 2020 (and régional part of a straddling "
+                 "zone), one row per commune."),
 )

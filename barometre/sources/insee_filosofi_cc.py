@@ -292,9 +292,141 @@ def secrecy_findings(findings: pd.DataFrame, columns: tuple[str, ...] = ("med", 
 
 
 # ---------------------------------------------------------------------------------------------
+# Live mode: INSEE Melodi, data set DS_FILOSOFI_CC (catalogue ``live`` block, docs/sources.md).
+#
+# What Melodi's catalogue entry of the data set establishes (its real 2026 entry:
+# tests/fixtures/live/real/melodi/catalog_all_entry_DS_FILOSOFI_CC.json): one income year, 2021
+# (``temporal`` 2021..2021), in the geography of 1 January 2025 (``spatialTemporal``), the levels
+# of ``spatialResolution`` (FRANCE, REG, DEP, EPCI, COM, ZE2020, ARR, ARM, UU2020, AAV2020, BV2022,
+# OTHER), the measure dimension FILOSOFI_MEASURE with the codes of its ``raccourcis`` (counts,
+# standard of living and poverty rate, breakdown of disposable income). The archives of
+# 2014–2019 stay the snapshot's (INSEE's final files, never revised): Melodi adds its newer
+# year(s) to the same tables.
+
+MELODI_DATASET = "DS_FILOSOFI_CC"
+# Melodi level (GEO "<year>-<level>-<code>") → our level. FRANCE is not read: the entry does not
+# say which territory its FRANCE code is (the data set covers France métropolitaine, Martinique and
+# La Réunion; the only FRANCE code met in Melodi's answers, "FRANCE-F" of DS_EC_DECES, is France
+# entière), so France métropolitaine (METRO, code FRM) stays snapshot-only. ZE2010 is not served.
+MELODI_LEVELS = {"COM": "commune", "EPCI": "epci", "DEP": "departement", "REG": "region", "ZE2020": "zone_emploi"}
+# Logical paths of the live files (the catalogue's live block lands them there): one Melodi
+# document per level, and the data set's range (its territories' labels: the ``name`` column).
+MELODI_FOLDER = "filosofi_melodi"
+MELODI_FILES = {geo: f"{MELODI_FOLDER}/{MELODI_DATASET}_{geo}.json" for geo in MELODI_LEVELS}
+MELODI_RANGE = f"{MELODI_FOLDER}/range_{MELODI_DATASET}.json"
+# FILOSOFI_MEASURE → column. Only measures whose concept the entry names: the counts (households,
+# persons), the five codes of "Niveau de vie et taux de pauvreté" for its five concepts (median,
+# 1st and 9th deciles, interdecile ratio, poverty rate at 60 %), and the five shares of disposable
+# income its description lists (activity income, pensions, property income, social benefits,
+# direct taxes). Not mapped, so missing in the Melodi rows: NUM_CU (no column); the six sub-shares
+# S_EI_DI_SAL / _UNE / _N_SAL and S_SOC_BEN_DI_FAM_BEN / _MIN_SOC / _HOU_BEN (codes listed without
+# labels: ptsa, pcho, pben, ppfam, ppmini, pplogt not mapped on their names); the share of
+# taxed households (pimp: named by the description, no code given) and the poverty rates by age
+# and tenure (tp60age1–6, tp60tol1–2: not in the data set).
+MELODI_MEASURES = {
+    "NUM_HH": "households", "NUM_PER": "persons",
+    "MED_SL": "med", "D1_SL": "d1", "D9_SL": "d9", "IR_D9_D1_SL": "rd", "PR_MD60": "tp60",
+    "S_EI_DI": "pact", "S_RET_PEN_DI": "ppen", "S_INC_ASS_DI": "ppat", "S_SOC_BEN_DI": "ppsoc",
+    "S_DIR_TAX_DI": "pimpot",
+}
+
+
+def melodi_names(raw: bytes, file: str = MELODI_RANGE) -> dict[str, str]:
+    """Melodi's range of a data set (``/melodi/range/<DATASET>``: ``range[]`` of concepts, the GEO
+    concept's ``values[]`` with ``id`` ``"2025-DEP-01"`` and ``label.fr``) → {GEO id: name}."""
+    import json
+
+    try:
+        doc = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise SourceFormatError(file, None, f"not a Melodi range JSON document ({exc})") from None
+    concepts = doc.get("range") if isinstance(doc, dict) else None
+    geo = [c for c in concepts or [] if isinstance(c, dict) and (c.get("concept") or {}).get("code") == "GEO"]
+    if len(geo) != 1:
+        raise SourceFormatError(file, "range", "not a Melodi range: expected one GEO concept", [str(doc)[:120]])
+    out = {}
+    for value in geo[0].get("values") or []:
+        label = (value.get("label") or {}).get("fr")
+        if value.get("id") and label:
+            out[str(value["id"])] = str(label).strip()
+    return out
+
+
+def parse_melodi(raws: Mapping[str, bytes], names: Mapping[str, str]) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
+    """Melodi ``DS_FILOSOFI_CC`` documents (``{logical path: bytes}``, one or several levels) →
+    the same tidy tables as :func:`parse` (:data:`COLUMNS`, codes as text, ``origin`` filosofi)
+    and the secrecy findings: an observation sent without value (``"OBS_VALUE_NIVEAU": {}``)
+    is missing, never 0, and listed with marker ``(empty)``. Observations of levels not in
+    :data:`MELODI_LEVELS` or of measures not in :data:`MELODI_MEASURES` are not read; the
+    columns without a Melodi measure stay missing. ``names``: :func:`melodi_names`."""
+    from barometre.sources import _melodi
+
+    frames, findings = {}, []
+    for path, raw in raws.items():
+        obs = _melodi.observations(raw, path, "FILOSOFI_MEASURE")
+        obs = obs[obs["level"].isin(MELODI_LEVELS) & obs["measure"].isin(MELODI_MEASURES)]
+        for geo_level, part in obs.groupby("level", sort=True):
+            level = MELODI_LEVELS[geo_level]
+            where = f"{path} [GEO {geo_level}]"
+            if part["geo_vintage"].isna().any():
+                raise SourceFormatError(where, "GEO", "GEO without its geography year ('<year>-<level>-<code>')",
+                                        part.loc[part["geo_vintage"].isna(), "code"].head(5).tolist())
+            bad = invalid_codes(part["code"], level)
+            if len(bad):
+                raise SourceFormatError(where, "GEO", f"invalid {level} code (lost leading zero?)", bad.head(5).tolist())
+            years = pd.to_numeric(part["time_period"], errors="coerce")
+            if years.isna().any() or (years % 1 != 0).any():
+                raise SourceFormatError(where, "TIME_PERIOD", "not a year",
+                                        part.loc[years.isna(), "time_period"].head(5).tolist())
+            part = part.assign(year=years.astype("int64"), column=part["measure"].map(MELODI_MEASURES),
+                               geography_vintage=("ze_2020" if geo_level == "ZE2020"
+                                                  else "cog_" + part["geo_vintage"].astype(str)),
+                               geo_id=part["geo_vintage"].astype(str) + f"-{geo_level}-" + part["code"])
+            dup = part.duplicated(["code", "year", "column"], keep=False)
+            if dup.any():
+                raise SourceFormatError(where, "FILOSOFI_MEASURE", "several values for one (territory, year, measure)",
+                                        part.loc[dup, ["code", "year", "measure"]].head(5).values.tolist())
+            frames.setdefault(level, []).append(part)
+    tables = {}
+    for level in LEVELS:
+        if level not in frames:
+            continue
+        part = pd.concat(frames[level], ignore_index=True)
+        if part.duplicated(["code", "year", "column"]).any():
+            dup = part[part.duplicated(["code", "year", "column"], keep=False)]
+            raise SourceFormatError(", ".join(raws), "GEO", f"a {level} (territory, year, measure) in two documents",
+                                    dup[["code", "year", "measure"]].head(5).values.tolist())
+        keys = part.drop_duplicates(["code", "year"])[["code", "year", "geography_vintage", "geo_id"]]
+        unnamed = keys[~keys["geo_id"].isin(names)]
+        if len(unnamed):
+            raise SourceFormatError(MELODI_RANGE, "GEO", f"{len(unnamed)} {level} territories without a label in "
+                                    f"Melodi's range of {MELODI_DATASET}", unnamed["geo_id"].head(5).tolist())
+        wide = part.pivot(index=["code", "year"], columns="column", values="value")
+        tidy = keys.set_index(["code", "year"]).join(wide).reset_index()
+        tidy = tidy.sort_values(["year", "code"], kind="stable").reset_index(drop=True)
+        out = pd.DataFrame({"code": tidy["code"].astype("object"), "name": tidy["geo_id"].map(names).astype("object"),
+                            "year": tidy["year"].astype("int64"),
+                            "geography_vintage": tidy["geography_vintage"].astype("object"), "origin": "filosofi"})
+        for col in VALUE_COLUMNS:
+            out[col] = (tidy[col] if col in tidy else pd.Series(np.nan, index=tidy.index)).astype("float64")
+        tables[TABLES[level]] = out[COLUMNS]
+        empty = part[part["value"].isna()]
+        sheet = next(g for g, lv in MELODI_LEVELS.items() if lv == level)
+        for (year, column), cells in empty.groupby(["year", "column"], sort=True):
+            findings.append({"source_id": SOURCE_ID, "table": TABLES[level], "file": MELODI_FILES[sheet],
+                             "sheet": sheet, "year": int(year), "column": column, "marker": MARKERS[""],
+                             "cells": len(cells), "codes": sorted(cells["code"])})
+    if not tables:
+        raise SourceFormatError(", ".join(raws), "GEO", f"no observation of {sorted(MELODI_LEVELS)} × "
+                                f"{sorted(MELODI_MEASURES)} in the Melodi answer(s)")
+    return tables, _findings_frame(findings)
+
+
+# ---------------------------------------------------------------------------------------------
 # Declarations (barometre.sources._schema): one per table.
 
-_VINTAGES = tuple(f"cog_{y}" for y in (2015, 2016, 2019, 2020, 2021, 2022))
+# cog_2025: the geography of Melodi's DS_FILOSOFI_CC (live mode, 2021 incomes).
+_VINTAGES = tuple(f"cog_{y}" for y in (2015, 2016, 2019, 2020, 2021, 2022, 2025))
 # Bounds, checked on the snapshot (min–max over 2014–2019 of the Filosofi rows):
 # - med: EPCI 12 522 (249740093 CIREST, 2014) – 38 140 (247400690, 2019); zones 12 522 (0401 L'Est,
 #   2014) – 31 210 (8416, 2019); départements 13 828 (974, 2014) – 28 570 (75, 2019): within
@@ -309,6 +441,11 @@ _VINTAGES = tuple(f"cog_{y}" for y in (2015, 2016, 2019, 2020, 2021, 2022))
 _INDICATOR_OF = {"med": "revenu_median_uc", "tp60": "taux_pauvrete"}
 
 
+def melodi_years(catalogue) -> tuple[int, ...]:
+    """The years Melodi serves (the catalogue's ``live.years``), allowed besides the archives'."""
+    return tuple(int(y) for y in catalogue.source(SOURCE_ID).extra["live"].get("years") or ())
+
+
 def _schema(level: str, codes: tuple[Codes, ...], count: tuple[int, int], *, indicator_bounds: bool,
             checked: tuple[str, ...] = tuple(UNIT_OF)) -> RawSchema:
     values = tuple(Values(c, UNIT_OF[c], _INDICATOR_OF.get(c) if indicator_bounds else None)
@@ -321,14 +458,16 @@ def _schema(level: str, codes: tuple[Codes, ...], count: tuple[int, int], *, ind
         # compares a code with itself in the same mesh only (an EPCI code's perimeter changes with
         # each file's COG: no jump check at EPCI; ZE2010 2014–2017 and ZE2020 2018–2019 separately).
         key=("code", "geography_vintage", "year") if level in ("epci", "zone_emploi") else ("code", "year"),
-        period="year", periods=YEARS, required=("name", "geography_vintage", "origin"), level=level,
+        period="year", periods=YEARS, live_periods=melodi_years, required=("name", "geography_vintage", "origin"),
+        level=level,
         codes=codes,
         coverage=(CountRange("code", count[0], count[1], f"{level} rows per year", by=("year",)),),
         values=values,
         allowed=(Allowed("origin", tuple(ORIGINS)),
                  Allowed("geography_vintage", ("ze_2010", "ze_2020") if level == "zone_emploi" else _VINTAGES)),
         examples=("code", "year"),
-        file_of=lambda row: FILES.get(int(row["year"]), FOLDER),
+        # a year after the archives' can only come from Melodi (live mode)
+        file_of=lambda row: FILES.get(int(row["year"])) or (MELODI_FOLDER if int(row["year"]) > max(YEARS) else FOLDER),
     )
 
 
@@ -380,7 +519,8 @@ def values(tables: Mapping[str, pd.DataFrame], indicators: tuple[str, ...] = tup
         vintage = frame["geography_vintage"].map(lambda v, lv=level: indicator_vintage(lv, v))
         for indicator in indicators:
             cols = INDICATORS[indicator]
-            value = frame[cols[0]] if len(cols) == 1 else frame[cols[0]] + frame[cols[1]]  # NaN + x = NaN
+            # NaN + x = NaN; the sum rounded at 1e-10 so that 24.9 + 9.4 is 34.3, not 34.300000000000004
+            value = frame[cols[0]] if len(cols) == 1 else (frame[cols[0]] + frame[cols[1]]).round(10)
             if cols == ("tp60",):
                 value = value.mask(value.isin(CENSORED))  # "5" means 0–5 %: not an exact value
             parts.append(pd.DataFrame({
@@ -429,7 +569,7 @@ SECRECY_SCHEMA = RawSchema(
     table=SECRECY_TABLE, files=", ".join(FILES.values()),
     columns={"source_id": "text", "table": "text", "file": "text", "sheet": "text", "year": "int", "column": "text",
              "marker": "text", "cells": "int", "codes": "text"},
-    key=("table", "year", "column", "marker"), period="year", periods=YEARS,
+    key=("table", "year", "column", "marker"), period="year", periods=YEARS, live_periods=melodi_years,
     required=("table", "file", "sheet", "column", "marker", "codes"),
     allowed=(Allowed("marker", tuple(MARKERS.values())), Allowed("table", tuple(TABLES.values()))),
     examples=("table", "year", "column", "marker"),
@@ -438,9 +578,36 @@ SECRECY_SCHEMA = RawSchema(
 
 def read_archives(store, catalogue) -> dict[str, pd.DataFrame]:
     """The six archives → the six level tables (:data:`TABLES`) and the secrecy markers
-    (:data:`SECRECY_TABLE`: one row per table, year, column and marker, with the cells' codes)."""
+    (:data:`SECRECY_TABLE`: one row per table, year, column and marker, with the cells' codes).
+
+    With the source live (``BAROMETRE_SOURCES=live``), Melodi's documents (:data:`MELODI_FILES`,
+    :data:`MELODI_RANGE`) add their years to the same tables (:func:`with_melodi`)."""
     tables, findings = parse({path: store.read(path) for path in FILES.values()})
+    is_live = getattr(store, "is_live", lambda path: False)
+    live = [path for path in MELODI_FILES.values() if is_live(path)]
+    if live:
+        names = melodi_names(store.read(MELODI_RANGE))
+        tables, findings = with_melodi(tables, findings, *parse_melodi({p: store.read(p) for p in live}, names))
     return {**tables, SECRECY_TABLE: findings}
+
+
+def with_melodi(tables: Mapping[str, pd.DataFrame], findings: pd.DataFrame, melodi: Mapping[str, pd.DataFrame],
+                melodi_findings: pd.DataFrame) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
+    """The archives' tables and Melodi's: Melodi's rows of a year the archives' table does not hold
+    are added (a year of the archives keeps INSEE's archive, its final file), and so are their
+    findings."""
+    out = dict(tables)
+    added = []
+    for name, frame in melodi.items():
+        if name not in out:  # a level not read (parse_year's levels)
+            continue
+        new = frame[~frame["year"].isin(set(out[name]["year"]))]
+        out[name] = pd.concat([out[name], new], ignore_index=True) if len(new) else out[name]
+        added += [(name, int(y)) for y in new["year"].unique()]
+    keep = pd.Series([(t, int(y)) in added for t, y in zip(melodi_findings["table"], melodi_findings["year"])],
+                     index=melodi_findings.index, dtype=bool)
+    new_findings = melodi_findings[keep]
+    return out, pd.concat([findings, new_findings], ignore_index=True) if len(new_findings) else findings
 
 
 _DESCRIPTIONS = {

@@ -40,6 +40,7 @@ import pandas as pd
 from barometre.geography import DEPARTEMENTS
 from barometre.sources._csv import SourceFormatError, read_delimited, to_number
 from barometre.sources._schema import Allowed, Codes, CountRange, Ordered, RawSchema, Values
+from barometre.sources.registry import single_table
 
 FILE = "elections_communes_2017/presidentielle_2017_communes.csv.gz"
 SOURCE_ID = "interieur_presidentielle_2017_communes"
@@ -201,7 +202,7 @@ def commune_counts(frame: pd.DataFrame, round_: int = 1) -> pd.DataFrame:
 
 
 SCHEMA = RawSchema(
-    table="presidentielle_2017_communes",
+    table=SOURCE_ID,
     files=FILE,
     columns={"year": "int", "round": "int", "code_ministere": "text", "departement_ministere": "text", "kind": "text",
              "code_departement": "text", "code_commune": "text", "code_arrondissement": "text", "libelle": "text",
@@ -218,3 +219,8 @@ SCHEMA = RawSchema(
     ordered=(Ordered("inscrits", "votants"), Ordered("votants", "exprimes")),
     examples=("round", "code_ministere"),
 )
+
+# One raw table: ``raw.interieur_presidentielle_2017_communes`` (the source id already ends with its level).
+PARSES = (single_table(SOURCE_ID, SOURCE_ID, FILE, parse, SCHEMA,
+                       "Presidential 2017 counts by commune (rounds 1 and 2), one row per round × Ministry commune "
+                       "or municipal arrondissement (Lyon, Marseille); no Paris (département file)."),)

@@ -278,8 +278,10 @@ def _raw_rules(schema: RawSchema, frame: pd.DataFrame, types: pd.DataFrame, cata
         add("keys_and_periods", f"one row per ({', '.join(key)})", ", ".join(key),
             lambda E: E.ExpectCompoundColumnsToBeUnique(column_list=key))
     if periods is not None:
-        add("keys_and_periods", f"a period is one of {list(periods)}", schema.period,
-            lambda E: E.ExpectColumnValuesToBeInSet(column=schema.period, value_set=list(periods)))
+        live = schema.live_periods(catalogue) if callable(schema.live_periods) else schema.live_periods
+        allowed = [*periods, *(p for p in live if p not in periods)]
+        add("keys_and_periods", f"a period is one of {allowed}", schema.period,
+            lambda E: E.ExpectColumnValuesToBeInSet(column=schema.period, value_set=allowed))
         if not any(isinstance(c, Coverage) and c.by == (schema.period,) for c in schema.coverage):
             # (a coverage rule by period already reports a missing period, with its territories)
             add("keys_and_periods", f"every period of {list(periods)} is present", schema.period,

@@ -214,6 +214,8 @@ def full(out: str, keep: str | None) -> None:
         report_dir = tmp / "report"
         report.update(report_seconds=float(site["build_seconds"].value), report_pages=int(site["pages"].value),
                       report_mb=sum(f.stat().st_size for f in report_dir.rglob("*") if f.is_file()) / 1e6)
+        report.update(report_builds=report_builds(tmp / "barometre.duckdb", tmp / "report-bench",
+                                                  snapshot or DEFAULT_SNAPSHOT_DIR))
         report.update(wall=wall, import_seconds=import_seconds, rss_after_imports_mb=rss_imported,
                       peak_rss_mb=peak, n_assets=len(ALL_ASSETS), run_id=result.run_id,
                       gx_imported_in_run=(not gx_before) and "great_expectations" in sys.modules)
@@ -222,6 +224,25 @@ def full(out: str, keep: str | None) -> None:
     finally:
         if not keep:
             shutil.rmtree(tmp, ignore_errors=True)
+
+
+def report_builds(published_db: Path, out: Path, snapshot_dir) -> list[dict]:
+    """The report built again from the run's published file, in this (warm) process: the indicator
+    pages only, then the whole report with the territory pages, alternately, twice each; the
+    seconds of each build and of its parts (barometre.report.build.ReportResult.parts)."""
+    from barometre.report import build_report
+
+    builds = []
+    for territories in (False, True, False, True):
+        r = build_report(published_db, out, snapshot_dir, territories=territories, incremental=False)
+        builds.append({"territories": territories, "seconds": r.seconds, "pages": r.pages, "parts": r.parts,
+                       "mb": sum(f.stat().st_size for f in out.rglob("*") if f.is_file()) / 1e6})
+    # Then incrementally, nothing changed: the front page only is rendered, every other page kept.
+    r = build_report(published_db, out, snapshot_dir)
+    builds.append({"territories": True, "incremental": True, "seconds": r.seconds, "pages": r.pages,
+                   "rebuilt": len(r.rebuilt), "parts": r.parts})
+    shutil.rmtree(out, ignore_errors=True)
+    return builds
 
 
 def rematerialise(out: str, folder: str) -> None:

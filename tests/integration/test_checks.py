@@ -13,15 +13,15 @@ pytestmark = pytest.mark.integration
 
 def test_every_check_passes_on_the_real_snapshot_but_the_filosofi_medians(baseline):
     evaluations = {(e.asset_key.to_user_string(), e.check_name): e for e in baseline.result.get_asset_check_evaluations()}
-    # 28 raw suites (13 of the producer series, issue 14), the Filosofi median rule, the source
-    # folders, 3 derived-value checks
-    assert len(evaluations) == 33
+    # 32 raw suites (13 of the producer series, issue 14; 4 of issue 15), the Filosofi median rule, the source
+    # folders, 3 derived-value checks, the commune-derived départements (assets/communes.py)
+    assert len(evaluations) == 38
     failed = {key: e.severity for key, e in evaluations.items() if not e.passed}
     assert failed == {("raw/insee_filosofi_departement", "median_eur_integer"): dg.AssetCheckSeverity.WARN}
     assert {k for k in evaluations if k[0] == "mart/indicator_values"} == {
         ("mart/indicator_values", name) for name in validation.DERIVED_CHECKS}
     derived = evaluations[("mart/indicator_values", "derived_region_values")].metadata
-    assert derived["rows_checked"].value == 1234  # 487, and 747 part_65_ans_plus régions 1975–2021
+    assert derived["rows_checked"].value == 1252  # 487, 747 part_65_ans_plus régions 1975–2021, the 18 régions of turnout 2017 from communes
 
 
 def test_every_raw_asset_has_a_blocking_suite():
@@ -119,7 +119,7 @@ def test_a_region_with_no_departement_in_the_mapping(mart, catalogue):
     outcome = _outcome(values, no_corsica, catalogue, "derived_region_values")
     [failure] = outcome.failures
     assert (failure.rule, failure.count, failure.examples[0]["code"], failure.examples[0]["missing_departements"]) == (
-        "a derived région has the counts of all its départements", 82, "94",
+        "a derived région has the counts of all its départements", 83, "94",  # with turnout 2017 from communes
         "(no département of this région in core.hierarchie_territoires)")
 
 
@@ -128,7 +128,7 @@ def test_no_derived_region_and_no_france_value_to_check(mart, catalogue):
     values = values[~((values["level"] == "region") & values["derived"]) & ~values["code"].isin(["FRM", "FRMD"])]
     outcomes = validation.validate_indicator_values(values, hierarchy, catalogue)
     assert [(o.name, o.passed, o.notes["rows_checked"]) for o in outcomes] == [
-        ("derived_region_values", True, 0), ("france_within_regions", True, 0), ("plausible_bounds", True, 66033)]
+        ("derived_region_values", True, 0), ("france_within_regions", True, 0), ("plausible_bounds", True, 115234)]  # with the 2017 communes, EPCI and ZE2020 rows
 
 
 def test_a_france_value_outside_its_regions(mart, catalogue):

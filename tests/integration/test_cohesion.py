@@ -44,7 +44,7 @@ def test_one_disparity_row_per_indicator_level_period_and_scope(published):
     con, _ = published
     missing = _q(con, """
         SELECT indicator_id, level, geography_vintage, period, count(*) AS n
-        FROM mart.indicator_values WHERE is_reference AND level <> 'france'
+        FROM mart.indicator_values WHERE is_reference AND level NOT IN ('france', 'commune')  -- communes: not analysed
         GROUP BY ALL
         EXCEPT
         SELECT indicator_id, level, geography_vintage, period, n FROM mart.disparities WHERE scope = 'all'""")
@@ -131,7 +131,8 @@ def test_unemployment_convergence_of_departements_from_the_raw_file(published):
     assert slope < 0 and pvalue < 0.001 and cv[1] > cv[0]
     # One row per consecutive year, and the long-run comparison.
     assert _q(con, "SELECT comparison, count(*) FROM mart.convergence WHERE indicator_id = 'taux_chomage' "
-                   "AND scope = 'all' GROUP BY 1 ORDER BY 1") == [("consecutive", 9), ("first_last", 1)]
+                   "AND level = 'departement' AND scope = 'all' GROUP BY 1 ORDER BY 1") == [("consecutive", 9),
+                                                                                            ("first_last", 1)]
 
 
 def test_population_weighted_mean_from_the_raw_files(published):
@@ -153,7 +154,8 @@ def test_rankings_from_the_raw_file(published):
     rate = {c: v for (c, y), v in _unemployment().items() if y == "2021"}
     best, worst = min(rate, key=rate.get), max(rate, key=rate.get)
     rows = _q(con, "SELECT code, value, rank, rank_of, percentile, previous_period FROM mart.rankings "
-                   "WHERE indicator_id = 'taux_chomage' AND period = '2021' AND rank IN (1, 96) ORDER BY rank")
+                   "WHERE indicator_id = 'taux_chomage' AND level = 'departement' AND period = '2021' "
+                   "AND rank IN (1, 96) ORDER BY rank")
     assert rows == [(best, rate[best], 1, 96, 100.0, "2020"), (worst, rate[worst], 96, 96, 0.0, "2020")]
     assert (best, worst) == ("15", "66")
     # Gap to the France value of the same period (FRMD for the CGET's turnout).
@@ -243,7 +245,8 @@ def test_disparity_headline_table_is_the_latest_period_of_the_mart(published):
     table = {(r["indicator_id"], r["level"]): r for r in _md_table(_asset_metadata(result, "disparities")["headline"])}
     latest = _q(con, """SELECT indicator_id, level, scope, period, n, d9_d1, cv, gini FROM mart.disparities
                         QUALIFY row_number() OVER (PARTITION BY indicator_id, level, scope
-                                                   ORDER BY period_end DESC, period_start DESC) = 1""")
+                                                   ORDER BY period_end DESC, period_start DESC,
+                                                            geography_vintage DESC) = 1""")
     expected: dict[tuple[str, str], dict[str, str]] = {}
     for indicator, level, scope, period, n, d9_d1, cv, gini in latest:
         row = expected.setdefault((indicator, level), {"indicator_id": indicator, "level": level})
@@ -253,7 +256,7 @@ def test_disparity_headline_table_is_the_latest_period_of_the_mart(published):
         else:
             row.update({"n metro": str(n), "cv metro": _cell(cv, 3)})
     assert table == expected
-    assert len(table) == 41  # 33, and the new levels of the producer series (issue 14)
+    assert len(table) == 43  # 33, the new levels of the producer series (issue 14), turnout by EPCI and unemployment by ZE2020 (issue 15)
     assert table[("part_fonctions_productives", "zone_emploi")] == {
         "indicator_id": "part_fonctions_productives", "level": "zone_emploi", "period": "2014", "n": "322",
         "d9_d1": "1.87", "cv": expected[("part_fonctions_productives", "zone_emploi")]["cv"],
@@ -303,7 +306,7 @@ def test_convergence_headline_table_is_the_long_run_comparison_of_the_mart(publi
             if (source, p0, p1) != (all_source, a0, a1):
                 text += f" ({p0} → {p1})"
             expected[(ind, level, all_source)]["converging metro"] = text
-    assert len(table) == 34  # one row per indicator × level with a headline comparison
+    assert len(table) == 35  # one row per indicator × level with a headline comparison
     assert table[("taux_chomage", "departement", "insee_chomage_localise")] == {
         "indicator_id": "taux_chomage", "level": "departement", "source_id": "insee_chomage_localise",
         "periods": "2012 → 2021", "n": "96", "σ": "cv 0.183 → 0.192", "beta (p)": "-0.02493 (<0.001)",
@@ -348,7 +351,7 @@ def test_one_headline_comparison_per_indicator_level_and_scope(published):
     con, _ = published
     assert _q(con, """SELECT count(*) FROM (SELECT indicator_id, level, scope, count(*) FILTER (WHERE is_headline) AS k
                       FROM mart.convergence GROUP BY ALL) WHERE k <> 1""") == [(0,)]
-    assert _q(con, "SELECT count(*) FILTER (WHERE is_headline), count(*) FROM mart.convergence") == [(68, 510)]
+    assert _q(con, "SELECT count(*) FILTER (WHERE is_headline), count(*) FROM mart.convergence") == [(70, 550)]
     # Population growth by département: the long run of INSEE's estimates (96 départements), not
     # the COG's 1.5-year pair 2020-2022 → 2022-2023 over 100, nor its 2019-2020 → 2022-2023 over the 4 DROM.
     assert _q(con, """SELECT source_id, period_from, period_to, n_common, std_from < std_to, verdict
@@ -370,7 +373,7 @@ def test_the_ui_convergence_table_renders_the_headline_rows(published):
     lines = event.metadata["headline"].value.splitlines()
     cells = [[c.strip() for c in line.strip().strip("|").split("|")] for line in lines]
     rows = {(c[0], c[1]): c[2:] for c in cells[2:]}
-    assert len(rows) == _q(con, "SELECT count(DISTINCT (indicator_id, level)) FROM mart.convergence")[0][0] == 34
+    assert len(rows) == _q(con, "SELECT count(DISTINCT (indicator_id, level)) FROM mart.convergence")[0][0] == 35
     assert rows[("croissance_population_annuelle", "departement")] == [
         "insee_estimations_population", "2012-2013 → 2020-2021", "96", "std 0.572 → 0.469", "-0.04483 (<0.001)",
         "yes (σ and β)", "yes (σ and β)"]

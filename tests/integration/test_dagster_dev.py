@@ -138,6 +138,7 @@ def test_dagster_dev_serves_every_definition(dagster_dev):
         "barometre_automation": "STOPPED", "record_run_failures": "RUNNING",
         "release_cget_barometre_2018": "STOPPED", "release_etalab_decoupage_administratif": "STOPPED",
         "release_insee_chomage_localise": "STOPPED", "release_insee_filosofi_departement": "STOPPED",
+        "release_insee_filosofi_cc": "STOPPED", "release_insee_estimations_population_age": "STOPPED",
         "release_interieur_presidentielle_t1": "STOPPED"}
     assert {s["name"] for s in repo["sensors"]} == {s.name for s in definitions.sensor_defs}
     assert {j["name"] for j in repo["jobs"]} >= {"refresh_barometre", "refresh_insee_chomage_localise"}

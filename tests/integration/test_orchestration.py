@@ -89,10 +89,12 @@ def test_definitions_load_and_validate(defs):
     assert sorted(s.name for s in repo.sensor_defs) == [
         "barometre_automation", "record_run_failures", "release_cget_barometre_2018",
         "release_etalab_decoupage_administratif", "release_insee_chomage_localise",
+        "release_insee_estimations_population_age", "release_insee_filosofi_cc",
         "release_insee_filosofi_departement", "release_interieur_presidentielle_t1"]
     assert sorted(j.name for j in repo.get_all_jobs() if not j.name.startswith("__")) == [
         "refresh_barometre", "refresh_cget_barometre_2018", "refresh_etalab_decoupage_administratif",
-        "refresh_insee_chomage_localise", "refresh_insee_filosofi_departement", "refresh_interieur_presidentielle_t1"]
+        "refresh_insee_chomage_localise", "refresh_insee_estimations_population_age", "refresh_insee_filosofi_cc",
+        "refresh_insee_filosofi_departement", "refresh_interieur_presidentielle_t1"]
     # Stopped unless said otherwise: what reaches the internet or starts runs on its own waits to be turned on.
     status = {s.name: s.default_status for s in repo.sensor_defs}
     assert status.pop("record_run_failures") == dg.DefaultSensorStatus.RUNNING
@@ -139,7 +141,7 @@ def test_every_duckdb_asset_is_in_the_duckdb_pool(defs):
     """Every asset that writes DuckDB (kind duckdb: the working database through the I/O manager,
     or the published file) is in the pool that dagster.yaml limits to one run."""
     writers = [a for a in ALL_ASSETS if any("duckdb" in spec.kinds for spec in a.specs)]
-    assert len(writers) == 53  # 50, and the ingest multi_assets of the 3 producer series (issue 14)
+    assert len(writers) == 59  # 50, the ingest multi_assets of the 3 producer series (issue 14), the 3 raw parses and the 3 commune assets of issue 15
     assert {a.op.name: a.op.pool for a in writers} == {a.op.name: "duckdb" for a in writers}
 
 
@@ -147,7 +149,8 @@ def test_every_check_reading_the_working_database_is_in_the_duckdb_pool(defs):
     """Every asset check loads its table from the working database (DuckDB I/O manager)."""
     from assets.checks import CHECKS
 
-    assert len(CHECKS) == 30  # 28 raw tables, the source folders, mart.indicator_values
+    # 32 raw tables, the source folders, mart.indicator_values, the commune-derived départements
+    assert len(CHECKS) == 35
     assert {c.node_def.name: c.node_def.pool for c in defs.asset_checks} == {c.node_def.name: "duckdb" for c in CHECKS}
 
 
@@ -344,7 +347,10 @@ def test_the_requested_run_reads_the_source_live_and_rebuilds_what_depends_on_it
         DOWNSTREAM_OF_CHOMAGE - {"indicators/taux_chomage", "findings/taux_chomage"}
         | {"indicators/participation_presidentielle_t1", "findings/participation_presidentielle_t1",
            "raw/interieur_presidentielle_t1_departement",
-           "raw/fichiers_sources", "mart/sources"})
+           "raw/fichiers_sources", "mart/sources",
+           # Paris's 2017 counts come from the département file (docs/communes.md)
+           "core/interieur_presidentielle_2017_comptes_communes", "core/interieur_presidentielle_2017_passage_communes",
+           "core/interieur_presidentielle_2017_constats_communes", "core/interieur_presidentielle_2017_mailles"})
     assert [r.method for r in mirror.requests_for(ELECTION_PATH)] == ["HEAD", "GET"]
     query_sources = ("select origin, etag from mart.sources where path = "
                      "'elections/2022-t1-provisoires-departements.csv'")

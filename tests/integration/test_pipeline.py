@@ -22,7 +22,7 @@ def test_every_indicator_dimension_and_level(published):
     assert _q(con, "SELECT count(*) FROM mart.dimensions") == [(6,)]
     assert _q(con, "SELECT count(DISTINCT indicator_id) FROM mart.indicator_values WHERE value IS NOT NULL") == [(16,)]
     levels = {r[0] for r in _q(con, "SELECT DISTINCT level FROM mart.indicator_values")}
-    assert levels == {"france", "region", "departement", "epci", "zone_emploi"}
+    assert levels == {"france", "region", "departement", "epci", "zone_emploi", "commune"}
     periods = dict(_q(con, "SELECT indicator_id, count(DISTINCT period) FROM mart.indicator_values "
                            "WHERE is_reference GROUP BY 1"))
     assert periods == {
@@ -30,11 +30,11 @@ def test_every_indicator_dimension_and_level(published):
         "medecins_pour_100k": 10, "part_65_ans_plus": 47, "part_chomage_longue_duree": 2, "part_diplomes_superieur": 3,
         "part_fonctions_productives": 2, "part_locaux_thd": 2, "part_neet_15_24": 8, "part_revenus_sociaux": 7,
         "participation_presidentielle_t1": 4, "revenu_median_uc": 9, "solde_migratoire_annuel": 11,
-        "taux_chomage": 10, "taux_pauvrete": 10}
+        "taux_chomage": 20, "taux_pauvrete": 10}
     # As many as the raw files hold: the years of the INSEE, DREES and Filosofi panels, the census
     # years of the diplomas, the elections, the CGET's two dates.
-    for indicator, file, column in [("taux_chomage", "unemployment_insee.csv", "year"),
-                                    ("medecins_pour_100k", "doctor_density_drees.csv", "year"),
+    # taux_chomage: 2003–2022 by zone d'emploi 2020 (tests/integration/test_communes_pipeline.py).
+    for indicator, file, column in [("medecins_pour_100k", "doctor_density_drees.csv", "year"),
                                     ("taux_pauvrete", "income_poverty_filosofi.csv", "year"),
                                     ("part_diplomes_superieur", "education_snapshots_insee.csv", "year")]:
         with open(SNAPSHOT / "departements_2012_2021" / file, encoding="utf-8", newline="") as f:
@@ -74,8 +74,11 @@ def test_one_reference_row_per_key_and_both_turnouts_kept(published):
                       FROM mart.indicator_values GROUP BY ALL HAVING count(*) FILTER (WHERE is_reference) <> 1)""") == [(0,)]
     rows = _q(con, "SELECT source_id, derived, is_reference, round(value, 2) FROM mart.indicator_values "
                    "WHERE indicator_id = 'participation_presidentielle_t1' AND level = 'region' AND code = '11' "
-                   "AND period = '2017' ORDER BY is_reference DESC")
-    assert rows == [("cget_barometre_2018", False, True, 79.9), ("interieur_presidentielle_t1", True, False, 79.89)]
+                   "AND period = '2017' ORDER BY is_reference DESC, source_id")
+    # The same région summed from its communes (docs/communes.md): the same counts, never the reference.
+    assert rows == [("cget_barometre_2018", False, True, 79.9),
+                    ("interieur_presidentielle_2017_communes", True, False, 79.89),
+                    ("interieur_presidentielle_t1", True, False, 79.89)]
 
 
 def test_codes_are_strings_with_leading_zeros(published):
@@ -114,7 +117,8 @@ def test_sources_have_checksums(published):
         "cget_barometre_2018", "drees_medecins", "etalab_decoupage_administratif", "insee_chomage_localise",
         "insee_deces", "insee_diplomes_rp", "insee_estimations_population", "insee_filosofi_departement",
         "insee_naissances", "interieur_presidentielle_t1", "insee_filosofi_cc", "insee_estimations_population_age",
-        "neet_observatoire_territoires"}
+        "neet_observatoire_territoires", "interieur_presidentielle_2017_communes",
+        "insee_chomage_zone_emploi", "insee_zonage_zones_emploi_2020"}
     assert all(n == n_sha for _, n, n_sha in rows)
 
 

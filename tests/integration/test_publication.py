@@ -39,7 +39,7 @@ def test_publication_row_of_a_full_run(published):
     for name, n in pub["row_counts"].items():
         assert _q(con, f'SELECT count(*) FROM mart."{name}"') == [(n,)], name
     assert pub["source_files"] == dict(_q(con, "SELECT path, sha256 FROM mart.sources"))
-    assert len(pub["source_files"]) == 74  # 63, and the 11 files of the producer series (issue 14)
+    assert len(pub["source_files"]) == 77  # 63, the 11 files of the producer series (issue 14), the 3 files of issue 15
     assert pub["sources_sha256"] == warehouse.sources_digest(pub["source_files"])
 
 
@@ -59,7 +59,7 @@ def test_schema_version_is_bumped_when_the_contract_changes(published):
 def test_summary_counts_the_cohesion_marts(published):
     con, _ = published
     counts = {name: _q(con, f'SELECT count(*) FROM mart."{name}"')[0][0] for name in warehouse.COHESION_TABLES}
-    assert counts["disparities"] == 608 and counts["france_summary"] == 134
+    assert counts["disparities"] == 662 and counts["france_summary"] == 134
     line = "  Cohesion marts (docs/methodology.md): " + ", ".join(f"{n} {c} rows" for n, c in counts.items())
     assert line in warehouse.summary(_path_of(con)).splitlines()
 

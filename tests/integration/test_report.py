@@ -157,3 +157,39 @@ def test_map_note_says_what_the_classes_and_the_drom_are(report):
     participation = " ".join((report / "participation_presidentielle_t1.html").read_text(encoding="utf-8").split())
     assert "Outre-mer (hors carte)" in participation
     assert "ne couvre que la métropole (96 départements) : les DROM sont listés à côté." in participation
+
+
+def test_incremental_build_rewrites_only_the_pages_whose_rows_changed(baseline, tmp_path):
+    """Issue 18, item 6: a second build from a file where one indicator's rows changed renders that
+    indicator's page, the territory pages showing those rows and the front page, and keeps every
+    other page as it was (same bytes, same modification time); the digests are in manifest.json."""
+    import duckdb
+
+    db, out = tmp_path / "barometre.duckdb", tmp_path / "report"
+    shutil.copy(baseline.published_db, db)
+    first = build.build_report(db, out, SNAPSHOT)
+    assert len(first.rebuilt) == first.pages  # no previous report: every page rendered
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert set(manifest["indicators"]) == {f.stem for f in out.glob("*.html")} - {"index"}
+    assert len(manifest["territories"]) == first.pages - 17
+    again = build.build_report(db, out, SNAPSHOT)  # nothing changed: the front page only
+    assert again.rebuilt == ["index.html"] and again.pages == first.pages
+    mtimes = {p: p.stat().st_mtime_ns for p in out.rglob("*.html")}
+
+    # One indicator's rows change in (a copy of) the published file: Corse-du-Sud's doctors, 2021.
+    con = duckdb.connect(str(db))
+    (before,) = con.execute("SELECT value FROM mart.indicator_values WHERE is_reference AND indicator_id = "
+                            "'medecins_pour_100k' AND level = 'departement' AND code = '2A' AND period = '2021'").fetchall()[0]
+    con.execute("UPDATE mart.indicator_values SET value = value + 1 WHERE is_reference AND indicator_id = "
+                "'medecins_pour_100k' AND level = 'departement' AND code = '2A' AND period = '2021'").fetchall()
+    con.close()
+    third = build.build_report(db, out, SNAPSHOT)
+    assert third.rebuilt == ["index.html", "medecins_pour_100k.html", "territoires/departement/2A.html"]
+    changed = {p.relative_to(out).as_posix() for p, m in mtimes.items() if p.stat().st_mtime_ns != m}
+    assert changed == set(third.rebuilt)
+    page = (out / "territoires" / "departement" / "2A.html").read_text(encoding="utf-8")
+    assert f'data-value="{before + 1}"' in page and f'data-value="{before}"' not in page
+    # Without the manifest's code digest (another version of the report), everything is rebuilt.
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    (out / "manifest.json").write_text(json.dumps({**manifest, "code": "other"}), encoding="utf-8")
+    assert len(build.build_report(db, out, SNAPSHOT).rebuilt) == first.pages

@@ -260,3 +260,58 @@ def test_every_kind_of_page_fits_a_phone_screen(phone, report, published):
         if _errors(phone.get_log("browser")):
             errors[name] = _errors(phone.get_log("browser"))
     assert too_wide == {} and errors == {}
+
+
+def test_period_switch_of_the_ranking_and_of_the_levels_without_a_map(browser, report, published, tmp_path):
+    """Issue 14: every published period of the ranked bars, the maps and the tables of the levels
+    without a mesh can be chosen on the page (the controls themselves, as a user clicks them)."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select, WebDriverWait
+
+    con, _ = published
+    log = _open(browser, report / "revenu_median_uc.html", tmp_path)
+    assert _errors(log) == [], _errors(log)
+    # The ranking of the régions: one radio button per period of mart.rankings; the earliest one clicked.
+    ranking = _chart(browser, "-classement")
+    periods = [p for (p,) in _q(con, "SELECT DISTINCT period FROM mart.rankings WHERE indicator_id = 'revenu_median_uc' "
+                                     "AND level = 'region' ORDER BY period")]
+    radios = browser.find_elements(By.CSS_SELECTOR, f"#{ranking} .vega-bindings input[type=radio]")
+    assert sorted(r.get_attribute("value") for r in radios) == periods and len(periods) >= 6
+    first = next(r for r in radios if r.get_attribute("value") == periods[0])
+    first.click()
+    WebDriverWait(browser, 20).until(lambda d: {b["period"] for b in _marks(d, ranking, "barres")} == {periods[0]})
+    regions = dict(_q(con, "SELECT code, value FROM mart.rankings WHERE indicator_id = 'revenu_median_uc' "
+                           "AND level = 'region' AND period = ?", [periods[0]]))
+    bars = _marks(browser, ranking, "barres")
+    assert {b["code"]: b["value"] for b in bars} == regions and len(bars) == _paths(browser, ranking, "barres")
+    # The map of the départements: its own radio buttons, the earliest period.
+    dep_map = _chart(browser, "-carte-departement")
+    dep_periods = [p for (p,) in _q(con, "SELECT DISTINCT period FROM mart.indicator_values WHERE is_reference "
+                                         "AND indicator_id = 'revenu_median_uc' AND level = 'departement' ORDER BY period")]
+    browser.find_element(By.CSS_SELECTOR, f"#{dep_map} .vega-bindings input[value='{dep_periods[0]}']").click()
+    WebDriverWait(browser, 20).until(lambda d: {m["period"] for m in _marks(d, dep_map, "classes")} == {dep_periods[0]})
+    expected = dict(_q(con, "SELECT code, value FROM mart.indicator_values WHERE is_reference AND level = 'departement' "
+                            "AND indicator_id = 'revenu_median_uc' AND period = ? "
+                            "AND code NOT IN ('971', '972', '973', '974', '976')", [dep_periods[0]]))
+    assert {m["code"]: m["value"] for m in _marks(browser, dep_map, "classes")} == expected
+    # The EPCI (no mesh for their COG vintages): one <select> over every period of every vintage.
+    epci = "[data-period-table][id$='-epci']"
+    section = browser.find_element(By.CSS_SELECTOR, f"{epci} select.period-switch")
+    options = [(o.get_attribute("value"), o.text) for o in Select(section).options]
+    published_keys = [f"{v}|{p}" for v, p in _q(con, "SELECT DISTINCT geography_vintage, period FROM mart.indicator_values "
+                                                     "WHERE is_reference AND indicator_id = 'revenu_median_uc' AND level = 'epci' "
+                                                     "AND geography_vintage NOT IN ('epci_2018') ORDER BY period, geography_vintage")]
+    assert sorted(k for k, _ in options) == sorted(published_keys) and len(options) >= 6
+    vintage, period = options[0][0].split("|")
+    Select(section).select_by_value(options[0][0])
+    top = browser.execute_script(
+        f"return Array.from(document.querySelectorAll(\"{epci} tbody.top tr\")).map(tr => "
+        "[tr.querySelector('.code').textContent, Number(tr.querySelector('td.num').dataset.value)])")
+    best = _q(con, "SELECT code, value FROM mart.indicator_values WHERE is_reference AND indicator_id = 'revenu_median_uc' "
+                   "AND level = 'epci' AND geography_vintage = ? AND period = ? ORDER BY value DESC, code LIMIT 10",
+              [vintage, period])
+    assert [tuple(t) for t in top] == best
+    assert browser.find_element(By.CSS_SELECTOR, f"{epci} .period").text == period == "2014"
+    assert len(best) == 10 and best[0] == ("249200049", pytest.approx(35503.33, abs=0.01))  # CA Coeur de Seine, 2014
+    assert "CA Coeur de Seine" in browser.find_element(By.CSS_SELECTOR, f"{epci} tbody.top tr").text
+    assert _errors(browser.get_log("browser")) == []

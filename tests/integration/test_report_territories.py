@@ -28,10 +28,12 @@ def _cards(page: str) -> dict[str, list[tuple[str, float]]]:
 def test_a_page_for_every_territory_of_todays_geography(published, report):
     con, result = published
     vintages = territory.current_vintages(con)
-    assert vintages["region"] == vintages["departement"] == "cog_2026" and vintages["epci"] == "cog_2025"
+    # Today's geography: the latest COG release (2026) for régions, départements and EPCI, every
+    # EPCI of it listed by mart.territories even without a value (COG 2026: 1 255 EPCI).
+    assert vintages["region"] == vintages["departement"] == vintages["epci"] == "cog_2026"
     counts = dict(_q(con, "SELECT level, count(*) FROM mart.territories WHERE (level, geography_vintage) IN "
                           "(SELECT unnest(?), unnest(?)) GROUP BY level", [list(vintages), list(vintages.values())]))
-    assert counts["region"] == 18 and counts["departement"] == 101 and counts["epci"] == 1202
+    assert counts["region"] == 18 and counts["departement"] == 101 and counts["epci"] == 1255
     for level in ("region", "departement", "epci", "zone_emploi"):  # zone_emploi: ze_2020 once published
         folder = report / "territoires" / level
         pages = sorted(p.stem for p in folder.glob("*.html")) if folder.exists() else []
@@ -68,7 +70,7 @@ def test_departement_page_shows_the_published_rows(published, report):
     assert '<p class="change better">−1,2\u00a0point depuis 2020</p>' in card
     # Parent région and member EPCI link to their pages; the indicator pages are linked.
     assert '<a href="../region/94.html" data-parent="94">Corse</a>' in page
-    epci = [c for (c,) in _q(con, "SELECT code FROM mart.territories WHERE level = 'epci' AND geography_vintage = 'cog_2025' "
+    epci = [c for (c,) in _q(con, "SELECT code FROM mart.territories WHERE level = 'epci' AND geography_vintage = 'cog_2026' "
                                   "AND parent_departement = '2A' ORDER BY code")]
     assert len(epci) == 7 and all(f'href="../epci/{c}.html"' in page for c in epci)
     assert 'href="../../taux_chomage.html"' in page
@@ -80,22 +82,35 @@ def test_epci_page_shows_the_published_rows_and_what_is_missing(published, repor
     con, _ = published
     page = (report / "territoires" / "epci" / "242010056.html").read_text(encoding="utf-8")
     assert "CA du Pays Ajaccien" in page
+    # Of COG 2026, only the turnout 2017 summed from its communes is published for the EPCI.
     rows = _q(con, "SELECT indicator_id, period, value FROM mart.indicator_values WHERE is_reference AND level = 'epci' "
-                   "AND code = '242010056' AND geography_vintage = 'cog_2025'")
+                   "AND code = '242010056' AND geography_vintage = 'cog_2026'")
     assert sorted((i, p, v) for i, r in _cards(page).items() for p, v in r) == sorted(rows)
-    assert rows == [("croissance_population_annuelle", "2022-2023", pytest.approx(1.1523618567147453))]
+    assert rows == [("participation_presidentielle_t1", "2017", pytest.approx(68.7466501752216))]  # summed from its communes
     (rank, rank_of) = _q(con, "SELECT rank, rank_of FROM mart.rankings WHERE level = 'epci' AND code = '242010056' "
-                              "AND geography_vintage = 'cog_2025'")[0]
-    assert f"{rank}e sur {rank_of} — décile 2" in page  # 144th of 1202
-    # Its parents, and the 15 indicators without an EPCI value of this geography, said so.
+                              "AND geography_vintage = 'cog_2026'")[0]
+    assert (rank, rank_of) == (1218, 1251) and "1218e sur 1251 — décile 10" in page  # a low turnout (Corse)
+    # Its parents, and the 15 indicators without an EPCI value of this geography, said so with why.
     assert 'href="../departement/2A.html"' in page and 'href="../region/94.html"' in page
-    missing = re.findall(r"<li><a href=\"\.\./\.\./([a-z0-9_]+)\.html\">[^<]+</a> : ([^<]+)\.</li>", page)
-    assert len(missing) == 15 and {w for _, w in missing} == {"aucune valeur publiée pour EPCI (périmètres 2025)"}
+    missing = dict(re.findall(r'<li data-indicator="([a-z0-9_]+)"><a href="\.\./\.\./[a-z0-9_]+\.html">[^<]+</a> : ([^<.]+)\.',
+                              page))
+    assert len(missing) == 15 and set(missing.values()) == {"aucune valeur publiée pour EPCI (périmètres 2026)"}
+    growth = page[page.index('<li data-indicator="croissance_population_annuelle">'):]
+    growth = growth[:growth.index("</li>")]
+    (why,) = _q(con, "SELECT detail FROM mart.quality_report WHERE kind = 'repeated_vintage' "
+                     "AND indicator_id = 'croissance_population_annuelle' AND geography_vintage = 'cog_2026'")[0]
+    assert str(markupsafe.escape(why)) in growth  # COG 2026 repeats the populations of COG 2025
+    # The latest value published for this SIREN in another vintage, with its vintage: 2022-2023, COG 2025.
+    (period, value) = _q(con, "SELECT period, value FROM mart.indicator_values WHERE is_reference AND level = 'epci' "
+                              "AND code = '242010056' AND indicator_id = 'croissance_population_annuelle' "
+                              "ORDER BY period_end DESC LIMIT 1")[0]
+    assert period == "2022-2023" and value == pytest.approx(1.1523618567147453)
+    assert re.search(rf'data-value="{re.escape(repr(value))}">[^<]+</span> en 2022-2023\s+\(périmètres 2025', growth)
 
 
 def test_a_finding_of_mart_quality_report_is_on_its_territory_page(published, report):
     con, _ = published
-    # (an EPCI without any value has no row in mart.territories, hence no page)
+    # (régions and départements; the EPCI of COG 2026 have no finding of their own)
     findings = _q(con, "SELECT level, code, detail FROM mart.quality_report JOIN mart.territories "
                        "USING (level, code, geography_vintage) WHERE geography_vintage = 'cog_2026' "
                        "AND level IN ('region', 'departement') ORDER BY level, code, detail")

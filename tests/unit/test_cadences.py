@@ -23,6 +23,9 @@ def test_every_catalogue_source_has_a_known_cadence(catalogue):
         "insee_filosofi_cc": "yearly",
         "insee_estimations_population_age": "yearly",
         "neet_observatoire_territoires": "yearly",  # "yearly (census)"
+        "interieur_presidentielle_2017_communes": "per election",
+        "insee_chomage_zone_emploi": "quarterly",
+        "insee_zonage_zones_emploi_2020": "yearly",  # "yearly (composition on each COG)"
     }
 
 

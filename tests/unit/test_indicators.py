@@ -6,7 +6,7 @@ import csv
 import pandas as pd
 import pytest
 
-from barometre import geography, indicators
+from barometre import commune_indicators, geography, indicators
 from barometre.sources import elections, etat_civil, population
 from tests.support.geography import snapshot_hierarchy
 
@@ -27,7 +27,8 @@ def turnout(store, catalogue, hierarchy):
     cget = pd.DataFrame(columns=["source_file", "cget_id", "level", "geography_vintage", "code", "name", "period",
                                  "period_start", "period_end", "value"])
     return indicators.compute(catalogue, "participation_presidentielle_t1",
-                              {"cget": cget, "elections": el, "hierarchy": hierarchy})
+                              {"cget": cget, "elections": el, "hierarchy": hierarchy,
+                               **commune_indicators.empty_commune_inputs()})  # communes: test_commune_sql.py
 
 
 def _one(frame, **where):

@@ -255,7 +255,8 @@ def test_sources_mode(catalogue):
     assert live_source_ids("snapshot", registry) == frozenset()
     assert live_source_ids("live", registry) == {"cget_barometre_2018", "etalab_decoupage_administratif",
                                                  "insee_chomage_localise", "insee_filosofi_departement",
-                                                 "interieur_presidentielle_t1"}
+                                                 "interieur_presidentielle_t1", "insee_filosofi_cc",
+                                                 "insee_estimations_population_age"}
     assert live_source_ids("live:insee_chomage_localise", registry) == {"insee_chomage_localise"}
     with pytest.raises(LiveConfigError, match=r"\['insee_deces'\] have no live endpoint \(snapshot-only"):
         live_source_ids("live:insee_deces", registry)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from barometre import indicators, validation
+from barometre import commune_indicators, indicators, validation
 from barometre.catalogue import CatalogueError, load_catalogue, parse_catalogue
 from barometre.landing import open_store
 from barometre.sources import registry
@@ -36,6 +36,10 @@ RAW_TABLES = {  # the naming scheme of docs/architecture.md (Changelog): <source
     "insee_estimations_population_age_totaux": "insee_estimations_population_age",
     **{f"neet_observatoire_territoires_{t}": "neet_observatoire_territoires"
        for t in ("commune", "epci", "departement", "region")},
+    "interieur_presidentielle_2017_communes": "interieur_presidentielle_2017_communes",
+    "insee_chomage_zone_emploi": "insee_chomage_zone_emploi",
+    "insee_chomage_zone_emploi_partie_regionale": "insee_chomage_zone_emploi",
+    "insee_zonage_zones_emploi_2020_communes": "insee_zonage_zones_emploi_2020",
 }
 
 
@@ -62,8 +66,8 @@ def test_the_gx_suites_and_the_manifest_read_the_registry():
     # Files no parse reads are still recorded (the report reads the département mesh).
     assert "barometre_2018/dep_wgs84_utf8.topojson" in files["cget_barometre_2018"]
     store = open_store()
-    # rows of mart.sources: 63, and the 6 Filosofi base cc archives, 1 workbook by age, 4 NEET files
-    assert sum(len(store.glob(f)) for fs in files.values() for f in fs) == 74
+    # rows of mart.sources: 63, the 6 Filosofi base cc archives, 1 workbook by age, 4 NEET files, the 3 files of issue 15
+    assert sum(len(store.glob(f)) for fs in files.values() for f in fs) == 77
 
 
 def test_a_parse_reads_the_snapshot_through_the_store():
@@ -161,7 +165,7 @@ def test_a_formula_returns_its_values_and_its_findings():
         "interieur_presidentielle_t1_departement", "cget_barometre_2018_valeurs") for n, t in p.run(store, CATALOGUE).items()}
     values, findings = indicators.evaluate(CATALOGUE, "participation_presidentielle_t1", {
         "cget": read["cget_barometre_2018_valeurs"], "elections": read["interieur_presidentielle_t1_departement"],
-        "hierarchy": snapshot_hierarchy()})
+        "hierarchy": snapshot_hierarchy(), **commune_indicators.empty_commune_inputs()})
     fr = values[(values["code"] == "FR")].set_index("period")["value"].round(2).to_dict()
     assert fr == {"2007": 83.77, "2012": 79.48, "2017": 77.77}  # France entière: no 2022 (no voters abroad)
     assert findings[["kind", "code", "period", "source_id"]].values.tolist() == [

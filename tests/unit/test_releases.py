@@ -57,6 +57,8 @@ def test_every_live_source_declares_its_release_check(catalogue):
         "insee_chomage_localise": ("sdmx_last_observations", 1),
         "insee_filosofi_departement": ("melodi_catalog", 1),
         "interieur_presidentielle_t1": ("head", 1),
+        "insee_filosofi_cc": ("melodi_catalog", 1),
+        "insee_estimations_population_age": ("head", 1),
     }
     assert checks["interieur_presidentielle_t1"].urls == (ELECTION_URL,)
     assert checks["insee_filosofi_departement"].urls == ("https://api.insee.fr/melodi/catalog/DS_FILOSOFI_CC",)

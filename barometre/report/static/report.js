@@ -38,6 +38,39 @@
     return out;
   };
 
+  /* Tables of a level without a map (data-period-table: the id of the JSON of every period, each
+     {period, vintage_label, n, top, bottom}): the period chosen in the section's <select>. */
+  function row(r) {
+    var tr = document.createElement("tr"), name = document.createElement("td"), code = document.createElement("span"),
+        value = document.createElement("td");
+    name.textContent = r.name + " ";
+    code.className = "code";
+    code.textContent = r.code;
+    name.appendChild(code);
+    value.className = "num";
+    value.dataset.value = String(r.raw);
+    value.textContent = r.value;
+    tr.appendChild(name);
+    tr.appendChild(value);
+    return tr;
+  }
+  Array.prototype.forEach.call(document.querySelectorAll("[data-period-table]"), function (section) {
+    var select = section.querySelector("select.period-switch");
+    if (!select) { return; }
+    var data = JSON.parse(document.getElementById(section.dataset.periodTable).textContent);
+    select.addEventListener("change", function () {
+      var d = data[select.value];
+      ["top", "bottom"].forEach(function (part) {
+        var body = section.querySelector("tbody." + part);
+        body.textContent = "";
+        d[part].forEach(function (r) { body.appendChild(row(r)); });
+      });
+      section.querySelector(".n").textContent = String(d.n);
+      section.querySelector(".period").textContent = d.period;
+      section.querySelector(".vintage").textContent = d.vintage_label;
+    });
+  });
+
   Promise.allSettled(charts.map(draw)).then(function (results) {
     var failed = 0;
     results.forEach(function (r, i) {
