@@ -32,7 +32,7 @@ def test_snapshot_marts_from_sql_equal_the_pandas_specification(work):
     frames = [_df(work, f"indicators.{i.id}") for i in catalogue.indicators]
     values = _df(work, "mart.indicator_values")
     assert_same(values, marts.indicator_values(catalogue, frames), "indicator_values")
-    assert len(values) == 67403 and int(values["is_reference"].sum()) == 65699
+    assert len(values) == 116624 and int(values["is_reference"].sum()) == 114799
     ref = cohesion.reference_values(values, _df(work, "core.territory_scope"))
     disp = _df(work, "mart.disparities")
     assert_same(disp, cohesion.disparities(ref, catalogue, _df(work, "core.territory_population")), "disparities")

@@ -78,6 +78,11 @@ def test_indicator_values_sql_is_the_pandas_reference_rule(synthetic, catalogue)
 
 
 def test_disparities_rankings_convergence_sql_equal_pandas_on_synthetic_communes(synthetic, catalogue):
+    with scaling._commune_level():  # the communes are analysed too, as in the benchmark
+        _compare_synthetic(synthetic, catalogue)
+
+
+def _compare_synthetic(synthetic, catalogue):
     con, frames, inputs = synthetic
     sql.indicator_values(con, catalogue, [f"indicators.{i.id}" for i in catalogue.indicators], "iv")
     values = marts.indicator_values(catalogue, frames)
