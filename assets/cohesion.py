@@ -1,17 +1,22 @@
 """Cohesion layer: disparities, convergence, rankings, dimension scores and France headlines.
 
-Thin assets over :mod:`barometre.cohesion`, grouped ``cohesion``. They read the reference rows
+Thin assets over :mod:`barometre.cohesion`, grouped ``cohesion``; ``disparities``, ``convergence`` and
+``rankings`` run their DuckDB SQL (:mod:`barometre.sql`) on the working database through the
+``duckdb`` resource. They read the reference rows
 of ``mart.indicator_values`` and are published with the other marts by ``published_barometre``.
 Each asset's metadata carries a markdown table of its headline figures. Methods:
 docs/methodology.md; columns: docs/warehouse.md.
 """
 
+import time
+
 import dagster as dg
 import pandas as pd
+from dagster_duckdb import DuckDBResource
 
-from assets._metadata import frame_metadata, mart_descriptions
+from assets._metadata import frame_metadata, mart_descriptions, table_metadata
 from assets.resources import DUCKDB_POOL
-from barometre import cohesion, geography, warehouse
+from barometre import cohesion, contract, geography, sql, warehouse
 from barometre.catalogue import load_catalogue
 from barometre.sources.cog import SOURCE_ID as COG_SOURCE_ID, static_population_departements
 
@@ -73,38 +78,61 @@ def territory_population(context: dg.AssetExecutionContext, population_departeme
         years=lambda s: ", ".join(str(y) for y in sorted(s.unique())), rows="size").reset_index()
     return _out(context, frame, by_source=_md(counts))
 
-@dg.asset(key_prefix="mart", group_name=GROUP, kinds=_KINDS, pool=DUCKDB_POOL,
-          ins={**_VALUES, **_SCOPE, "territory_population": dg.AssetIn(key=["core", "territory_population"])})
-def disparities(context: dg.AssetExecutionContext, indicator_values: pd.DataFrame, territory_scope: pd.DataFrame,
-                territory_population: pd.DataFrame) -> pd.DataFrame:
+# The marts computed by DuckDB on the working database (barometre/sql.py; their pandas
+# specification barometre/cohesion.py): upstream declared with ``deps``, tables read and written
+# in SQL, no frame through the I/O manager.
+_VALUES_KEY = dg.AssetKey(["mart", "indicator_values"])
+_SCOPE_KEY = dg.AssetKey(["core", "territory_scope"])
+_SQL_KINDS = {"duckdb"}
+VALUES_TABLE, SCOPE_TABLE, POPULATION_TABLE = "mart.indicator_values", "core.territory_scope", "core.territory_population"
+
+def _sql_result(context: dg.AssetExecutionContext, con, name: str, seconds: float, **extra) -> dg.MaterializeResult:
+    return dg.MaterializeResult(metadata=table_metadata(
+        con, f"mart.{name}", contract.TYPES[name], descriptions=mart_descriptions(context.asset_key),
+        sql_seconds=round(seconds, 3), **extra))
+
+@dg.asset(key_prefix="mart", group_name=GROUP, kinds=_SQL_KINDS, pool=DUCKDB_POOL,
+          deps=[_VALUES_KEY, _SCOPE_KEY, dg.AssetKey(["core", "territory_population"])])
+def disparities(context: dg.AssetExecutionContext, duckdb: DuckDBResource) -> dg.MaterializeResult:
     """Dispersion between the territories of a level: one row per indicator × level × scope
     (``all``, ``metro``) × geography vintage × period — n, min, max, max/min, range, deciles,
-    quartiles, d9/d1, mean, population-weighted mean, std, cv, Gini, Theil."""
-    ref = cohesion.reference_values(indicator_values, territory_scope)
-    frame = cohesion.disparities(ref, load_catalogue(), territory_population)
-    return _out(context, frame, headline=_md(cohesion.disparity_headlines(frame)))
+    quartiles, d9/d1, mean, population-weighted mean, std, cv, Gini, Theil (DuckDB SQL,
+    :func:`barometre.sql.disparities`)."""
+    start = time.perf_counter()
+    with duckdb.get_connection() as con:
+        sql.disparities(con, load_catalogue(), VALUES_TABLE, SCOPE_TABLE, POPULATION_TABLE, "mart.disparities")
+        seconds = time.perf_counter() - start
+        frame = con.execute("SELECT * FROM mart.disparities").df()  # one row per set of territories: small
+        return _sql_result(context, con, "disparities", seconds, headline=_md(cohesion.disparity_headlines(frame)))
 
-@dg.asset(key_prefix="mart", group_name=GROUP, kinds=_KINDS, pool=DUCKDB_POOL, ins={**_VALUES, **_SCOPE})
-def convergence(context: dg.AssetExecutionContext, indicator_values: pd.DataFrame,
-                territory_scope: pd.DataFrame) -> pd.DataFrame:
+@dg.asset(key_prefix="mart", group_name=GROUP, kinds=_SQL_KINDS, pool=DUCKDB_POOL, deps=[_VALUES_KEY, _SCOPE_KEY])
+def convergence(context: dg.AssetExecutionContext, duckdb: DuckDBResource) -> dg.MaterializeResult:
     """Do territories converge? One row per indicator × level × scope × pair of periods (each
     consecutive pair, and first → last): σ convergence (cv falls on the same territories), β
     convergence (annualised change regressed on the initial level), their ``verdict`` and
-    ``is_headline``; the metadata table shows the headline rows."""
-    ref = cohesion.reference_values(indicator_values, territory_scope)
-    frame = cohesion.convergence(ref, load_catalogue())
-    return _out(context, frame, headline=_md(cohesion.convergence_headlines(frame)))
+    ``is_headline``; the metadata table shows the headline rows. Per-pair statistics in DuckDB SQL,
+    the p-values, verdicts and headlines in Python on the aggregated rows (:func:`barometre.sql.convergence`)."""
+    start = time.perf_counter()
+    with duckdb.get_connection() as con:
+        frame = sql.convergence_frame(con, load_catalogue(), VALUES_TABLE, SCOPE_TABLE)
+        sql.write_frame(con, "convergence", frame, "mart.convergence")
+        seconds = time.perf_counter() - start
+        return _sql_result(context, con, "convergence", seconds, headline=_md(cohesion.convergence_headlines(frame)))
 
-@dg.asset(key_prefix="mart", group_name=GROUP, kinds=_KINDS, pool=DUCKDB_POOL,
-          ins={**_VALUES, **_SCOPE, "territories": dg.AssetIn(key=["mart", "territories"])})
-def rankings(context: dg.AssetExecutionContext, indicator_values: pd.DataFrame, territory_scope: pd.DataFrame,
-             territories: pd.DataFrame) -> pd.DataFrame:
+@dg.asset(key_prefix="mart", group_name=GROUP, kinds=_SQL_KINDS, pool=DUCKDB_POOL,
+          deps=[_VALUES_KEY, _SCOPE_KEY, dg.AssetKey(["mart", "territories"])])
+def rankings(context: dg.AssetExecutionContext, duckdb: DuckDBResource) -> dg.MaterializeResult:
     """Every territory ranked among those of its level and period (rank 1 = best by polarity;
     polarity 0: by value descending), with its percentile, gap to France and change since the
-    previous period."""
-    ref = cohesion.reference_values(indicator_values, territory_scope)
-    frame = cohesion.rankings(ref, load_catalogue(), cohesion.france_values(indicator_values))
-    return _out(context, frame, headline=_md(cohesion.ranking_headlines(frame, territories)))
+    previous period (DuckDB SQL, :func:`barometre.sql.rankings`)."""
+    start = time.perf_counter()
+    with duckdb.get_connection() as con:
+        sql.rankings(con, load_catalogue(), VALUES_TABLE, SCOPE_TABLE, "mart.rankings")
+        seconds = time.perf_counter() - start
+        ends = sql.ranking_ends(con, "mart.rankings")  # the headline reads the first and last ranks only
+        territories = con.execute("SELECT level, code, geography_vintage, name FROM mart.territories").df()
+        return _sql_result(context, con, "rankings", seconds,
+                           headline=_md(cohesion.ranking_headlines(ends, territories)))
 
 @dg.asset(key_prefix="mart", group_name=GROUP, kinds=_KINDS, pool=DUCKDB_POOL, ins={**_VALUES, **_SCOPE})
 def dimension_scores(context: dg.AssetExecutionContext, indicator_values: pd.DataFrame,

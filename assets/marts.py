@@ -8,14 +8,15 @@ import time
 
 import dagster as dg
 import pandas as pd
+from dagster_duckdb import DuckDBResource
 
-from assets._metadata import frame_metadata, mart_descriptions
+from assets._metadata import frame_metadata, mart_descriptions, table_metadata
 from assets.checks import folder_report
 from assets.cohesion import MART_NAMES as COHESION_MART_NAMES
 from assets.core import REJECTION_KEYS
 from assets.indicators import FINDING_KEYS, KEYS as INDICATOR_KEYS
 from assets.resources import DUCKDB_POOL, PublishedWarehouse, SourceFiles
-from barometre import commune_indicators, marts, warehouse
+from barometre import commune_indicators, contract, marts, sql, warehouse
 from barometre.catalogue import load_catalogue
 from barometre.validation import folders
 
@@ -27,14 +28,28 @@ def _out(context: dg.AssetExecutionContext, frame: pd.DataFrame, **extra) -> pd.
     context.add_output_metadata(frame_metadata(frame, descriptions=mart_descriptions(context.asset_key), **extra))
     return frame
 
-@dg.asset(key_prefix="mart", group_name=GROUP, kinds={"pandas", "duckdb"}, pool=DUCKDB_POOL, ins=_INDICATOR_INS)
-def indicator_values(context: dg.AssetExecutionContext, **indicator_frames: pd.DataFrame) -> pd.DataFrame:
+@dg.asset(key_prefix="mart", group_name=GROUP, kinds={"duckdb"}, pool=DUCKDB_POOL, deps=INDICATOR_KEYS)
+def indicator_values(context: dg.AssetExecutionContext, duckdb: DuckDBResource) -> dg.MaterializeResult:
     """One row per published or derived value: indicator × level × territory × period × source,
-    exactly one ``is_reference`` row per (indicator, level, code, geography_vintage, period)."""
-    frame = marts.indicator_values(load_catalogue(), list(indicator_frames.values()))
-    summary = frame[frame["is_reference"]].groupby("indicator_id").agg(
-        levels=("level", lambda s: ", ".join(sorted(s.unique()))), periods=("period", "nunique"), rows=("code", "size"))
-    return _out(context, frame, by_indicator=dg.MetadataValue.md(summary.reset_index().to_markdown(index=False)))
+    exactly one ``is_reference`` row per (indicator, level, code, geography_vintage, period).
+    Computed by DuckDB on the working database from the ``indicators.*`` tables
+    (:func:`barometre.sql.indicator_values`; its pandas specification :func:`barometre.marts.indicator_values`)."""
+    catalogue = load_catalogue()
+    table = "mart.indicator_values"
+    start = time.perf_counter()
+    with duckdb.get_connection() as con:
+        con.execute("CREATE SCHEMA IF NOT EXISTS mart").fetchall()
+        sql.indicator_values(con, catalogue, [".".join(key.path) for key in INDICATOR_KEYS], table)
+        seconds = time.perf_counter() - start
+        summary = con.execute(f"""
+            SELECT indicator_id, string_agg(DISTINCT level, ', ' ORDER BY level) AS levels,
+                   count(DISTINCT period) AS periods, count(*) AS rows
+            FROM {table} WHERE is_reference GROUP BY indicator_id ORDER BY indicator_id""").df()
+        metadata = table_metadata(con, table, contract.TYPES["indicator_values"],
+                                  descriptions=mart_descriptions(context.asset_key),
+                                  by_indicator=dg.MetadataValue.md(summary.to_markdown(index=False)),
+                                  sql_seconds=round(seconds, 3))
+    return dg.MaterializeResult(metadata=metadata)
 
 @dg.asset(key_prefix="mart", group_name=GROUP, kinds={"pandas", "duckdb"}, pool=DUCKDB_POOL,
           ins={**_INDICATOR_INS, **_FINDING_INS,
@@ -116,16 +131,17 @@ MART_NAMES = ["dimensions", "indicators", "sources", "territories", "indicator_v
               *COHESION_MART_NAMES]
 
 @dg.asset(group_name="publication", kinds={"duckdb"}, pool=DUCKDB_POOL,
-          ins={name: dg.AssetIn(key=["mart", name]) for name in MART_NAMES})
+          deps=[dg.AssetKey(["mart", name]) for name in MART_NAMES])
 def published_barometre(context: dg.AssetExecutionContext, published_warehouse: PublishedWarehouse,
-                        **tables: pd.DataFrame) -> dg.MaterializeResult:
+                        duckdb: DuckDBResource) -> dg.MaterializeResult:
     """The published DuckDB file (``data/barometre.duckdb`` or ``$BAROMETRE_DB``) with schema
-    ``mart``: written to a staging file, checkpointed, closed, then atomically replaced.
-    ``mart.publication`` records the run, code version, source checksums, row counts and
-    schema version."""
+    ``mart``: a staging file attached to the working database, filled with ``CREATE TABLE … AS
+    SELECT`` from its ``mart`` tables (cast to barometre/contract.py's types), checkpointed,
+    detached, then atomically replaced. ``mart.publication`` records the run, code version, source
+    checksums, row counts and schema version."""
     start = time.perf_counter()
-    counts = warehouse.publish({name: tables[name] for name in MART_NAMES}, published_warehouse.path,
-                               run_id=context.run_id)
+    with duckdb.get_connection() as con:
+        counts = warehouse.publish_from(con, MART_NAMES, published_warehouse.path, run_id=context.run_id)
     return dg.MaterializeResult(metadata={
         "path": dg.MetadataValue.path(published_warehouse.path),
         "schema_version": warehouse.SCHEMA_VERSION,

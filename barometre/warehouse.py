@@ -15,6 +15,7 @@ version of the column contract (:data:`SCHEMA_VERSION`, :data:`SCHEMA_FINGERPRIN
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
 import hashlib
@@ -28,6 +29,7 @@ import duckdb
 import pandas as pd
 
 from barometre.duckdb_config import connect
+from barometre import contract
 from barometre.landing import PROJECT_ROOT
 from barometre.staging import stale
 
@@ -93,7 +95,8 @@ def contract_fingerprint(con: duckdb.DuckDBPyConnection) -> str:
     ``mart`` with its columns in order and their DuckDB types."""
     rows = con.execute(f"""
         SELECT table_name, column_name, data_type FROM information_schema.columns
-        WHERE table_schema = '{SCHEMA}' ORDER BY table_name, ordinal_position""").fetchall()
+        WHERE table_catalog = current_database() AND table_schema = '{SCHEMA}'
+        ORDER BY table_name, ordinal_position""").fetchall()
     return hashlib.sha256("".join(f"{t}.{c} {ty}\n" for t, c, ty in rows).encode()).hexdigest()
 
 
@@ -125,13 +128,16 @@ def publish(tables: dict[str, pd.DataFrame], path: str | os.PathLike, *, run_id:
             # DuckDB 2.0 wants every result consumed before the next statement.
             con.execute(f"CREATE SCHEMA {SCHEMA}").fetchall()
             for name, frame in tables.items():
-                # A column of nothing but NULL (e.g. mart.sources.etag in snapshot mode,
-                # mart.convergence.beta_null_reason when every β is defined) would get DuckDB's NULL
-                # type and the contract would depend on the data: publish it as VARCHAR.
-                frame = frame.astype({c: "string" for c in frame.columns
-                                      if frame[c].dtype == object and frame[c].isna().all()})
+                if name in contract.TYPES and list(frame.columns) == contract.columns(name):
+                    select = contract.select_list(name)  # a mart of the contract: its declared types
+                else:
+                    # Another table (tests): a column of nothing but NULL would get DuckDB's NULL
+                    # type and its type would depend on the data: publish it as VARCHAR.
+                    frame = frame.astype({c: "string" for c in frame.columns
+                                          if frame[c].dtype == object and frame[c].isna().all()})
+                    select = "*"
                 con.register("_frame", frame)
-                con.execute(f'CREATE TABLE {SCHEMA}."{name}" AS SELECT * FROM _frame').fetchall()
+                con.execute(f'CREATE TABLE {SCHEMA}."{name}" AS SELECT {select} FROM _frame').fetchall()
                 con.unregister("_frame")
                 counts[name] = con.execute(f'SELECT count(*) FROM {SCHEMA}."{name}"').fetchall()[0][0]
             con.execute(PUBLICATION_DDL).fetchall()
@@ -145,6 +151,67 @@ def publish(tables: dict[str, pd.DataFrame], path: str | os.PathLike, *, run_id:
     finally:
         staging.unlink(missing_ok=True)
         wal.unlink(missing_ok=True)  # left when close() failed
+    return counts
+
+
+def publish_from(con: duckdb.DuckDBPyConnection, names: list[str], path: str | os.PathLike, *,
+                 run_id: str | None = None, schema: str = SCHEMA) -> dict[str, int]:
+    """Publish the tables ``<schema>.<name>`` of the database ``con`` is connected to (the working
+    database) as ``mart.<name>``, each cast to its contract types (:mod:`barometre.contract`), with
+    ``mart.publication``, and atomically replace ``path``: the staging file is ``ATTACH``ed to
+    ``con``, filled with ``CREATE TABLE … AS SELECT`` (no table goes through pandas), checkpointed,
+    ``DETACH``ed, then renamed over ``path``. When ``names`` are every table of the contract, the
+    staging file's columns must be the contract's (:func:`barometre.contract.fingerprint`), else
+    nothing is published.
+
+    Returns the row count of each table of ``names``.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    staging = path.with_name(f".{path.name}.staging-{os.getpid()}")
+    wal = staging.with_name(f"{staging.name}.wal")
+    for leftover in [staging, wal, *stale(path, "staging")]:  # the latter: of killed runs
+        leftover.unlink(missing_ok=True)
+    version, version_source = code_version()
+    work = con.execute("SELECT current_database()").fetchall()[0][0]
+    alias = f"barometre_staging_{os.getpid()}"
+    counts: dict[str, int] = {}
+    attached = False
+    try:
+        con.execute(f"ATTACH '{staging}' AS {alias}").fetchall()
+        attached = True
+        con.execute(f"USE {alias}").fetchall()
+        try:
+            con.execute(f"CREATE SCHEMA {SCHEMA}").fetchall()
+            for name in names:
+                source = f'"{work}"."{schema}"."{name}"'
+                select = contract.select_list(name) if name in contract.TYPES else "*"
+                con.execute(f'CREATE TABLE {SCHEMA}."{name}" AS SELECT {select} FROM {source}').fetchall()
+                counts[name] = con.execute(f'SELECT count(*) FROM {SCHEMA}."{name}"').fetchall()[0][0]
+            files = {}
+            if "sources" in names:
+                files = {str(p): str(h) for p, h in con.execute(
+                    f"SELECT path, sha256 FROM {SCHEMA}.sources WHERE path IS NOT NULL").fetchall()}
+            con.execute(PUBLICATION_DDL).fetchall()
+            fingerprint = contract_fingerprint(con)
+            if set(names) == set(contract.TYPES) - {PUBLICATION_TABLE} and fingerprint != contract.fingerprint():
+                raise ValueError(f"the published columns differ from barometre/contract.py (fingerprint "
+                                 f"{fingerprint[:12]}…, contract {contract.fingerprint()[:12]}…)")
+            con.execute(f"INSERT INTO {SCHEMA}.{PUBLICATION_TABLE} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        [dt.datetime.now(dt.timezone.utc), run_id, version, version_source, SCHEMA_VERSION,
+                         fingerprint, sources_digest(files), files, counts]).fetchall()
+        finally:
+            con.execute(f'USE "{work}"').fetchall()
+        con.execute(f"CHECKPOINT {alias}").fetchall()
+        con.execute(f"DETACH {alias}").fetchall()
+        attached = False
+        os.replace(staging, path)
+    finally:
+        if attached:  # a failure above: close the staging file before deleting it
+            with contextlib.suppress(duckdb.Error):
+                con.execute(f"DETACH {alias}").fetchall()
+        staging.unlink(missing_ok=True)
+        wal.unlink(missing_ok=True)
     return counts
 
 

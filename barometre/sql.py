@@ -1,0 +1,455 @@
+"""The heavy mart transforms as DuckDB SQL on the working database (issue 18, docs/scaling.md step 1).
+
+Each function runs on a ``duckdb`` connection, reads tables whose names it is given (``schema.table``,
+or ``catalog.schema.table``) and writes one table with ``CREATE OR REPLACE TABLE``; it returns the
+row count. The pandas functions of :mod:`barometre.marts` and :mod:`barometre.cohesion` are their
+executable specification: tests/unit/test_sql.py and tests/integration/test_sql_marts.py compare
+both on synthetic communes and on the snapshot (equal within 1e-9, exactly for ranks and counts).
+
+- :func:`indicator_values`: the rows of the indicator tables that have a value, one
+  ``is_reference`` row per (indicator, level, code, geography vintage, period)
+  (:func:`barometre.marts.indicator_values`);
+- :func:`disparities`: n, min, max, deciles and quartiles (``quantile_cont``: the linear
+  interpolation of pandas and numpy), mean, std, cv, Gini, Theil, population-weighted mean and
+  the null reasons (:func:`barometre.cohesion.disparities`);
+- :func:`rankings`: ``rank()``, the percentile from the count of territories at or above, the metro
+  ranks, the France benchmark, the change since the previous period (:func:`barometre.cohesion.rankings`);
+- :func:`convergence`: the per-pair statistics (σ; β with ``regr_slope`` / ``regr_r2``, the decile
+  growths) in SQL; which periods pair (:func:`barometre.cohesion.period_pairs`), the β p-value, the
+  verdict and the headline are computed in Python on the small aggregated table
+  (:func:`barometre.cohesion.convergence`).
+
+Column names and DuckDB types of the outputs: :mod:`barometre.contract`.
+"""
+
+from __future__ import annotations
+
+import math
+
+import duckdb
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from barometre import cohesion, contract
+from barometre.catalogue import Catalogue
+from barometre.units import change_kind, is_rate_of_change
+
+_KEY = ["indicator_id", "level", "code", "geography_vintage", "period"]
+_DISP_KEY = ["indicator_id", "level", "scope", "geography_vintage", "period"]
+_SERIES = ["indicator_id", "level", "geography_vintage", "source_id"]
+
+
+def _lit(v) -> str:
+    """A SQL literal."""
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return "NULL"
+    if isinstance(v, (bool, np.bool_)):
+        return "TRUE" if v else "FALSE"
+    if isinstance(v, (int, np.integer)):
+        return str(int(v))
+    if isinstance(v, (float, np.floating)):
+        return repr(float(v))
+    return "'" + str(v).replace("'", "''") + "'"
+
+
+def _values(columns: dict[str, str], rows: list[tuple]) -> str:
+    """``(SELECT …)`` of literal rows with typed columns (``columns``: name → DuckDB type)."""
+    names = list(columns)
+    if not rows:
+        cols = ", ".join(f"CAST(NULL AS {t}) AS {n}" for n, t in columns.items())
+        return f"(SELECT {cols} WHERE false)"
+    body = ", ".join("(" + ", ".join(_lit(v) for v in row) + ")" for row in rows)
+    cols = ", ".join(f"CAST({n} AS {t}) AS {n}" for n, t in columns.items())
+    return f"(SELECT {cols} FROM (VALUES {body}) AS t({', '.join(names)}))"
+
+
+def _catalogue(catalogue: Catalogue) -> str:
+    return _values({"indicator_id": "VARCHAR", "position": "BIGINT", "unit": "VARCHAR", "polarity": "VARCHAR",
+                    "is_rate": "BOOLEAN", "change_kind": "VARCHAR", "sigma_measure": "VARCHAR"},
+                   [(i.id, n, i.unit, i.polarity, bool(is_rate_of_change(i.unit)), change_kind(i.unit),
+                     cohesion.sigma_measure(i.unit)) for n, i in enumerate(catalogue.indicators)])
+
+
+def _create(con: duckdb.DuckDBPyConnection, out: str, query: str) -> int:
+    con.execute(f"CREATE OR REPLACE TABLE {out} AS {query}").fetchall()
+    return con.execute(f"SELECT count(*) FROM {out}").fetchall()[0][0]
+
+
+# ---------------------------------------------------------------------------------------------
+# mart.indicator_values
+
+
+def indicator_values_query(catalogue: Catalogue, tables: list[str]) -> str:
+    """The query of :func:`indicator_values`: ``tables`` in the catalogue's order of indicators
+    (their rows' order breaks the remaining ties, as ``pd.concat`` and a stable sort do)."""
+    union = " UNION ALL ".join(
+        f"SELECT indicator_id, level, code, geography_vintage, period, period_start, period_end, value, numerator, "
+        f"denominator, source_id, derived, {n} AS _frame, rowid AS _row FROM {t}" for n, t in enumerate(tables))
+    ranks = _values({"indicator_id": "VARCHAR", "source_id": "VARCHAR", "source_rank": "BIGINT"},
+                    [(i.id, s, n) for i in catalogue.indicators for n, s in enumerate(i.sources)])
+    cols = contract.columns("indicator_values")
+    types = contract.TYPES["indicator_values"]
+    select = ", ".join(f"CAST(v.{c} AS {types[c]}) AS {c}" for c in cols if c != "is_reference")
+    return f"""
+    WITH v AS (
+        SELECT u.*, coalesce(r.source_rank, 99) AS _source_rank, c.position AS _pos
+        FROM ({union}) u
+        LEFT JOIN {ranks} r ON r.indicator_id = u.indicator_id AND r.source_id = u.source_id
+        LEFT JOIN {_catalogue(catalogue)} c ON c.indicator_id = u.indicator_id
+        WHERE u.value IS NOT NULL AND NOT isnan(u.value)
+    ), marked AS (
+        SELECT *, row_number() OVER (
+            PARTITION BY indicator_id, level, code, geography_vintage, period
+            ORDER BY derived, _source_rank, _frame, _row) = 1 AS is_reference
+        FROM v
+    )
+    SELECT {select}, is_reference
+    FROM marked v
+    ORDER BY _pos NULLS LAST, level, geography_vintage, code, period_start, period_end, is_reference DESC,
+             indicator_id, period, derived, _source_rank, _frame, _row"""
+
+
+def indicator_values(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, tables: list[str], out: str) -> int:
+    """``mart.indicator_values`` from the indicator tables ``tables`` (one per catalogue indicator,
+    in its order) into ``out``; returns its row count."""
+    return _create(con, out, indicator_values_query(catalogue, tables))
+
+
+# ---------------------------------------------------------------------------------------------
+# Reference rows and scopes (cohesion.reference_values, cohesion.with_scopes)
+
+
+def _reference(values: str, scope: str) -> str:
+    levels = ", ".join(_lit(lvl) for lvl in cohesion.ANALYSED_LEVELS)
+    return f"""ref AS (
+        SELECT v.indicator_id, v.level, v.code, v.geography_vintage, v.period, v.period_start, v.period_end,
+               CAST(v.value AS DOUBLE) AS value, v.source_id, CAST(s.is_metropolitan AS BOOLEAN) AS is_metropolitan
+        FROM {values} v
+        LEFT JOIN (SELECT DISTINCT level, code, geography_vintage, is_metropolitan FROM {scope}) s
+          ON s.level = v.level AND s.code = v.code AND s.geography_vintage IS NOT DISTINCT FROM v.geography_vintage
+        WHERE v.is_reference AND v.level IN ({levels}) AND v.value IS NOT NULL AND NOT isnan(v.value)
+    ), scoped AS (
+        SELECT *, 'all' AS scope FROM ref
+        UNION ALL
+        SELECT *, 'metro' AS scope FROM ref WHERE coalesce(is_metropolitan, false)
+    )"""
+
+
+# ---------------------------------------------------------------------------------------------
+# mart.disparities
+
+
+def disparities_query(catalogue: Catalogue, values: str, scope: str, population: str | None) -> str:
+    part = "PARTITION BY indicator_id, level, scope, geography_vintage, period"
+    key = ", ".join(_DISP_KEY)
+    if population is None:
+        pop_join, pop_aggs = "", "0 AS n_w, NULL::DOUBLE AS sw, NULL::DOUBLE AS swx, NULL::VARCHAR AS sources"
+        pop_levels = "SELECT NULL::VARCHAR AS level WHERE false"
+    else:
+        pop_join = (f"LEFT JOIN {population} p ON p.level = x.level AND p.code = x.code "
+                    f"AND p.year = x.period_start AND p.population IS NOT NULL")
+        pop_aggs = ("count(p.population) AS n_w, sum(CAST(p.population AS DOUBLE)) AS sw, "
+                    "sum(CAST(p.population AS DOUBLE) * x.value) AS swx, "
+                    "string_agg(DISTINCT p.source_id, ',' ORDER BY p.source_id) AS sources")
+        pop_levels = f"SELECT DISTINCT level FROM {population}"
+    rate_reason = _lit(cohesion.RATE_OF_CHANGE_REASON)
+    weighted = ("NULL::DOUBLE", "NULL::VARCHAR", _lit("no population table")) if population is None else (
+        "CASE WHEN complete THEN swx / sw END",
+        "CASE WHEN complete THEN 'population at 1 January ' || period_start || ': ' || coalesce(sources, '') END",
+        "CASE WHEN complete THEN NULL WHEN level NOT IN (SELECT level FROM pop_levels) "
+        "THEN 'no population on this mesh in the pipeline' "
+        "ELSE (n - n_w) || ' of ' || n || ' territories without a population at 1 January ' || period_start END")
+    select = contract.select_list("disparities")
+    return f"""
+    WITH {_reference(values, scope)},
+    x AS (
+        SELECT *, row_number() OVER ({part} ORDER BY value) AS _rank,
+               value / avg(value) OVER ({part}) AS _share
+        FROM scoped
+    ), pop_levels AS ({pop_levels}),
+    agg AS (
+        SELECT x.indicator_id, x.level, x.scope, x.geography_vintage, x.period,
+               first(x.period_start) AS period_start, first(x.period_end) AS period_end,
+               count(*) AS n, min(x.value) AS min, max(x.value) AS max, avg(x.value) AS mean,
+               stddev_pop(x.value) AS _std,
+               quantile_cont(x.value, [0.1, 0.25, 0.5, 0.75, 0.9]) AS _q,
+               sum(x._rank * x.value) AS _ix,
+               sum(CASE WHEN x._share > 0 THEN x._share * ln(x._share) END) AS _theil,
+               count(*) FILTER (WHERE x.value <= 0) AS _nonpos,
+               {pop_aggs}
+        FROM x {pop_join}
+        GROUP BY x.indicator_id, x.level, x.scope, x.geography_vintage, x.period
+    ), s AS (
+        SELECT agg.*, coalesce(c.is_rate, false) AS _rate,
+               _q[1] AS d1, _q[2] AS q1, _q[3] AS median, _q[4] AS q3, _q[5] AS d9,
+               (n_w = n AND sw > 0) AS complete
+        FROM agg LEFT JOIN {_catalogue(catalogue)} c USING (indicator_id)
+    ), r AS (
+        SELECT *,
+               CASE WHEN n < 2 THEN 'fewer than 2 territories' WHEN _rate THEN {rate_reason}
+                    WHEN _nonpos > 0 THEN _nonpos || ' of ' || n
+                         || ' values ≤ 0: defined for strictly positive quantities only' END AS gini_theil_null_reason
+        FROM s
+    )
+    SELECT {select} FROM (
+        SELECT *, max - min AS range,
+               CASE WHEN NOT _rate AND min > 0 THEN max / min END AS max_min_ratio,
+               CASE WHEN NOT _rate AND d1 > 0 THEN d9 / d1 END AS d9_d1,
+               CASE WHEN n >= 2 THEN _std END AS std,
+               CASE WHEN NOT _rate AND n >= 2 AND mean > 0 THEN _std / mean END AS cv,
+               CASE WHEN gini_theil_null_reason IS NULL
+                    THEN 2 * _ix / (n * (mean * n)) - CAST(n + 1 AS DOUBLE) / n END AS gini,
+               CASE WHEN gini_theil_null_reason IS NULL THEN _theil / n END AS theil,
+               {weighted[0]} AS weighted_mean, {weighted[1]} AS weight_source,
+               {weighted[2]} AS weighted_mean_null_reason,
+               CASE WHEN _rate THEN {_lit(cohesion.RATE_OF_CHANGE_REASON + ": no cv, d9_d1 or max_min_ratio")}
+                    ELSE nullif(concat_ws('; ',
+                        CASE WHEN n < 2 THEN 'cv: fewer than 2 territories' END,
+                        CASE WHEN n >= 2 AND NOT (mean > 0) THEN 'cv: mean ≤ 0' END,
+                        CASE WHEN NOT (d1 > 0) THEN 'd9_d1: d1 ≤ 0' END,
+                        CASE WHEN NOT (min > 0) THEN 'max_min_ratio: min ≤ 0' END), '') END AS ratio_null_reason
+        FROM r)
+    ORDER BY indicator_id, level, scope, geography_vintage, period_end, period_start, period"""
+
+
+def disparities(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, values: str, scope: str,
+                population: str | None, out: str) -> int:
+    """``mart.disparities`` from ``values`` (``mart.indicator_values``), ``scope``
+    (``core.territory_scope``) and ``population`` (``core.territory_population``; ``None`` or an
+    empty table: no weighted mean) into ``out``; returns its row count."""
+    if population is not None and con.execute(f"SELECT count(*) FROM {population}").fetchall()[0][0] == 0:
+        population = None
+    return _create(con, out, disparities_query(catalogue, values, scope, population))
+
+
+# ---------------------------------------------------------------------------------------------
+# Periods of each series (small: computed in Python)
+
+
+def _series_periods(con: duckdb.DuckDBPyConnection, values: str, scope: str, by: list[str]) -> pd.DataFrame:
+    cols = ", ".join(by)
+    return con.execute(f"""WITH {_reference(values, scope)}
+        SELECT DISTINCT {cols}, period, period_start, period_end FROM ref ORDER BY ALL""").df()
+
+
+def _previous_periods(con: duckdb.DuckDBPyConnection, values: str, scope: str) -> list[tuple]:
+    by = ["indicator_id", "level", "geography_vintage"]
+    periods = _series_periods(con, values, scope, by)
+    rows = []
+    for key, series in periods.groupby(by, sort=False, dropna=False):
+        for period, before in cohesion.previous_periods(series).items():
+            rows.append((*[None if pd.isna(k) else k for k in key], period, before))
+    return rows
+
+
+# ---------------------------------------------------------------------------------------------
+# mart.rankings
+
+
+def rankings_query(catalogue: Catalogue, values: str, scope: str, previous: list[tuple]) -> str:
+    bench = ", ".join(_lit(c) for c in cohesion.FRANCE_BENCHMARK)
+    pref = " ".join(f"WHEN {_lit(c)} THEN {n}" for n, c in enumerate(cohesion.FRANCE_BENCHMARK))
+    prev = _values({"indicator_id": "VARCHAR", "level": "VARCHAR", "geography_vintage": "VARCHAR",
+                    "period": "VARCHAR", "previous_period": "VARCHAR"}, previous)
+    part = "PARTITION BY indicator_id, level, geography_vintage, period"
+    select = contract.select_list("rankings")
+    return f"""
+    WITH {_reference(values, scope)},
+    k AS (
+        SELECT ref.*, c.polarity, CASE WHEN c.polarity = '-' THEN value ELSE -value END AS _key,
+               coalesce(is_metropolitan, false) AS _metro
+        FROM ref LEFT JOIN {_catalogue(catalogue)} c USING (indicator_id)
+    ), r AS (
+        SELECT *, rank() OVER ({part} ORDER BY _key) AS rank,
+               count(*) OVER ({part}) AS rank_of,
+               count(*) OVER ({part} ORDER BY _key RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS _rank_max,
+               CASE WHEN _metro THEN rank() OVER ({part}, _metro ORDER BY _key) END AS rank_metro,
+               CASE WHEN _metro THEN count(*) OVER ({part}, _metro) END AS rank_of_metro
+        FROM k
+    ), fr AS (
+        SELECT indicator_id, period, code AS france_code, CAST(value AS DOUBLE) AS france_value
+        FROM {values}
+        WHERE is_reference AND level = 'france' AND value IS NOT NULL AND NOT isnan(value) AND code IN ({bench})
+        QUALIFY row_number() OVER (PARTITION BY indicator_id, period ORDER BY CASE code {pref} END) = 1
+    ), prev AS {prev}
+    SELECT {select} FROM (
+        SELECT r.*,
+               CASE WHEN r.rank_of > 1 THEN 100 * CAST(r.rank_of - r._rank_max AS DOUBLE) / (r.rank_of - 1) END
+                   AS percentile,
+               CASE r.polarity WHEN '+' THEN 'higher is better' WHEN '-' THEN 'lower is better'
+                    WHEN '0' THEN 'value descending (polarity 0: no better direction)' END AS rank_order,
+               fr.france_code, fr.france_value, r.value - fr.france_value AS gap_to_france,
+               CASE WHEN b.value IS NOT NULL THEN p.previous_period END AS previous_period,
+               r.value - b.value AS change_since_previous_period
+        FROM r
+        LEFT JOIN fr ON fr.indicator_id = r.indicator_id AND fr.period = r.period
+        LEFT JOIN prev p ON p.indicator_id = r.indicator_id AND p.level = r.level
+             AND p.geography_vintage IS NOT DISTINCT FROM r.geography_vintage AND p.period = r.period
+        LEFT JOIN ref b ON b.indicator_id = r.indicator_id AND b.level = r.level
+             AND b.geography_vintage IS NOT DISTINCT FROM r.geography_vintage AND b.period = p.previous_period
+             AND b.code = r.code)
+    ORDER BY indicator_id, level, geography_vintage, period, rank, code"""
+
+
+def rankings(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, values: str, scope: str, out: str) -> int:
+    """``mart.rankings`` from ``values`` (``mart.indicator_values``: its reference rows of the
+    analysed levels, and of level ``france`` for the benchmark) and ``scope`` into ``out``."""
+    previous = _previous_periods(con, values, scope)
+    return _create(con, out, rankings_query(catalogue, values, scope, previous))
+
+
+def ranking_ends(con: duckdb.DuckDBPyConnection, table: str) -> pd.DataFrame:
+    """The rows of rank 1 and of the last rank of each set of a rankings table: all that
+    :func:`barometre.cohesion.ranking_headlines` reads, without loading the whole table."""
+    return con.execute(f"""SELECT * FROM {table} QUALIFY rank = 1 OR rank = max(rank) OVER (
+                               PARTITION BY indicator_id, level, geography_vintage, period)""").df()
+
+
+# ---------------------------------------------------------------------------------------------
+# mart.convergence
+
+
+def _pairs(con: duckdb.DuckDBPyConnection, values: str, scope: str) -> list[tuple]:
+    """(series…, period_from, period_to, comparison, years, from_start, to_start, to_end) of every
+    series, as :func:`barometre.cohesion.convergence` pairs them."""
+    periods = _series_periods(con, values, scope, _SERIES)
+    rows = []
+    for key, series in periods.groupby(_SERIES, sort=False, dropna=False):
+        pairs = [(a, b, "consecutive") for a, b in cohesion.period_pairs(series)]
+        ends = cohesion.first_last(series)
+        if ends and ends not in {(a, b) for a, b, _ in pairs}:
+            pairs.append((*ends, "first_last"))
+        years_of = series.drop_duplicates("period").set_index("period")[["period_start", "period_end"]]
+        key = [None if pd.isna(k) else k for k in key]
+        for p0, p1, comparison in pairs:
+            years = cohesion._midpoint(*years_of.loc[p1]) - cohesion._midpoint(*years_of.loc[p0])
+            rows.append((*key, p0, p1, comparison, float(years), int(years_of.loc[p0, "period_start"]),
+                         int(years_of.loc[p1, "period_start"]), int(years_of.loc[p1, "period_end"])))
+    return rows
+
+
+def convergence_stats_query(catalogue: Catalogue, values: str, scope: str, pairs: list[tuple]) -> str:
+    """One row per (series, scope, pair) with at least 2 common territories: every column of
+    ``mart.convergence`` but ``beta_pvalue``, ``beta_convergence``, ``verdict``, ``is_headline``
+    (and ``_r2``, the β fit's r²; ``_from_start``, ``_to_start``, ``_to_end``, the pair's years).
+    Each pair gets a number (``_pair``): the territories of both periods are joined once, then
+    aggregated per pair and scope (the deciles of the initial values first, for the decile growths)."""
+    pairs_sql = _values({"_pair": "BIGINT", "indicator_id": "VARCHAR", "level": "VARCHAR",
+                         "geography_vintage": "VARCHAR", "source_id": "VARCHAR", "period_from": "VARCHAR",
+                         "period_to": "VARCHAR", "comparison": "VARCHAR", "years": "DOUBLE", "_from_start": "BIGINT",
+                         "_to_start": "BIGINT", "_to_end": "BIGINT"},
+                        [(n, *row) for n, row in enumerate(pairs)])
+    return f"""
+    WITH {_reference(values, scope)},
+    p AS MATERIALIZED (
+        SELECT p.*, c.change_kind, c.sigma_measure, c.change_kind = 'log_growth' AS _log
+        FROM {pairs_sql} p JOIN {_catalogue(catalogue)} c ON c.indicator_id = p.indicator_id
+    ), j AS MATERIALIZED (
+        SELECT p._pair, a.scope, a.value AS x0, b.value AS x1
+        FROM p
+        JOIN scoped a ON a.indicator_id = p.indicator_id AND a.level = p.level
+             AND a.geography_vintage IS NOT DISTINCT FROM p.geography_vintage
+             AND a.source_id IS NOT DISTINCT FROM p.source_id AND a.period = p.period_from
+        JOIN scoped b ON b.indicator_id = a.indicator_id AND b.level = a.level
+             AND b.geography_vintage IS NOT DISTINCT FROM a.geography_vintage
+             AND b.source_id IS NOT DISTINCT FROM a.source_id AND b.period = p.period_to
+             AND b.scope = a.scope AND b.code = a.code
+    ), g AS (
+        SELECT _pair, scope, count(*) AS n_common, count(*) FILTER (WHERE x0 <= 0 OR x1 <= 0) AS _nonpos,
+               quantile_cont(x0, [0.1, 0.9]) AS _q
+        FROM j GROUP BY _pair, scope HAVING count(*) >= 2
+    ), y AS (
+        SELECT j._pair, j.scope, x0, x1, g._q[1] AS _d1, g._q[2] AS _d9,
+               CASE WHEN NOT p.years > 0 THEN NULL
+                    WHEN p._log AND g._nonpos = 0 THEN 100 * ln(x1 / x0) / p.years
+                    WHEN NOT p._log THEN (x1 - x0) / p.years END AS _change,
+               CASE WHEN NOT p.years > 0 THEN NULL
+                    WHEN p._log AND g._nonpos = 0 THEN ln(x0)
+                    WHEN NOT p._log THEN x0 END AS _initial
+        FROM j JOIN g USING (_pair, scope) JOIN p USING (_pair)
+    ), a AS (
+        SELECT _pair, scope, avg(x0) AS mean_from, avg(x1) AS mean_to,
+               stddev_pop(x0) AS std_from, stddev_pop(x1) AS std_to,
+               avg(_change) AS _mean_change, regr_slope(_change, _initial) AS _slope,
+               regr_r2(_change, _initial) AS _r2, var_pop(_change) AS _var_change,
+               max(_initial) - min(_initial) AS _ptp,
+               avg(x0) FILTER (WHERE x0 <= _d1) AS _b0, avg(x1) FILTER (WHERE x0 <= _d1) AS _b1,
+               avg(x0) FILTER (WHERE x0 >= _d9) AS _t0, avg(x1) FILTER (WHERE x0 >= _d9) AS _t1
+        FROM y GROUP BY _pair, scope
+    ), b AS (
+        SELECT p.*, g.scope, g.n_common, g._nonpos, a.* EXCLUDE (_pair, scope),
+               CASE WHEN p.sigma_measure = 'cv' AND a.mean_from > 0 THEN a.std_from / a.mean_from END AS cv_from,
+               CASE WHEN p.sigma_measure = 'cv' AND a.mean_to > 0 THEN a.std_to / a.mean_to END AS cv_to,
+               CASE WHEN NOT p.years > 0 THEN 'periods do not follow each other'
+                    WHEN p._log AND g._nonpos > 0 THEN 'values ≤ 0: no log growth'
+                    WHEN g.n_common < 3 THEN 'fewer than 3 territories'
+                    WHEN a._ptp = 0 THEN 'every territory has the same initial value' END AS beta_null_reason,
+               p.years > 0 AND (NOT p._log OR g._nonpos = 0) AS _growth
+        FROM g JOIN a USING (_pair, scope) JOIN p USING (_pair)
+    )
+    SELECT indicator_id, level, scope, geography_vintage, source_id, period_from, period_to, comparison, years,
+           change_kind, n_common, mean_from, mean_to, std_from, std_to, cv_from, cv_to, sigma_measure,
+           CASE WHEN sigma_measure = 'cv' THEN
+                    CASE WHEN cv_from IS NOT NULL AND cv_to IS NOT NULL THEN cv_to < cv_from END
+                ELSE std_to < std_from END AS sigma_convergence,
+           CASE WHEN beta_null_reason IS NULL THEN _slope END AS beta,
+           CASE WHEN _growth THEN _mean_change END AS mean_annual_change,
+           CASE WHEN _growth AND _log THEN 100 * ln(_b1 / _b0) / years END AS bottom_decile_growth,
+           CASE WHEN _growth AND _log THEN 100 * ln(_t1 / _t0) / years END AS top_decile_growth,
+           beta_null_reason,
+           CASE WHEN beta_null_reason IS NULL AND _var_change > 0 THEN _r2 END AS _r2,
+           _from_start, _to_start, _to_end
+    FROM b"""
+
+
+def _beta_pvalue(beta: float, r2: float, n: int) -> float:
+    """The two-sided p-value of the β slope, as :func:`scipy.stats.linregress` computes it from
+    r (the sign of the slope, √r²) with n − 2 degrees of freedom."""
+    if math.isnan(beta) or math.isnan(r2):
+        return math.nan
+    r = min(1.0, math.sqrt(max(r2, 0.0))) * (1.0 if beta >= 0 else -1.0)
+    df = n - 2
+    tiny = 1.0e-20
+    t = r * math.sqrt(df / ((1.0 - r + tiny) * (1.0 + r + tiny)))
+    return float(2 * stats.t.sf(abs(t), df))
+
+
+def convergence_frame(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, values: str, scope: str) -> pd.DataFrame:
+    """``mart.convergence`` as a frame: the per-pair statistics in SQL, then the p-value, the
+    verdict and the headline in Python on the aggregated rows (one per pair)."""
+    pairs = _pairs(con, values, scope)
+    stats_ = con.execute(convergence_stats_query(catalogue, values, scope, pairs)).df()
+    for c in ["beta", "_r2", "mean_from", "mean_to", "std_from", "std_to", "cv_from", "cv_to", "mean_annual_change",
+              "bottom_decile_growth", "top_decile_growth", "years"]:
+        stats_[c] = stats_[c].astype(float)
+    stats_["beta_pvalue"] = [_beta_pvalue(b, r2, n)
+                             for b, r2, n in zip(stats_["beta"], stats_["_r2"], stats_["n_common"])]
+    stats_["beta_r2"] = stats_["_r2"]
+    # scipy gives no r (NaN) when the change does not vary, hence no p-value, yet a slope of 0.
+    conv = stats_["beta"].notna() & stats_["beta_pvalue"].notna()
+    stats_["beta_convergence"] = pd.array(
+        [bool(b < 0 and p < cohesion.BETA_SIGNIFICANCE) if ok else (False if pd.notna(b) else None)
+         for b, p, ok in zip(stats_["beta"], stats_["beta_pvalue"], conv)], dtype="boolean")
+    stats_["sigma_convergence"] = stats_["sigma_convergence"].astype("boolean")
+    stats_["n_common"] = stats_["n_common"].astype("int64")
+    stats_["verdict"] = [cohesion.verdict(s, b) for s, b in zip(stats_["sigma_convergence"], stats_["beta_convergence"])]
+    stats_["is_headline"] = cohesion.headline_comparisons(stats_, catalogue)
+    out = stats_[contract.columns("convergence")]
+    return out.sort_values(["indicator_id", "level", "scope", "geography_vintage", "source_id", "comparison",
+                            "period_from", "period_to"]).reset_index(drop=True)
+
+
+def convergence(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, values: str, scope: str, out: str) -> int:
+    """``mart.convergence`` from ``values`` and ``scope`` into ``out``; returns its row count."""
+    return write_frame(con, "convergence", convergence_frame(con, catalogue, values, scope), out)
+
+
+def write_frame(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame, out: str) -> int:
+    """Write ``frame`` (the columns of mart ``table``) into ``out`` with the contract's types."""
+    select = contract.select_list(table)
+    con.register("_sql_frame", frame)
+    try:
+        return _create(con, out, f"SELECT {select} FROM _sql_frame")
+    finally:
+        con.unregister("_sql_frame")
