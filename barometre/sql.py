@@ -453,3 +453,33 @@ def write_frame(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame,
         return _create(con, out, f"SELECT {select} FROM _sql_frame")
     finally:
         con.unregister("_sql_frame")
+
+
+# ---------------------------------------------------------------------------------------------
+# Aggregations from counts (geography.sum_to_parents, indicators.aggregate_counts)
+
+
+def sum_to_parents_query(counts: str, hierarchy: str, child_level: str, parent_level: str, vintage: str, *,
+                         by: tuple[str, ...] = (), parents: tuple[str, ...] | None = None) -> str:
+    """Σ numerator and Σ denominator of the ``child_level`` rows of ``counts`` (``code``, ``by``,
+    ``period``, ``period_start``, ``period_end``, ``numerator``, ``denominator``) into each parent of
+    ``parent_level`` in the hierarchy of ``vintage`` (``core.hierarchie_territoires``), only where
+    every child of the parent has both counts (:func:`barometre.geography.sum_to_parents`, per
+    value of ``by``, e.g. ``indicator_id``). ``parents`` restricts the parents (``("FRM", "FRMD")``)."""
+    only = f" AND parent_code IN ({', '.join(_lit(p) for p in parents)})" if parents is not None else ""
+    keys = ", ".join([*(f"c.{b}" for b in by), "c.period", "c.period_start", "c.period_end"])
+    return f"""
+    WITH rel AS (
+        SELECT DISTINCT child_code, parent_code FROM {hierarchy}
+        WHERE child_level = {_lit(child_level)} AND parent_level = {_lit(parent_level)}
+          AND geography_vintage = {_lit(vintage)}{only}
+    ), n AS (SELECT parent_code, count(DISTINCT child_code) AS n_children FROM rel GROUP BY parent_code),
+    agg AS (
+        SELECT rel.parent_code AS code, {keys}, sum(c.numerator) AS numerator, sum(c.denominator) AS denominator,
+               count(DISTINCT c.code) AS _n
+        FROM {counts} c JOIN rel ON rel.child_code = c.code
+        WHERE c.numerator IS NOT NULL AND c.denominator IS NOT NULL
+          AND NOT isnan(c.numerator) AND NOT isnan(c.denominator)
+        GROUP BY ALL
+    )
+    SELECT agg.* EXCLUDE (_n) FROM agg JOIN n ON n.parent_code = agg.code WHERE agg._n = n.n_children"""

@@ -724,17 +724,22 @@ def _scaling_section(sc: dict, info: dict) -> list[str]:
     L = ["## 4. Scaling to the commune level (SYNTHETIC inputs)", ""]
     nominal = sc.get("nominal") or list(SCALING_PERIODS)
     plan = sc.get("plan") or {}
+    from tests.bench.scaling import BENCH_DUCKDB_MEMORY  # lazy: pandas and the package only for the page
+
     sizes = [r["periods"] for r in sc["sizes"]]
     L.append(f"Real COG 2026 commune codes ({sc.get('n_communes', '–')} communes of the 101 départements) with "
              f"**synthetic** numerators and denominators (fixed seed, `source_id = synthetic_benchmark`) for the "
              f"{sc.get('n_indicators', 16)} indicators and " + ", ".join(map(str, sizes))
              + f" yearly period{'s' if sizes != [1] else ''}"
              + (f", and the larger size of {sc['large']['periods']} periods (ours, one run)" if sc.get("large") else "")
-             + ". *Ours*: the pipeline's `aggregate_counts` (communes → départements → régions, France), "
-             "`marts.indicator_values`, `cohesion.reference_values`, `disparities` (population-weighted) and "
-             "`rankings`. *Script*: the same numbers from a one-shot pandas script (tests/bench/scaling.py; a test "
-             "checks both agree). Each size in a fresh process; memory is the process's peak resident set during "
-             "the run (VmHWM reset before each run; the inputs are included).")
+             + ". *Ours*: the pipeline's SQL path (barometre/sql.py) in one DuckDB database with the pipeline's "
+             f"configuration and a memory limit of {BENCH_DUCKDB_MEMORY} (beyond it DuckDB spills to its temp "
+             "directory): `sum_to_parents_query` (communes → départements → régions, France), `indicator_values`, "
+             "`disparities` (population-weighted) and `rankings`, the results left in DuckDB as the SQL assets leave "
+             "them. *Script*: the same numbers from a one-shot pandas script (tests/bench/scaling.py; a test "
+             "checks both agree, and tests/unit/test_sql.py that the SQL equals its pandas specification). Each "
+             "size in a fresh process; memory is the process's peak resident set during the run (VmHWM reset "
+             "before each run; the inputs, in pandas, are included).")
     L.append("")
     # Which sizes, and why
     why = [f"Sizes: nominal {', '.join(map(str, nominal))} periods (the goal size is the largest) and "

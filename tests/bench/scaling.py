@@ -6,14 +6,18 @@ département and région). Every value is SYNTHETIC, drawn with a fixed seed
 ``cog_2026_synthetic``; nothing of it is written anywhere. For each of the 16 catalogue
 indicators and each period, every commune gets a synthetic numerator and denominator.
 
-*Ours* is the pipeline's code on those inputs, as the indicator, mart and cohesion assets call it:
+*Ours* (:func:`ours`) is the pipeline's SQL path on those inputs, as its SQL assets run on the
+working database (barometre/sql.py; results stay in DuckDB):
 
-1. indicators: commune rows, then :func:`barometre.indicators.aggregate_counts` from communes to
+1. indicators: commune rows, then :func:`barometre.sql.sum_to_parents_query` from communes to
    départements, and from départements to régions and France (Σ numerator / Σ denominator,
-   complete parents only), then :func:`barometre.marts.indicator_values` (reference rows);
-2. disparities: :func:`barometre.cohesion.reference_values` and :func:`~barometre.cohesion.disparities`
-   (with population weights);
-3. rankings: :func:`barometre.cohesion.rankings` (with the France benchmark).
+   complete parents only), then :func:`barometre.sql.indicator_values` (reference rows);
+2. disparities: :func:`barometre.sql.disparities` (with population weights);
+3. rankings: :func:`barometre.sql.rankings` (with the France benchmark).
+
+:func:`ours_pandas` is the same computation with the pandas functions that specify the SQL
+(:func:`barometre.indicators.aggregate_counts`, :func:`barometre.marts.indicator_values`,
+:mod:`barometre.cohesion`).
 
 The pipeline's cohesion marts analyse no commune: ``commune`` is added to
 ``cohesion.ANALYSED_LEVELS`` only while :func:`ours` selects its reference rows. *Script* is the same computation written as the one-shot pandas script an
@@ -30,12 +34,13 @@ from __future__ import annotations
 import argparse
 import contextlib
 import gc
+import os
 import time
 
 import numpy as np
 import pandas as pd
 
-from barometre import cohesion, geography, indicators, marts
+from barometre import cohesion, duckdb_config, geography, indicators, marts, sql
 from barometre.catalogue import Catalogue, load_catalogue
 from barometre.geography import DEPARTEMENTS, METRO_DEPARTEMENTS, metropolitan
 from barometre.landing import SnapshotStore
@@ -48,6 +53,10 @@ SYNTHETIC_VINTAGE = "cog_2026_synthetic"
 COMMUNE_VINTAGE = 2026
 FIRST_YEAR = 2012
 SCALE = {"€": 1.0, "%": 100.0, "/100k": 100_000.0, "/100": 100.0, "%/an": 100.0}
+# DuckDB's memory limit in the children that run :func:`ours` (``BAROMETRE_DUCKDB_MEMORY_LIMIT``
+# unless set): beyond it DuckDB spills to its temp directory, so that the peak resident memory of
+# the commune sizes (the synthetic inputs in pandas included) stays bounded.
+BENCH_DUCKDB_MEMORY = "1GB"
 
 # The pipeline's cohesion marts do not analyse communes; the benchmark does, only while its own
 # computation runs (:func:`ours`): set at import, it leaked into every run of a pytest session that
@@ -169,8 +178,67 @@ def _rate(scale: float):
     return lambda num, den: num / den * scale
 
 
-def ours(inputs: dict, catalogue: Catalogue, timings: dict | None = None) -> dict[str, pd.DataFrame]:
-    """The indicator, disparity and ranking code of the pipeline on the synthetic inputs."""
+def ours(inputs: dict, catalogue: Catalogue, timings: dict | None = None, *,
+         fetch: bool = False) -> dict[str, pd.DataFrame | int]:
+    """The pipeline's SQL path on the synthetic inputs, as its SQL assets run on the working
+    database: the commune counts loaded into DuckDB once (a connection of
+    :mod:`barometre.duckdb_config`: memory limit, threads, a temp directory to spill to), the
+    sums from communes to départements and from départements to régions and France by
+    :func:`barometre.sql.sum_to_parents_query`, then :func:`barometre.sql.indicator_values`,
+    :func:`~barometre.sql.disparities` and :func:`~barometre.sql.rankings`. The results stay in
+    DuckDB (row counts returned) unless ``fetch``: the pipeline never brings them to pandas."""
+    timings = timings if timings is not None else {}
+    t = time.perf_counter()
+    con = duckdb_config.connect()
+    try:
+        for n, ind in enumerate(catalogue.indicators):
+            con.register(f"_c{n}", inputs["counts"][ind.id])
+        union = " UNION ALL ".join(f"SELECT '{ind.id}' AS indicator_id, {SCALE[ind.unit]!r} AS scale, * FROM _c{n}"
+                                   for n, ind in enumerate(catalogue.indicators))
+        con.execute(f"CREATE TABLE counts AS {union}").fetchall()
+        for n in range(len(catalogue.indicators)):
+            con.unregister(f"_c{n}")
+        for name in ("hierarchy", "scope", "population"):
+            con.register("_f", inputs[name])
+            con.execute(f"CREATE TABLE {name} AS SELECT * FROM _f").fetchall()
+            con.unregister("_f")
+        v, src = f"'{SYNTHETIC_VINTAGE}'", f"'{SYNTHETIC_SOURCE}'"
+        by = ("indicator_id", "scale")
+        con.execute("CREATE TABLE dep AS " + sql.sum_to_parents_query(
+            "counts", "hierarchy", "commune", "departement", SYNTHETIC_VINTAGE, by=by)).fetchall()
+        up = " UNION ALL ".join(
+            f"SELECT '{level}' AS level, * FROM ({sql.sum_to_parents_query('dep', 'hierarchy', 'departement', level, SYNTHETIC_VINTAGE, by=by, parents=parents)})"
+            for level, parents in (("region", None), ("france", ("FRM", "FRMD"))))
+        rows = (f"SELECT indicator_id, {{level}} AS level, code, {v} AS geography_vintage, period, period_start, "
+                f"period_end, numerator / denominator * scale AS value, numerator, denominator, {src} AS source_id, "
+                f"{{derived}} AS derived FROM {{table}}")
+        con.execute("CREATE TABLE frames AS " + " UNION ALL ".join([
+            rows.format(level="'commune'", derived="false", table="counts"),
+            rows.format(level="'departement'", derived="true", table="dep"),
+            rows.format(level="level", derived="true", table=f"({up})")])).fetchall()
+        out = {"values": sql.indicator_values(con, catalogue, ["frames"], "iv")}
+        timings["indicators"] = time.perf_counter() - t
+
+        t = time.perf_counter()
+        with _commune_level():
+            out["disparities"] = sql.disparities(con, catalogue, "iv", "scope", "population", "disp")
+        timings["disparities"] = time.perf_counter() - t
+
+        t = time.perf_counter()
+        with _commune_level():
+            out["rankings"] = sql.rankings(con, catalogue, "iv", "scope", "ranks")
+        timings["rankings"] = time.perf_counter() - t
+        if fetch:
+            out = {name: con.execute(f"SELECT * FROM {table}").df()
+                   for name, table in (("values", "iv"), ("disparities", "disp"), ("rankings", "ranks"))}
+        return out
+    finally:
+        con.close()
+
+
+def ours_pandas(inputs: dict, catalogue: Catalogue, timings: dict | None = None) -> dict[str, pd.DataFrame]:
+    """The pandas specification of the indicator, disparity and ranking code (the pipeline's
+    pandas functions, which :func:`ours` replaces by SQL) on the synthetic inputs."""
     timings = timings if timings is not None else {}
     t = time.perf_counter()
     frames = []
@@ -305,7 +373,7 @@ def check(periods: int = 2, communes: pd.DataFrame | None = None) -> dict:
     numbers; raises if they differ."""
     catalogue = load_catalogue()
     inputs = synthetic_inputs(periods, catalogue, communes=communes)
-    a, b = ours(inputs, catalogue), script(inputs, catalogue)
+    a, b = ours(inputs, catalogue, fetch=True), script(inputs, catalogue)
     ref_a = a["values"][a["values"]["is_reference"]]
     if len(ref_a) != len(b["values"]):
         raise AssertionError(f"values: ours {len(ref_a)} reference rows, script {len(b['values'])}")
@@ -341,11 +409,13 @@ def _close(a: pd.Series, b: pd.Series, what: str) -> None:
 def run(periods: int, impl: str, reps: int, deadline: float | None = None) -> dict:
     """``reps`` repetitions on the same inputs, fewer if the next one would end after
     ``deadline`` (epoch seconds), never fewer than one."""
+    if impl == "ours":
+        os.environ.setdefault(duckdb_config.ENV_MEMORY_LIMIT, BENCH_DUCKDB_MEMORY)
     catalogue = load_catalogue()
     start = time.perf_counter()
     inputs = synthetic_inputs(periods, catalogue)
     generation = time.perf_counter() - start
-    fn = {"ours": ours, "script": script}[impl]
+    fn = {"ours": ours, "ours_pandas": ours_pandas, "script": script}[impl]
     runs = []
     for _ in range(reps):
         if runs and deadline is not None and time.time() + runs[-1]["seconds"] * 1.1 > deadline:
@@ -361,14 +431,14 @@ def run(periods: int, impl: str, reps: int, deadline: float | None = None) -> di
         del out
     return {"periods": periods, "impl": impl, "n_communes": inputs["n_communes"], "n_rows": n_rows(inputs),
             "n_indicators": len(inputs["counts"]), "generation_seconds": generation, "runs": runs,
-            "reps_asked": reps}
+            "reps_asked": reps, "duckdb_memory_limit": duckdb_config.duckdb_config()["memory_limit"]}
 
 
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description="scaling on synthetic commune-level inputs")
     parser.add_argument("what", choices=["run", "check"])
     parser.add_argument("--periods", type=int, default=1)
-    parser.add_argument("--impl", choices=["ours", "script"], default="ours")
+    parser.add_argument("--impl", choices=["ours", "ours_pandas", "script"], default="ours")
     parser.add_argument("--reps", type=int, default=3)
     parser.add_argument("--deadline", type=float, help="epoch seconds: no repetition starts that would end later")
     parser.add_argument("--out", required=True)

@@ -14,7 +14,7 @@ from tests.sql_equality import assert_same
 
 
 def _frames(inputs: dict, catalogue) -> list[pd.DataFrame]:
-    """The indicator frames of the synthetic communes, as tests/bench/scaling.ours builds them:
+    """The indicator frames of the synthetic communes, as tests/bench/scaling.ours_pandas builds them:
     commune rows, then départements, régions and France summed from counts."""
     frames = []
     keys = ["code", "period", "period_start", "period_end", "numerator", "denominator"]
@@ -172,3 +172,29 @@ def test_outputs_have_the_contract_types(synthetic, catalogue):
     got = con.execute("SELECT column_name, data_type FROM information_schema.columns WHERE table_name = 'iv' "
                       "ORDER BY ordinal_position").fetchall()
     assert got == list(contract.TYPES["indicator_values"].items())
+
+
+def test_sums_from_counts_sql_equal_sum_to_parents(synthetic):
+    """sql.sum_to_parents_query against geography.sum_to_parents: a commune without a count leaves
+    its département (and région) out; ``parents`` restricts the parents."""
+    from barometre import geography
+    con, _, inputs = synthetic
+    counts = inputs["counts"]["taux_chomage"].copy()
+    counts.loc[counts["code"] == "2A004", "numerator"] = np.nan  # Ajaccio: 2A incomplete in every period
+    h = inputs["hierarchy"]
+    con.register("_c", counts)
+    con.register("_h", h)
+    try:
+        for parent, parents, codes in (("departement", None, ["2B", "971"]), ("region", None, ["01"]),
+                                       ("region", ("94",), [])):
+            got = con.execute(sql.sum_to_parents_query("_c", "_h", "commune", parent, scaling.SYNTHETIC_VINTAGE,
+                                                       parents=parents) + " ORDER BY code, period").df()
+            spec = geography.sum_to_parents(counts, h, "commune", parent, scaling.SYNTHETIC_VINTAGE, parents=parents)
+            assert sorted(set(got["code"])) == codes
+            if codes:
+                assert_same(got[list(spec.columns)], spec.sort_values(["code", "period"]), f"commune → {parent}")
+            else:
+                assert spec.empty
+    finally:
+        con.unregister("_c")
+        con.unregister("_h")
