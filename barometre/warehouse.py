@@ -107,18 +107,25 @@ def _source_files(tables: dict[str, pd.DataFrame]) -> dict[str, str]:
     return {str(p): str(h) for p, h in zip(sources["path"], sources["sha256"]) if pd.notna(p)}
 
 
+def _staging(path: str | os.PathLike) -> tuple[Path, Path, Path]:
+    """The published file, this process's staging file beside it and its WAL, after removing the
+    leftovers of killed runs (their staging files)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    staging = path.with_name(f".{path.name}.staging-{os.getpid()}")
+    wal = staging.with_name(f"{staging.name}.wal")
+    for leftover in [staging, wal, *stale(path, "staging")]:
+        leftover.unlink(missing_ok=True)
+    return path, staging, wal
+
+
 def publish(tables: dict[str, pd.DataFrame], path: str | os.PathLike, *, run_id: str | None = None) -> dict[str, int]:
     """Write ``tables`` as ``mart.<name>`` into a new DuckDB file, with ``mart.publication``
     describing it, and atomically replace ``path``. ``run_id``: the Dagster run that publishes.
 
     Returns the row count of each table of ``tables``.
     """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    staging = path.with_name(f".{path.name}.staging-{os.getpid()}")
-    wal = staging.with_name(f"{staging.name}.wal")
-    for leftover in [staging, wal, *stale(path, "staging")]:  # the latter: of killed runs
-        leftover.unlink(missing_ok=True)
+    path, staging, wal = _staging(path)
     counts = {}
     files = _source_files(tables)
     version, version_source = code_version()
@@ -166,12 +173,7 @@ def publish_from(con: duckdb.DuckDBPyConnection, names: list[str], path: str | o
 
     Returns the row count of each table of ``names``.
     """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    staging = path.with_name(f".{path.name}.staging-{os.getpid()}")
-    wal = staging.with_name(f"{staging.name}.wal")
-    for leftover in [staging, wal, *stale(path, "staging")]:  # the latter: of killed runs
-        leftover.unlink(missing_ok=True)
+    path, staging, wal = _staging(path)
     version, version_source = code_version()
     work = con.execute("SELECT current_database()").fetchall()[0][0]
     alias = f"barometre_staging_{os.getpid()}"
