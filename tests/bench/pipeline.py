@@ -218,7 +218,7 @@ def full(out: str, keep: str | None) -> None:
         report.update(report_builds=report_builds(tmp / "barometre.duckdb", tmp / "report-bench",
                                                   snapshot or DEFAULT_SNAPSHOT_DIR))
         report.update(wall=wall, import_seconds=import_seconds, rss_after_imports_mb=rss_imported,
-                      peak_rss_mb=peak, n_assets=len(ALL_ASSETS), run_id=result.run_id,
+                      peak_rss_mb=peak, n_assets=sum(len(a.keys) for a in ALL_ASSETS), run_id=result.run_id,
                       gx_imported_in_run=(not gx_before) and "great_expectations" in sys.modules)
         instance.dispose()
         write_result(out, report)
@@ -290,7 +290,7 @@ def rematerialise(out: str, folder: str) -> None:
                  selected_checks=sorted(f"{'/'.join(k.asset_key.path)}:{k.name}"
                                         for c in ALL_CHECKS for k in c.check_keys
                                         if k.asset_key in selection.resolve(ALL_ASSETS)),
-                 n_assets=len(ALL_ASSETS), second_run=second)
+                 n_assets=sum(len(a.keys) for a in ALL_ASSETS), second_run=second)
     instance.dispose()
     write_result(out, first)
 
