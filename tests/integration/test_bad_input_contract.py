@@ -14,37 +14,27 @@ the cases a parser cannot see), materialised once from its raw tables down to
 entry point (a full materialisation, in a subprocess).
 """
 
-import hashlib
 import os
 import re
-import shutil
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 import dagster as dg
 import duckdb
 import pytest
 
-from assets import checks
 from barometre.definitions import ALL_ASSETS, ALL_CHECKS
 from barometre.duckdb_config import duckdb_config
-from barometre.landing import DEFAULT_SNAPSHOT_DIR
-from tests.support import runs
+from tests.support import faults, runs
+from tests.support.faults import FaultRun
 
 pytestmark = pytest.mark.integration
-
-SNAPSHOT = Path(DEFAULT_SNAPSHOT_DIR)
 
 POP = "departements_2012_2021/population_insee.csv"
 CHOMAGE = "departements_2012_2021/unemployment_insee.csv"
 BIRTHS = "departements_2012_2021/births_insee.csv"
 DEATHS = "departements_2012_2021/deaths_insee.csv"
 CARTE_4_4 = "barometre_2018/carte_4_4.csv"
-
-
-def _digest(path: Path) -> tuple[str, int]:
-    return hashlib.sha256(path.read_bytes()).hexdigest(), path.stat().st_mtime_ns
 
 
 def replace(old: bytes, new: bytes) -> Callable[[bytes], bytes]:
@@ -104,85 +94,34 @@ FLOWING, FLOWING_INDICATOR = "insee_diplomes_rp_departement", "part_diplomes_sup
 REFUSED = [PARSER_CASE[2], *(c[3] for c in CHECK_CASES)]
 
 
-@dataclass
-class FaultRun:
-    result: dg.ExecuteInProcessResult
-    published: Path
-    before: tuple[str, int]
-    planned: list[dg.AssetKey]  # the assets the run was to materialise
-
-    @property
-    def materialised(self) -> set[str]:
-        return {e.asset_key.to_user_string() for e in self.result.get_asset_materialization_events()}
-
-    @property
-    def report(self) -> str:
-        return checks.run_report(self.result, self.planned)
-
-    def parser_error(self, asset: str) -> str:
-        """The innermost error of the failed ingest step of ``raw/<asset>``."""
-        [event] = [e for e in self.result.get_step_failure_events() if e.step_key == f"raw__{asset}"]
-        error = event.step_failure_data.error
-        while error.cause is not None:
-            error = error.cause
-        assert error.cls_name == "SourceFormatError"  # not a pandas or Python error
-        return error.message.strip().removeprefix("barometre.sources._csv.SourceFormatError: ")
-
-    def check(self, asset: str, check: str = "gx_suite") -> dg.AssetCheckEvaluation:
-        [ev] = [e for e in self.result.get_asset_check_evaluations()
-                if e.asset_key.to_user_string() == f"raw/{asset}" and e.check_name == check]
-        return ev
-
-
-def published_untouched(published: Path, before: tuple[str, int]) -> bool:
-    staging = [p for p in published.parent.iterdir() if ".staging-" in p.name]
-    return _digest(published) == before and not staging
-
-
 @pytest.fixture(scope="module")
 def broken_snapshot(tmp_path_factory) -> Path:
     """The snapshot with the five files broken (their folders copied, the others linked)."""
-    snapshot = tmp_path_factory.mktemp("broken") / "snapshot"
-    snapshot.mkdir()
     breaks = {PARSER_CASE[0]: PARSER_CASE[1], **{c[1]: c[2] for c in CHECK_CASES}}
-    groups = {path.split("/")[0] for path in breaks}
-    for entry in SNAPSHOT.iterdir():
-        if entry.name in groups:
-            shutil.copytree(entry, snapshot / entry.name)
-        else:
-            os.symlink(entry, snapshot / entry.name)
+    snapshot = faults.snapshot_copy(tmp_path_factory.mktemp("broken") / "snapshot", {p.split("/")[0] for p in breaks})
     for path, break_file in breaks.items():
         target = snapshot / path
         target.write_bytes(break_file(target.read_bytes()))
     return snapshot
 
 
-def _copies(baseline, folder: Path) -> tuple[Path, Path]:
-    work, published = folder / "work.duckdb", folder / "published" / "barometre.duckdb"
-    published.parent.mkdir(parents=True)
-    shutil.copy(baseline.work_db, work)
-    shutil.copy2(baseline.published_db, published)
-    return work, published
-
-
 @pytest.fixture(scope="module")
 def run(baseline, broken_snapshot, tmp_path_factory) -> FaultRun:
     """The refused sources, the intact one, their checks and everything downstream of them."""
-    work, published = _copies(baseline, tmp_path_factory.mktemp("fault_run"))
-    before = _digest(published)
+    work, published = faults.baseline_copies(baseline, tmp_path_factory.mktemp("fault_run"))
+    before = faults.digest(published)
     selection = dg.AssetSelection.assets(*[dg.AssetKey(["raw", a]) for a in [*REFUSED, FLOWING]]).downstream()
     result = runs.materialize_all(log_level="CRITICAL", selection=selection, snapshot_dir=broken_snapshot,
                                   work_db=work, published_db=published)
     assert not result.success
-    planned = sorted(selection.resolve(ALL_ASSETS), key=lambda k: k.to_user_string())
-    return FaultRun(result, published, before, planned)
+    return FaultRun(result, published, before, faults.planned(selection, ALL_ASSETS), work)
 
 
 def test_a_file_the_parser_refuses_fails_its_ingest_asset(run):
     path, _, asset, message = PARSER_CASE
     assert run.parser_error(asset) == message
     assert f"raw/{asset}" not in run.materialised
-    assert f"    FAILED raw__{asset}: SourceFormatError: {message}" in run.report.splitlines()
+    assert f"    FAILED raw__{asset}: SourceFormatError: {message}" in run.report().splitlines()
     assert [e.step_key for e in run.result.get_step_failure_events()
             if e.step_failure_data.error.cls_name != "DagsterAssetCheckFailedError"] == [f"raw__{asset}"]
 
@@ -191,14 +130,14 @@ def test_a_file_the_parser_refuses_fails_its_ingest_asset(run):
                          ids=[c[0] for c in CHECK_CASES])
 def test_a_file_its_suite_refuses_fails_its_blocking_check(run, case, path, break_file, asset, description,
                                                             column, count, example):
-    check = run.check(asset)
+    check = run.check(f"raw/{asset}")
     assert (check.passed, check.severity) == (False, dg.AssetCheckSeverity.ERROR)
     assert check.description == description
     meta = {k: v.value for k, v in check.metadata.items()}
     assert (meta["column"], meta["unexpected"], meta["file"]) == (column, count, path)
     assert meta["failures"][0]["examples"][0] == example
     assert meta["failed_expectation"] == re.search(r"\[(expect_\w+)\]", description).group(1)
-    assert f"    FAILED raw/{asset} · gx_suite: {description}" in run.report.splitlines()
+    assert f"    FAILED raw/{asset} · gx_suite: {description}" in run.report().splitlines()
 
 
 def test_nothing_downstream_of_a_refused_source_is_built_and_the_others_flow(run):
@@ -212,7 +151,7 @@ def test_nothing_downstream_of_a_refused_source_is_built_and_the_others_flow(run
     skipped = [k.to_user_string() for k in run.planned if k.to_user_string() not in run.materialised]
     assert {"mart/indicator_values", "published_barometre", "barometre_report"} <= set(skipped)
     planned_checks = sum(1 for c in ALL_CHECKS for key in c.check_keys if key.asset_key in set(run.planned))
-    lines = run.report.splitlines()
+    lines = run.report().splitlines()
     assert lines[0] == (f"  Asset checks (Great Expectations suites): 5 of {planned_checks} evaluated "
                         f"({planned_checks - 5} not run: their table was not materialised), 1 passed, 4 failed, "
                         "0 warnings")
@@ -221,7 +160,7 @@ def test_nothing_downstream_of_a_refused_source_is_built_and_the_others_flow(run
 
 
 def test_the_published_database_is_left_byte_for_byte(run):
-    assert published_untouched(run.published, run.before)
+    assert run.published_untouched()
     con = duckdb.connect(str(run.published), read_only=True, config=duckdb_config())
     try:  # dashboards still read the last good publication: Ain, 2012, 6.8 % (INSEE, snapshot)
         assert con.execute("SELECT value FROM mart.indicator_values WHERE indicator_id = 'taux_chomage' "
@@ -232,8 +171,8 @@ def test_the_published_database_is_left_byte_for_byte(run):
 
 def test_make_run_exits_1_naming_the_refusals_and_leaves_the_published_file(baseline, broken_snapshot, tmp_path):
     """``python -m barometre.definitions`` (``make run``) on the broken snapshot."""
-    work, published = _copies(baseline, tmp_path)
-    before = _digest(published)
+    work, published = faults.baseline_copies(baseline, tmp_path)
+    before = faults.digest(published)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("BAROMETRE_", "DAGSTER_HOME"))}
     env.update(BAROMETRE_SNAPSHOT_DIR=str(broken_snapshot), BAROMETRE_WORK_DB=str(work), BAROMETRE_DB=str(published),
                BAROMETRE_LANDING_DIR=str(tmp_path / "landing"), BAROMETRE_EVENTS_DB=str(tmp_path / "events.duckdb"))
@@ -248,4 +187,4 @@ def test_make_run_exits_1_naming_the_refusals_and_leaves_the_published_file(base
     assert f"    FAILED raw__{asset}: SourceFormatError: {message}" in lines
     for case in CHECK_CASES:
         assert f"    FAILED raw/{case[3]} · gx_suite: {case[4]}" in lines
-    assert published_untouched(published, before)
+    assert faults.published_untouched(published, before)

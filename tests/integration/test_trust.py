@@ -4,25 +4,21 @@ asset), is refused with its exact message, and the published file stays byte for
 was. Every case shares the session's baseline publication (tests/integration/conftest.py); the
 unit tests of each rule are in tests/unit/test_trust.py."""
 
-import hashlib
 import os
-import shutil
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 import dagster as dg
 import duckdb
 import pytest
 
-from assets import checks
 from barometre.definitions import ALL_ASSETS, materialize_all
 from barometre.duckdb_config import duckdb_config
-from barometre.landing import DEFAULT_SNAPSHOT_DIR
+from tests.support import faults
+from tests.support.faults import SNAPSHOT, FaultRun
 
 pytestmark = pytest.mark.integration
 
-SNAPSHOT = Path(DEFAULT_SNAPSHOT_DIR)
 DOCTORS = "departements_2012_2021/doctor_density_drees.csv"
 POP = "departements_2012_2021/population_insee.csv"
 BIRTHS = "departements_2012_2021/births_insee.csv"
@@ -30,62 +26,16 @@ DEATHS = "departements_2012_2021/deaths_insee.csv"
 C21 = "barometre_2018/carte_2_1.csv"
 
 
-def _digest(path: Path) -> tuple[str, int]:
-    return hashlib.sha256(path.read_bytes()).hexdigest(), path.stat().st_mtime_ns
-
-
-@dataclass
-class Run:
-    result: dg.ExecuteInProcessResult
-    published: Path
-    work: Path
-    before: tuple[str, int]
-    planned: list[dg.AssetKey]
-
-    @property
-    def materialised(self) -> set[str]:
-        return {e.asset_key.to_user_string() for e in self.result.get_asset_materialization_events()}
-
-    def published_untouched(self) -> bool:
-        staging = [p for p in self.published.parent.iterdir() if ".staging-" in p.name]
-        return _digest(self.published) == self.before and not staging
-
-    def parser_error(self, asset: str) -> str:
-        [event] = [e for e in self.result.get_step_failure_events() if e.step_key == f"raw__{asset}"]
-        error = event.step_failure_data.error
-        while error.cause is not None:
-            error = error.cause
-        assert error.cls_name == "SourceFormatError"  # never a bare Python or pandas error
-        return error.message.strip().removeprefix("barometre.sources._csv.SourceFormatError: ")
-
-    def check(self, asset: str, name: str) -> dg.AssetCheckEvaluation:
-        [ev] = [e for e in self.result.get_asset_check_evaluations()
-                if e.asset_key.to_user_string() == asset and e.check_name == name]
-        return ev
-
-    def report(self) -> str:
-        return checks.run_report(self.result, self.planned)
-
-
 def run(baseline, tmp_path: Path, change: tuple[str, Callable[[Path], None]], *assets: str,
-        downstream: bool = True, also: tuple[str, ...] = ()) -> Run:
+        downstream: bool = True, also: tuple[str, ...] = ()) -> FaultRun:
     """Copy the snapshot (the folder ``change`` touches; the others are linked) and the
     baseline's databases, apply ``change`` and materialise the raw ``assets``, their checks and
     (``downstream``) what depends on them."""
     folder, apply = change
-    snapshot = tmp_path / "snapshot"
-    snapshot.mkdir()
-    for entry in SNAPSHOT.iterdir():
-        if entry.name == folder:
-            shutil.copytree(entry, snapshot / entry.name)
-        else:
-            os.symlink(entry, snapshot / entry.name)
+    snapshot = faults.snapshot_copy(tmp_path / "snapshot", [folder])
     apply(snapshot)
-    work, published = tmp_path / "work.duckdb", tmp_path / "published" / "barometre.duckdb"
-    published.parent.mkdir()
-    shutil.copy(baseline.work_db, work)
-    shutil.copy2(baseline.published_db, published)
-    before = _digest(published)
+    work, published = faults.baseline_copies(baseline, tmp_path)
+    before = faults.digest(published)
     selection = dg.AssetSelection.assets(*[dg.AssetKey(["raw", a]) for a in assets])
     if downstream:
         selection = selection.downstream()
@@ -93,8 +43,7 @@ def run(baseline, tmp_path: Path, change: tuple[str, Callable[[Path], None]], *a
         selection = selection | dg.AssetSelection.assets(*[dg.AssetKey(k.split("/")) for k in also])
     result = materialize_all(log_level="CRITICAL", selection=selection, snapshot_dir=snapshot, work_db=work,
                              published_db=published)
-    planned = sorted(selection.resolve(ALL_ASSETS), key=lambda k: k.to_user_string())
-    return Run(result, published, work, before, planned)
+    return FaultRun(result, published, before, faults.planned(selection, ALL_ASSETS), work)
 
 
 def edit(path: str, convert: Callable[[bytes], bytes]) -> tuple[str, Callable[[Path], None]]:
@@ -122,7 +71,7 @@ def fractions(raw: bytes) -> bytes:
     return "\n".join(out).encode()
 
 
-def _refused(r: Run, asset: str) -> None:
+def _refused(r: FaultRun, asset: str) -> None:
     assert f"raw/{asset}" not in r.materialised
     assert "published_barometre" not in r.materialised
     assert r.published_untouched()
