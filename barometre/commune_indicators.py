@@ -164,10 +164,12 @@ def _left_out(left: pd.DataFrame, level: str, vintage: str) -> pd.DataFrame:
     }, columns=FINDING_COLUMNS)
 
 
-def _mapped_counts(counts: pd.DataFrame, cog_communes: pd.DataFrame, vintage: int) -> tuple[pd.DataFrame, set, pd.DataFrame]:
-    """2017 commune counts summed onto the communes of COG ``vintage`` (complete ones only)."""
+def _mapped_counts(counts: pd.DataFrame, cog_communes: pd.DataFrame, vintage: int,
+                   by_release: dict | None = None) -> tuple[pd.DataFrame, set, pd.DataFrame]:
+    """2017 commune counts summed onto the communes of COG ``vintage`` (complete ones only);
+    ``by_release``: :func:`barometre.communes.releases` of ``cog_communes``, built once by the caller."""
     p = passage(cog_communes, counts["code_commune"], communes_source.GEOGRAPHY_VINTAGE, YEAR, vintage,
-                source_id=communes_source.SOURCE_ID)
+                source_id=communes_source.SOURCE_ID, by_release=by_release)
     mapped = counts.merge(p.mapping[["code_source", "code_target"]], left_on="code_commune", right_on="code_source")
     summed = mapped.groupby("code_target", as_index=False).agg(numerator=("votants", "sum"),
                                                                denominator=("inscrits", "sum"))
@@ -188,14 +190,15 @@ def turnout_2017(counts: pd.DataFrame, cog_communes: pd.DataFrame, epci_members:
     parts = [_rows(base[~from_dep_file], "commune", communes_source.GEOGRAPHY_VINTAGE, communes_source.SOURCE_ID, False),
              _rows(base[from_dep_file], "commune", communes_source.GEOGRAPHY_VINTAGE, DEPARTEMENT_FILE_SOURCE, False)]
     findings = []
+    by_release = releases(cog_communes)  # once for every target
     for v in sorted(set(epci_vintages)):
-        mapped, complete, f = _mapped_counts(counts, cog_communes, v)
+        mapped, complete, f = _mapped_counts(counts, cog_communes, v, by_release)
         findings.append(f)
         membership = membership_cog(cog_communes, epci_members, cog_departements, v)
         sums, left = sum_to_parents(mapped, membership, "commune", "epci", f"cog_{v}", complete)
         parts.append(_rows(sums, "epci", f"cog_{v}", communes_source.SOURCE_ID, True))
         findings.append(_left_out(left, "epci", f"cog_{v}"))
-    mapped, complete, f = _mapped_counts(counts, cog_communes, ze_source.COMPOSITION_COG)
+    mapped, complete, f = _mapped_counts(counts, cog_communes, ze_source.COMPOSITION_COG, by_release)
     findings.append(f)
     zm = membership_zone_emploi(composition)
     sums, left = sum_to_parents(mapped, zm, "commune", "zone_emploi", ze_source.GEOGRAPHY_VINTAGE, complete)
