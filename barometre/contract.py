@@ -89,6 +89,7 @@ TYPES: dict[str, dict[str, str]] = {
         "published_at": "TIMESTAMP WITH TIME ZONE", "run_id": "VARCHAR", "code_version": "VARCHAR",
         "code_version_source": "VARCHAR", "schema_version": "INTEGER", "schema_fingerprint": "VARCHAR",
         "sources_sha256": "VARCHAR", "source_files": "MAP(VARCHAR, VARCHAR)", "row_counts": "MAP(VARCHAR, BIGINT)",
+        "indicator_digests": "MAP(VARCHAR, VARCHAR)", "shared_digest": "VARCHAR",
     },
 }
 

@@ -8,8 +8,8 @@ before the replace, the published file is untouched. The staging files of a run 
 killed are removed by the next publication (:func:`barometre.staging.stale`).
 
 Every published file carries ``mart.publication`` (one row): when and by which run and code it
-was published, the SHA-256 of the source files behind it, the row count of every table, and the
-version of the column contract (:data:`SCHEMA_VERSION`, :data:`SCHEMA_FINGERPRINTS`,
+was published, the SHA-256 of the source files behind it, the row count of every table, a digest
+of each indicator's rows (:func:`row_digests`), and the version of the column contract (:data:`SCHEMA_VERSION`, :data:`SCHEMA_FINGERPRINTS`,
 :func:`contract_fingerprint`).
 """
 
@@ -50,20 +50,47 @@ SCHEMA_FINGERPRINTS = {
     1: "9fce3c981e4c394ec22f39f1b487bdcc0e5d529f6e0444e05ebae181cc4eee7a",
     2: "6021cc07158cc6cfe0b1ea0ba865457f5bea970bf8cfa85d212539f5733a0871",
     3: "364f70a30c7e7c94da173e943f7f66cec90244d019fdb2a823c7942212368a38",
+    4: "5d00b6555ba1892904c698d0002fd440c01efd79bcd0678fd4d8f8025000d9fc",
 }
 SCHEMA_VERSION = max(SCHEMA_FINGERPRINTS)
 
-PUBLICATION_DDL = f"""CREATE TABLE {SCHEMA}.{PUBLICATION_TABLE} (
-    published_at TIMESTAMPTZ,
-    run_id VARCHAR,
-    code_version VARCHAR,
-    code_version_source VARCHAR,
-    schema_version INTEGER,
-    schema_fingerprint VARCHAR,
-    sources_sha256 VARCHAR,
-    source_files MAP(VARCHAR, VARCHAR),
-    row_counts MAP(VARCHAR, BIGINT)
-)"""
+PUBLICATION_DDL = (f"CREATE TABLE {SCHEMA}.{PUBLICATION_TABLE} ("
+                   + ", ".join(f"{c} {t}" for c, t in contract.TYPES[PUBLICATION_TABLE].items()) + ")")
+_PUBLICATION_INSERT = (f"INSERT INTO {SCHEMA}.{PUBLICATION_TABLE} VALUES "
+                       f"({', '.join('?' for _ in contract.TYPES[PUBLICATION_TABLE])})")
+
+# The published tables whose rows an indicator's report page shows, keyed by indicator_id, and
+# those every page shows (names of territories, dimensions, the indicators' list, sources): the
+# digests of mart.publication (:func:`row_digests`) are computed from them.
+INDICATOR_TABLES = ("indicator_values", "france_summary", "disparities", "convergence", "rankings", "quality_report")
+SHARED_TABLES = ("territories", "dimensions", "indicators", "sources")
+
+
+def row_digests(con: duckdb.DuckDBPyConnection, schema: str = SCHEMA) -> tuple[dict[str, str], str | None]:
+    """The digests of the published rows, computed in the current database of ``con``: one per
+    indicator over its rows of :data:`INDICATOR_TABLES` (``indicator_digests``) and one over
+    :data:`SHARED_TABLES` (``shared_digest``, None when none is there). Per table, DuckDB's
+    ``hash`` of every row combined with ``bit_xor`` (order-free) and the row count, in one query
+    (no row leaves DuckDB), then SHA-256 of these, 20 hex characters. Equal digests = the same
+    rows; a reader (the incremental report) compares them with those it saw last."""
+    present = {t for (t,) in con.execute(
+        "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database() AND schema_name = ?",
+        [schema]).fetchall()}
+    per = [t for t in INDICATOR_TABLES if t in present]
+    shared = [t for t in SHARED_TABLES if t in present]
+    rows = con.execute(" UNION ALL ".join(
+        f"SELECT '{t}' AS t, indicator_id, bit_xor(hash(x)) AS h, count(*) AS n FROM {schema}.{t} x "
+        f"GROUP BY indicator_id" for t in per) + " ORDER BY indicator_id, t").fetchall() if per else []
+    shared_rows = con.execute(" UNION ALL ".join(
+        f"SELECT '{t}' AS t, bit_xor(hash(x)) AS h, count(*) AS n FROM {schema}.{t} x" for t in shared)
+        + " ORDER BY t").fetchall() if shared else []
+    out: dict[str, list] = {}
+    for table, indicator_id, h, n in rows:
+        out.setdefault(str(indicator_id), []).append(f"{table}:{h}:{n}")
+    indicators = {k: hashlib.sha256("|".join(v).encode()).hexdigest()[:20] for k, v in out.items()}
+    common = (hashlib.sha256("|".join(f"{t}:{h}:{n}" for t, h, n in shared_rows).encode()).hexdigest()[:20]
+              if shared_rows else None)
+    return indicators, common
 
 
 @functools.cache
@@ -148,9 +175,9 @@ def publish(tables: dict[str, pd.DataFrame], path: str | os.PathLike, *, run_id:
                 con.unregister("_frame")
                 counts[name] = con.execute(f'SELECT count(*) FROM {SCHEMA}."{name}"').fetchall()[0][0]
             con.execute(PUBLICATION_DDL).fetchall()
-            con.execute(f"INSERT INTO {SCHEMA}.{PUBLICATION_TABLE} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            con.execute(_PUBLICATION_INSERT,
                         [dt.datetime.now(dt.timezone.utc), run_id, version, version_source, SCHEMA_VERSION,
-                         contract_fingerprint(con), sources_digest(files), files, counts]).fetchall()
+                         contract_fingerprint(con), sources_digest(files), files, counts, *row_digests(con)]).fetchall()
             con.execute("CHECKPOINT").fetchall()
         finally:
             con.close()
@@ -199,9 +226,9 @@ def publish_from(con: duckdb.DuckDBPyConnection, names: list[str], path: str | o
             if set(names) == set(contract.TYPES) - {PUBLICATION_TABLE} and fingerprint != contract.fingerprint():
                 raise ValueError(f"the published columns differ from barometre/contract.py (fingerprint "
                                  f"{fingerprint[:12]}…, contract {contract.fingerprint()[:12]}…)")
-            con.execute(f"INSERT INTO {SCHEMA}.{PUBLICATION_TABLE} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            con.execute(_PUBLICATION_INSERT,
                         [dt.datetime.now(dt.timezone.utc), run_id, version, version_source, SCHEMA_VERSION,
-                         fingerprint, sources_digest(files), files, counts]).fetchall()
+                         fingerprint, sources_digest(files), files, counts, *row_digests(con)]).fetchall()
         finally:
             con.execute(f'USE "{work}"').fetchall()
         con.execute(f"CHECKPOINT {alias}").fetchall()

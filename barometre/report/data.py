@@ -6,7 +6,6 @@ plain pandas frames; the pages are built from it without going back to the datab
 
 from __future__ import annotations
 
-import hashlib
 import os
 from dataclasses import dataclass
 
@@ -108,29 +107,19 @@ def headlines(convergence: pd.DataFrame) -> pd.DataFrame:
     return convergence[convergence["is_headline"].fillna(False).astype(bool)]
 
 
-# The published tables whose rows an indicator page shows, keyed by indicator_id, and those every
-# page shows (names of territories, dimensions, the indicators' list, sources).
-INDICATOR_TABLES = ("indicator_values", "france_summary", "disparities", "convergence", "rankings", "quality_report")
-SHARED_TABLES = ("territories", "dimensions", "indicators", "sources")
-
-
 def digests(published_db: str | os.PathLike) -> dict:
     """Digests of the published rows, for the incremental report: ``{"indicators": {indicator_id:
-    digest of its rows in INDICATOR_TABLES}, "shared": digest of SHARED_TABLES}``. Each digest is
-    DuckDB's ``hash`` of every row, combined with ``bit_xor`` (order-free) and the row count, per
-    table: one query, no rows leave DuckDB."""
+    digest of its rows}, "shared": digest of the tables every page shows}``, as the publication
+    recorded them in ``mart.publication`` (``indicator_digests``, ``shared_digest``:
+    :func:`barometre.warehouse.row_digests`). A file published before schema version 4 has no
+    such columns: they are then computed from its rows, the same way."""
     con = duckdb_config.connect(published_db, read_only=True)
     try:
-        per = " UNION ALL ".join(f"SELECT '{t}' AS t, indicator_id, bit_xor(hash(x)) AS h, count(*) AS n "
-                                 f"FROM mart.{t} x GROUP BY indicator_id" for t in INDICATOR_TABLES)
-        shared = " UNION ALL ".join(f"SELECT '{t}' AS t, bit_xor(hash(x)) AS h, count(*) AS n FROM mart.{t} x"
-                                    for t in SHARED_TABLES)
-        rows = con.execute(f"SELECT * FROM ({per}) ORDER BY indicator_id, t").fetchall()
-        shared_rows = con.execute(f"SELECT * FROM ({shared}) ORDER BY t").fetchall()
+        pub = warehouse.read_publication(con)
+        if "indicator_digests" in pub:
+            indicators, shared = pub["indicator_digests"] or {}, pub["shared_digest"]
+        else:
+            indicators, shared = warehouse.row_digests(con)
     finally:
         con.close()
-    out: dict[str, list] = {}
-    for table, indicator_id, h, n in rows:
-        out.setdefault(str(indicator_id), []).append(f"{table}:{h}:{n}")
-    return {"indicators": {k: hashlib.sha256("|".join(v).encode()).hexdigest()[:20] for k, v in out.items()},
-            "shared": hashlib.sha256("|".join(f"{t}:{h}:{n}" for t, h, n in shared_rows).encode()).hexdigest()[:20]}
+    return {"indicators": dict(indicators), "shared": shared or ""}

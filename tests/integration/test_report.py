@@ -8,6 +8,7 @@ import shutil
 
 import pytest
 
+from barometre import contract, duckdb_config, warehouse
 from barometre.cohesion import format_fr
 from barometre.report import build
 from tests.conftest import SNAPSHOT
@@ -162,9 +163,8 @@ def test_map_note_says_what_the_classes_and_the_drom_are(report):
 def test_incremental_build_rewrites_only_the_pages_whose_rows_changed(baseline, tmp_path):
     """Issue 18, item 6: a second build from a file where one indicator's rows changed renders that
     indicator's page, the territory pages showing those rows and the front page, and keeps every
-    other page as it was (same bytes, same modification time); the digests are in manifest.json."""
-    import duckdb
-
+    other page as it was (same bytes, same modification time); the indicators' digests come from
+    mart.publication (the publication computes them) and are kept in manifest.json."""
     db, out = tmp_path / "barometre.duckdb", tmp_path / "report"
     shutil.copy(baseline.published_db, db)
     first = build.build_report(db, out, SNAPSHOT)
@@ -176,12 +176,20 @@ def test_incremental_build_rewrites_only_the_pages_whose_rows_changed(baseline, 
     assert again.rebuilt == ["index.html"] and again.pages == first.pages
     mtimes = {p: p.stat().st_mtime_ns for p in out.rglob("*.html")}
 
-    # One indicator's rows change in (a copy of) the published file: Corse-du-Sud's doctors, 2021.
-    con = duckdb.connect(str(db))
+    # One indicator's rows change in a new publication: Corse-du-Sud's doctors, 2021, in a working
+    # database holding the published tables, published again (its digests computed by the publication).
+    con = duckdb_config.connect(tmp_path / "work.duckdb")
+    con.execute(f"ATTACH '{db}' AS published (READ_ONLY)").fetchall()
+    con.execute("CREATE SCHEMA mart").fetchall()
+    names = [t for t in contract.TYPES if t != warehouse.PUBLICATION_TABLE]
+    for name in names:
+        con.execute(f"CREATE TABLE mart.{name} AS SELECT * FROM published.mart.{name}").fetchall()
+    con.execute("DETACH published").fetchall()
     (before,) = con.execute("SELECT value FROM mart.indicator_values WHERE is_reference AND indicator_id = "
                             "'medecins_pour_100k' AND level = 'departement' AND code = '2A' AND period = '2021'").fetchall()[0]
     con.execute("UPDATE mart.indicator_values SET value = value + 1 WHERE is_reference AND indicator_id = "
                 "'medecins_pour_100k' AND level = 'departement' AND code = '2A' AND period = '2021'").fetchall()
+    warehouse.publish_from(con, names, db)
     con.close()
     third = build.build_report(db, out, SNAPSHOT)
     assert third.rebuilt == ["index.html", "medecins_pour_100k.html", "territoires/departement/2A.html"]

@@ -134,3 +134,31 @@ def test_a_failed_close_leaves_no_staging_file(tmp_path, monkeypatch):
     leftover = sorted(p.name for p in tmp_path.iterdir())
     opened[0].con.close()
     assert leftover == []
+
+
+def test_the_publication_records_a_digest_per_indicator_that_changes_with_its_rows_only(tmp_path):
+    """``mart.publication.indicator_digests``: one digest per indicator, independent of row order,
+    changed by a value of that indicator only; ``shared_digest`` over the shared tables. The
+    incremental report reads them (``barometre.report.data.digests``)."""
+    from barometre.report.data import digests
+
+    values = pd.DataFrame({"indicator_id": ["taux_chomage", "taux_chomage", "taux_pauvrete"],
+                           "code": ["01", "2A", "971"], "value": [6.9, 9.4, 33.8]})
+
+    def published(frame, name):
+        path = tmp_path / name
+        warehouse.publish({"indicator_values": frame, "dimensions": pd.DataFrame({"dimension_id": ["emploi"]})}, path)
+        con = duckdb.connect(str(path), read_only=True, config=duckdb_config())
+        try:
+            pub = warehouse.read_publication(con)
+        finally:
+            con.close()
+        assert digests(path) == {"indicators": pub["indicator_digests"], "shared": pub["shared_digest"]}
+        return pub["indicator_digests"], pub["shared_digest"]
+
+    first, shared = published(values, "a.duckdb")
+    assert sorted(first) == ["taux_chomage", "taux_pauvrete"] and re.fullmatch("[0-9a-f]{20}", first["taux_chomage"])
+    assert published(values.iloc[::-1], "b.duckdb") == (first, shared)  # order-free
+    changed, shared_changed = published(values.assign(value=[6.9, 9.4, 33.9]), "c.duckdb")
+    assert changed["taux_chomage"] == first["taux_chomage"] and changed["taux_pauvrete"] != first["taux_pauvrete"]
+    assert shared_changed == shared
