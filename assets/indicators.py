@@ -3,14 +3,19 @@
 The assets are generated from the catalogue; each body only gathers its inputs and calls
 :func:`barometre.indicators.evaluate`, where the formula lives with the asset keys it reads
 (``@indicator``); each also publishes its findings as ``findings/<id>``.
+
+The hierarchy of territories is not loaded into pandas (666,000 rows): a formula that reads
+``core/hierarchie_territoires`` gets :class:`barometre.geography.HierarchyTable` on the working
+database, so its sums from counts run there in SQL, and the asset declares the table as a dep.
 """
 
 import dagster as dg
 import pandas as pd
+from dagster_duckdb import DuckDBResource
 
 from assets._metadata import frame_metadata
 from assets.resources import DUCKDB_POOL
-from barometre import indicators
+from barometre import geography, indicators
 from barometre.catalogue import Indicator, load_catalogue
 
 def describe(ind: Indicator) -> str:
@@ -29,6 +34,10 @@ def describe(ind: Indicator) -> str:
     ]
     return "\n".join(lines)
 
+# The input a formula gets as a table of the working database rather than a frame.
+HIERARCHY = "core/hierarchie_territoires"
+
+
 def _indicator_asset(ind: Indicator) -> dg.AssetsDefinition:
     """``indicators/<id>`` (the values) and ``findings/<id>`` (what the formula left out and why, rows
     of mart.quality_report) from one call of the formula, reading the asset keys it registered."""
@@ -38,11 +47,18 @@ def _indicator_asset(ind: Indicator) -> dg.AssetsDefinition:
             "findings": dg.AssetOut(key=["findings", ind.id], group_name=ind.dimension, kinds={"pandas", "duckdb"},
                                     description=f"What the formula of `{ind.id}` left out and why: rows of "
                                                 f"mart.quality_report (possibly none).")}
-    ins = {name: dg.AssetIn(key=key.split("/")) for name, key in formula.inputs.items()}
+    in_database = {name for name, key in formula.inputs.items() if key == HIERARCHY}
+    ins = {name: dg.AssetIn(key=key.split("/")) for name, key in formula.inputs.items() if name not in in_database}
+    deps = [dg.AssetKey(HIERARCHY.split("/"))] if in_database else []
 
-    @dg.multi_asset(name=f"indicators__{ind.id}", outs=outs, ins=ins, pool=DUCKDB_POOL, can_subset=False)
-    def _asset(context: dg.AssetExecutionContext, **inputs: pd.DataFrame):
-        frame, findings = indicators.evaluate(load_catalogue(), ind.id, inputs)
+    @dg.multi_asset(name=f"indicators__{ind.id}", outs=outs, ins=ins, deps=deps, pool=DUCKDB_POOL, can_subset=False)
+    def _asset(context: dg.AssetExecutionContext, duckdb: DuckDBResource, **inputs: pd.DataFrame):
+        if not in_database:
+            frame, findings = indicators.evaluate(load_catalogue(), ind.id, inputs)
+        else:
+            with duckdb.get_connection() as con:
+                tables = {name: geography.HierarchyTable(con) for name in in_database}
+                frame, findings = indicators.evaluate(load_catalogue(), ind.id, {**inputs, **tables})
         per_level = frame[frame["value"].notna()].groupby("level")["period"].unique()
         yield dg.Output(frame, output_name="values", metadata=frame_metadata(
             frame, n_missing_values=int(frame["value"].isna().sum()),

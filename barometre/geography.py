@@ -447,9 +447,43 @@ def _check_hierarchy(table: pd.DataFrame) -> None:
                          f"{several.head(6).to_dict('records')}")
 
 
-def links(hierarchy: pd.DataFrame, child_level: str, parent_level: str,
+class HierarchyTable:
+    """``core.hierarchie_territoires`` where it is, in the working database, instead of a frame
+    of its 666,000 rows: :func:`links` and :func:`sum_to_parents` accept it wherever they accept
+    the frame, and then run in DuckDB SQL on ``con`` (:func:`barometre.sql.sum_to_parents_query`:
+    the counts are scanned from pandas, only the rows of one relation are read). The frame
+    versions are the executable specification; the results are equal (tests/unit/test_sql.py)."""
+
+    def __init__(self, con, table: str = "core.hierarchie_territoires"):
+        self.con, self.table = con, table
+
+    def links(self, child_level: str, parent_level: str, vintage: str) -> pd.DataFrame:
+        return self.con.execute(
+            f"SELECT child_code, parent_code FROM {self.table} WHERE child_level = ? AND parent_level = ? "
+            f"AND geography_vintage = ?", [child_level, parent_level, vintage]).df()
+
+    def sum_to_parents(self, counts: pd.DataFrame, child_level: str, parent_level: str, vintage: str,
+                       keys: list[str], columns: list[str], parents: list[str] | None) -> pd.DataFrame:
+        from barometre import sql  # lazy: sql imports the cohesion marts
+
+        types = {c: "BIGINT" if pd.api.types.is_integer_dtype(counts[c]) else "DOUBLE" for c in columns}
+        query = sql.sum_to_parents_query("_geography_counts", self.table, child_level, parent_level, vintage,
+                                         keys=tuple(keys), columns=types,
+                                         parents=tuple(str(p) for p in parents) if parents is not None else None)
+        self.con.register("_geography_counts", counts[["code", *keys, *columns]])
+        try:
+            out = self.con.execute(f"SELECT * FROM ({query}) ORDER BY ALL").df()
+        finally:
+            self.con.unregister("_geography_counts")
+        dtypes = {"code": object, **{c: counts[c].dtype for c in [*keys, *columns]}}
+        return out.astype(dtypes)[["code", *keys, *columns]]
+
+
+def links(hierarchy: pd.DataFrame | HierarchyTable, child_level: str, parent_level: str,
           vintage: str | GeographyVintage = GEOGRAPHY_VINTAGE_CURRENT) -> pd.DataFrame:
     """The ``child_code, parent_code`` rows of one relation in one geography vintage."""
+    if isinstance(hierarchy, HierarchyTable):
+        return hierarchy.links(child_level, parent_level, str(vintage))
     h = hierarchy[(hierarchy["child_level"] == child_level) & (hierarchy["parent_level"] == parent_level)
                   & (hierarchy["geography_vintage"] == str(vintage))]
     return h[["child_code", "parent_code"]].reset_index(drop=True)
@@ -471,7 +505,7 @@ def children_of(hierarchy: pd.DataFrame, child_level: str, parent_level: str,
     return {str(p): tuple(sorted(g.astype(str))) for p, g in rows.groupby("parent_code")["child_code"]}
 
 
-def sum_to_parents(counts: pd.DataFrame, hierarchy: pd.DataFrame, child_level: str, parent_level: str,
+def sum_to_parents(counts: pd.DataFrame, hierarchy: pd.DataFrame | HierarchyTable, child_level: str, parent_level: str,
                    vintage: str | GeographyVintage = GEOGRAPHY_VINTAGE_CURRENT, *,
                    keys: Iterable[str] = ("period", "period_start", "period_end"),
                    columns: Iterable[str] = ("numerator", "denominator"),
@@ -481,9 +515,14 @@ def sum_to_parents(counts: pd.DataFrame, hierarchy: pd.DataFrame, child_level: s
 
     A parent is returned (for a value of ``keys``) only when all its children in the hierarchy
     have a row with every column there: a partial sum would be a false total. ``parents``
-    restricts the parents (e.g. ``("FRM",)``). Returns ``code`` (the parent), ``keys``, ``columns``.
+    restricts the parents (e.g. ``("FRM",)``). Returns ``code`` (the parent), ``keys``, ``columns``,
+    sorted by code and keys. ``hierarchy``: the frame, or the table in the working database
+    (:class:`HierarchyTable`: the same result, computed in SQL).
     """
     keys, columns = list(keys), list(columns)
+    if isinstance(hierarchy, HierarchyTable):
+        return hierarchy.sum_to_parents(counts, child_level, parent_level, str(vintage), keys, columns,
+                                        None if parents is None else list(parents))
     rel = links(hierarchy, child_level, parent_level, vintage).astype(object)
     if parents is not None:
         rel = rel[rel["parent_code"].isin(list(parents))]

@@ -437,10 +437,13 @@ def cog_growth(indicator_id: str, communes: pd.DataFrame, hierarchy: pd.DataFram
     them are left out; France perimeters keep them, as INSEE's totals do.
     """
     parts = []
-    # The hierarchy of each release, split once (each sum below reads one release's rows).
-    by_vintage = {str(v): rows for v, rows in hierarchy.groupby("geography_vintage", sort=False)}
+    if isinstance(hierarchy, geography.HierarchyTable):  # in the working database: each sum reads its relation
+        of_vintage = lambda vintage: hierarchy  # noqa: E731
+    else:  # a frame: the hierarchy of each release, split once (each sum below reads one release's rows)
+        by_vintage = {str(v): rows for v, rows in hierarchy.groupby("geography_vintage", sort=False)}
+        of_vintage = lambda vintage: by_vintage.get(vintage, hierarchy.iloc[:0])  # noqa: E731
     sum_up = lambda frame, child, parent, vintage, **kw: geography.sum_to_parents(  # noqa: E731
-        frame, by_vintage.get(vintage, hierarchy.iloc[:0]), child, parent, vintage, keys=(), columns=("population",),
+        frame, of_vintage(vintage), child, parent, vintage, keys=(), columns=("population",),
         **kw).set_index("code")["population"]
     for v0, v1, y0, y1 in cog_pairs(references):
         g0, g1 = cog_vintage(v0), cog_vintage(v1)
@@ -454,7 +457,7 @@ def cog_growth(indicator_id: str, communes: pd.DataFrame, hierarchy: pd.DataFram
             rows["value"] = _annual_growth(rows["numerator"], rows["denominator"], gap)
             return _frame(indicator_id, rows, level=level, source_id=COG, derived=True, vintage=vintage)
 
-        static_regions = {r for r, deps in geography.children_of(by_vintage.get(g1, hierarchy.iloc[:0]), "departement",
+        static_regions = {r for r, deps in geography.children_of(of_vintage(g1), "departement",
                                                                  "region", g1).items()
                           if set(deps) <= set(static_departements)}
         left_out = {"departement": set(static_departements), "region": static_regions}
@@ -472,7 +475,7 @@ def cog_growth(indicator_id: str, communes: pd.DataFrame, hierarchy: pd.DataFram
         ok = epci_comparability[(epci_comparability["cog_vintage_to"] == v1) & epci_comparability["comparable"]]
         pops = c1[["code", "population"]].merge(c0[["code", "population"]], on="code", suffixes=("_1", "_0"))
         pops = pops.assign(numerator=pops["population_1"].astype(float), denominator=pops["population_0"].astype(float))
-        epci = geography.sum_to_parents(pops, by_vintage.get(g1, hierarchy.iloc[:0]), "commune", "epci", g1, keys=(),
+        epci = geography.sum_to_parents(pops, of_vintage(g1), "commune", "epci", g1, keys=(),
                                         parents=ok["code_epci"])
         parts.append(frame(epci, "epci", vintage=g1))
     return parts

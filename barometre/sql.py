@@ -460,14 +460,20 @@ def write_frame(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame,
 
 
 def sum_to_parents_query(counts: str, hierarchy: str, child_level: str, parent_level: str, vintage: str, *,
-                         by: tuple[str, ...] = (), parents: tuple[str, ...] | None = None) -> str:
+                         by: tuple[str, ...] = (), parents: tuple[str, ...] | None = None,
+                         keys: tuple[str, ...] = ("period", "period_start", "period_end"),
+                         columns: dict[str, str] | None = None) -> str:
     """Σ numerator and Σ denominator of the ``child_level`` rows of ``counts`` (``code``, ``by``,
-    ``period``, ``period_start``, ``period_end``, ``numerator``, ``denominator``) into each parent of
-    ``parent_level`` in the hierarchy of ``vintage`` (``core.hierarchie_territoires``), only where
-    every child of the parent has both counts (:func:`barometre.geography.sum_to_parents`, per
-    value of ``by``, e.g. ``indicator_id``). ``parents`` restricts the parents (``("FRM", "FRMD")``)."""
+    ``keys``, ``numerator``, ``denominator``) into each parent of ``parent_level`` in the hierarchy
+    of ``vintage`` (``core.hierarchie_territoires``), only where every child of the parent has both
+    counts (:func:`barometre.geography.sum_to_parents`, per value of ``by``, e.g. ``indicator_id``).
+    ``parents`` restricts the parents (``("FRM", "FRMD")``); ``columns``: the summed columns and
+    the type of their sums (default: numerator and denominator, their sums' own types)."""
     only = f" AND parent_code IN ({', '.join(_lit(p) for p in parents)})" if parents is not None else ""
-    keys = ", ".join([*(f"c.{b}" for b in by), "c.period", "c.period_start", "c.period_end"])
+    columns = columns or {"numerator": "", "denominator": ""}
+    group = ", ".join([*(f"c.{b}" for b in by), *(f"c.{k}" for k in keys)])
+    sums = ", ".join(f"CAST(sum(c.{c}) AS {t}) AS {c}" if t else f"sum(c.{c}) AS {c}" for c, t in columns.items())
+    present = " AND ".join(f"c.{c} IS NOT NULL AND NOT isnan(c.{c})" for c in columns)
     return f"""
     WITH rel AS (
         SELECT DISTINCT child_code, parent_code FROM {hierarchy}
@@ -475,11 +481,9 @@ def sum_to_parents_query(counts: str, hierarchy: str, child_level: str, parent_l
           AND geography_vintage = {_lit(vintage)}{only}
     ), n AS (SELECT parent_code, count(DISTINCT child_code) AS n_children FROM rel GROUP BY parent_code),
     agg AS (
-        SELECT rel.parent_code AS code, {keys}, sum(c.numerator) AS numerator, sum(c.denominator) AS denominator,
-               count(DISTINCT c.code) AS _n
+        SELECT rel.parent_code AS code{", " + group if group else ""}, {sums}, count(DISTINCT c.code) AS _n
         FROM {counts} c JOIN rel ON rel.child_code = c.code
-        WHERE c.numerator IS NOT NULL AND c.denominator IS NOT NULL
-          AND NOT isnan(c.numerator) AND NOT isnan(c.denominator)
+        WHERE {present}
         GROUP BY ALL
     )
     SELECT agg.* EXCLUDE (_n) FROM agg JOIN n ON n.parent_code = agg.code WHERE agg._n = n.n_children"""
