@@ -371,12 +371,12 @@ def _choropleth(frame: pd.DataFrame, ind: pd.Series, periods: list[str], mesh_id
     rows, labels = [], {}
     for period, part in frame.groupby("period", sort=False):
         classes, labels[period] = quantile_classes(part["value"], ind["unit"])
-        for r, c in zip(part.itertuples(index=False), classes):
-            name = r.name if isinstance(r.name, str) else r.code
-            rows.append({"code": r.code, "name": name, "period": r.period, "value": float(r.value), "classe": int(c),
-                         **({"href": territory.page_path(PAGE_LEVEL_OF_MESH[mesh_id], r.code)}
+        for code, name, value, c in zip(part["code"], part["name"], part["value"], classes):
+            name = name if isinstance(name, str) else code
+            rows.append({"code": code, "name": name, "period": period, "value": float(value), "classe": int(c),
+                         **({"href": territory.page_path(PAGE_LEVEL_OF_MESH[mesh_id], code)}
                             if mesh_id in PAGE_LEVEL_OF_MESH else {}),
-                         "description": f"{name} ({r.code}) : {number(float(r.value), ind['unit'])}"})
+                         "description": f"{name} ({code}) : {number(float(value), ind['unit'])}"})
     return charts.choropleth(rows, ind["unit"], [p for p in periods if p in labels], mesh_id, level_label, labels)
 
 
@@ -386,13 +386,15 @@ def _unmapped(frame: pd.DataFrame, ind: pd.Series, level: str, section_id: str) 
     client-side (assets/report.js, ``data-period-table``); the latest period is rendered in the page."""
     vintages = sorted(set(frame["geography_vintage"]))
     def rows(part):
-        return [{"code": r.code, "name": r.name if isinstance(r.name, str) else "(nom non publié pour ce millésime)",
-                 "value": number(float(r.value), ind["unit"]), "raw": float(r.value)} for r in part.itertuples(index=False)]
+        return [{"code": code, "name": name if isinstance(name, str) else "(nom non publié pour ce millésime)",
+                 "value": number(float(value), ind["unit"]), "raw": float(value)}
+                for code, name, value in zip(part["code"], part["name"], part["value"])]
     options = []
     keys = frame.drop_duplicates(["geography_vintage", "period"]).sort_values(
         ["period_end", "period_start", "geography_vintage"])
+    parts = dict(list(frame.groupby(["geography_vintage", "period"], sort=False)))
     for k in keys.itertuples(index=False):
-        part = frame[(frame["geography_vintage"] == k.geography_vintage) & (frame["period"] == k.period)]
+        part = parts[(k.geography_vintage, k.period)]
         part = part.sort_values(["value", "code"], ascending=[ind["polarity"] == "-", True])
         label = k.period if len(vintages) == 1 else f"{k.period} ({vintage_label(level, k.geography_vintage)})"
         options.append({"key": f"{k.geography_vintage}|{k.period}", "label": label, "period": k.period,
