@@ -91,7 +91,8 @@ _SOURCE_NAMES = {"epci": "insee_filosofi_cc_epci", "zone_emploi": "insee_filosof
                **{f"names__{level}": dg.AssetIn(key=["raw", table],
                                                 metadata={"columns": ["code", "name", "geography_vintage"]})
                   for level, table in _SOURCE_NAMES.items()},
-               "indicator_values": dg.AssetIn(key=["mart", "indicator_values"]),
+               "indicator_values": dg.AssetIn(key=["mart", "indicator_values"],
+                                              metadata={"columns": ["level", "code", "geography_vintage"]}),
                "communes_2017": dg.AssetIn(key=["raw", "interieur_presidentielle_2017_communes"],
                                            metadata={"columns": ["round", "kind", "code_commune", "libelle",
                                                                  "code_departement"]}),
