@@ -124,8 +124,7 @@ def ranking(rows: list[dict], unit: str, periods: list[str], level_label: str) -
         x=alt.X("min(france_value):Q"),
         tooltip=[alt.Tooltip("min(france_value):Q", title="France", format=fmt)])
     layers = [bars, labels] + ([france] if any(r["france_value"] is not None for r in rows) else [])
-    chart = alt.layer(*layers).add_params(year).properties(
-        width=RANKING_WIDTH, height=alt.Step(17))
+    chart = alt.LayerChart(layer=layers, width=RANKING_WIDTH, height=alt.Step(17)).add_params(year)
     return _finish(chart, rows)
 
 
@@ -161,9 +160,11 @@ def choropleth(rows: list[dict], unit: str, periods: list[str], mesh_id: str, le
         tooltip=[alt.Tooltip("name:N", title=level_label), alt.Tooltip("code:N", title="Code"),
                  alt.Tooltip("period:N", title="Période"), alt.Tooltip("value:Q", title="Valeur", format=fmt)],
     ).properties(name="classes")
-    chart = alt.layer(background, coloured).add_params(year, labels).project(
-        type="conicConformal", parallels=[44, 49], rotate=[-3, 0],
-    ).properties(width="container", height=520)
+    # The top-level properties given to the layer at once: each altair method on a layer chart
+    # (project, properties) copies it whole, its layers included.
+    chart = alt.LayerChart(layer=[background, coloured], width="container", height=520,
+                           projection=alt.Projection(type="conicConformal", parallels=[44, 49], rotate=[-3, 0]),
+                           ).add_params(year, labels)
     return _finish(chart, rows)
 
 
