@@ -218,6 +218,47 @@ def test_filosofi_code_that_lost_its_zero_is_rejected():
         filo._codes(frame[0], "departement", "f [sheet DEP]", frame[1])
 
 
+def _dep_sheet(rows: list[list]) -> pd.DataFrame:
+    """A 2018 DEP sheet of the archive's layout (title rows, row 6 the variable names) with ``rows``."""
+    header = ["CODGEO", "LIBGEO", *[f"{v}18" for v in filo.VARIABLES[2018]]]
+    top = [["Fichier Localisé Social et Fiscal (FiLoSoFi) - Année 2018"], ["Départements"],
+           ["Mise en ligne le 15/04/2021       Géographie au 01/01/2021"], [""], ["Libellés"], header]
+    width = len(header)
+    return pd.DataFrame([[*r, *[""] * (width - len(r))] for r in top + rows], dtype=object)
+
+
+def test_filosofi_secrecy_markers_of_a_sheet_cell_by_cell():
+    # each marker is read after stripping; a number is an int or a float cell; markers are
+    # counted per column (in the sheet's order) then per marker, with the codes in row order
+    n = len(filo.VARIABLES[2018])
+    frame = _dep_sheet([["01", "Ain", 100, 2.5, " s ", *[1.0] * (n - 3)],
+                        ["02", "Aisne", "ns", 3, "", *[1.0] * (n - 3)],
+                        ["03", "Allier", "", "ns", "s", *[1.0] * (n - 3)],
+                        ["04", "Alpes", "  ", 4.0, "s", *[1.0] * (n - 3)]])
+    tidy, findings = filo._sheet(frame, 2018, "DEP", "f.zip")
+    assert tidy["code"].tolist() == ["01", "02", "03", "04"]
+    assert tidy["households"].tolist()[0] == 100.0 and tidy["households"].isna().tolist() == [False, True, True, True]
+    assert tidy["persons"].tolist()[:2] == [2.5, 3.0] and pd.isna(tidy["persons"].iat[2])
+    assert tidy["med"].isna().all() and tidy.dtypes["med"] == "float64"
+    assert [(f["column"], f["marker"], f["codes"]) for f in findings] == [
+        ("households", "(empty)", ["03", "04"]), ("households", "ns", ["02"]),
+        ("persons", "ns", ["03"]),
+        ("med", "(empty)", ["02"]), ("med", "s", ["01", "03", "04"])]
+
+
+def test_filosofi_cell_that_is_neither_a_number_nor_a_marker_is_rejected():
+    # the first column (left to right) with such cells is named, with its cells in row order
+    n = len(filo.VARIABLES[2018])
+    frame = _dep_sheet([["01", "Ain", 1.0, "x", True, *[1.0] * (n - 3)],
+                        ["02", "Aisne", 1.0, 2.0, "n.d.", *[1.0] * (n - 3)],
+                        ["03", "Allier", 1.0, " 12 ", "s", *[1.0] * (n - 3)],
+                        ["04", "Alpes", 1.0, False, "s", *[1.0] * (n - 3)]])
+    with pytest.raises(SourceFormatError) as err:
+        filo._sheet(frame, 2018, "DEP", "f.zip")
+    assert str(err.value) == ("f.zip [sheet DEP]: column 'NBPERSMENFISC18': not a number nor a secrecy marker "
+                              "('s', 'ns', empty); e.g. [('01', 'x'), ('03', '12'), ('04', 'False')]")
+
+
 # --- Population by age -----------------------------------------------------------------------
 
 
