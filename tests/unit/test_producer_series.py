@@ -347,6 +347,47 @@ def test_population_bad_code_is_rejected():
         pop._sheet(rows, 1975, "f.xlsx", "1975")
 
 
+def _population_rows(*data: list) -> list[list]:
+    """A 1975 sheet of the workbook's layout (row 2 the year, rows 4–5 the headers) with ``data``."""
+    rows = [[""] * 65 for _ in range(5)]
+    rows[1][0] = "Année 1975"
+    rows[3][2], rows[3][23], rows[3][44] = "Ensemble", "Hommes", "Femmes"
+    for start in (2, 23, 44):
+        rows[4][start:start + 21] = pop.AGE_LABELS + ["Total"]
+    return rows + [list(r) for r in data]
+
+
+def test_population_sheet_cells_read_in_order():
+    deps, totals, provisional, findings = pop._sheet(
+        _population_rows(["01", "Ain"] + [1.0] * 62 + [7], ["France métropolitaine", ""] + [2] * 63), 1975, "f.xlsx", "1975")
+    deps, totals = pd.DataFrame(deps, columns=pop.COLUMNS), pd.DataFrame(totals, columns=pop.TOTALS_COLUMNS)
+    assert len(deps) == 63 and len(totals) == 63 and not provisional and findings == []
+    assert deps.iloc[0].tolist() == ["01", 1975, "ensemble", "00-04", 1, False]
+    assert deps.iloc[-1].tolist() == ["01", 1975, "femmes", "total", 7, False]
+    assert totals.iloc[22].tolist() == ["FRM", 1975, "hommes", "05-09", 2, False]
+
+
+@pytest.mark.parametrize(("data", "message"), [
+    ([["01", "Ain"] + [1.0] * 30 + ["12"] + [1.0] * 32],
+     "f.xlsx [sheet 1975]: column 'hommes 45-49': row 6: a count must be a number; e.g. ['01', '12']"),
+    ([["01", "Ain"] + [1.0] * 63, ["02", "Aisne"] + [1.0] * 5 + [-3.0] + [1.5] * 57],
+     "f.xlsx [sheet 1975]: column 'ensemble 25-29': row 7: a count is a whole number ≥ 0; e.g. ['02', -3.0]"),
+    ([["01", "Ain"] + [1.0] * 62 + [2.5]],
+     "f.xlsx [sheet 1975]: column 'femmes total': row 6: a count is a whole number ≥ 0; e.g. ['01', 2.5]"),
+    # the first fault in reading order is named: a cell of row 6 before the code of row 7…
+    ([["01", "Ain"] + [""] + [1.0] * 62, [1.0, "Ain"] + [1.0] * 63],
+     "f.xlsx [sheet 1975]: column 'ensemble 00-04': row 6: a count must be a number; e.g. ['01', '']"),
+    # … and the code of row 6 before a cell of row 7
+    ([["1", "Ain"] + [1.0] * 63, ["02", "Aisne"] + ["x"] * 63],
+     "f.xlsx [sheet 1975]: column 'code': row 6: not a département code nor a total row (lost leading zero?); "
+     "e.g. ['1', 'Ain']"),
+])
+def test_population_bad_cell_is_the_first_in_reading_order(data, message):
+    with pytest.raises(SourceFormatError) as err:
+        pop._sheet(_population_rows(*data), 1975, "f.xlsx", "1975")
+    assert str(err.value) == message
+
+
 # --- NEET ------------------------------------------------------------------------------------
 
 
