@@ -388,6 +388,22 @@ def test_population_bad_cell_is_the_first_in_reading_order(data, message):
     assert str(err.value) == message
 
 
+def test_population_sheets_read_per_block_as_cell_by_cell():
+    # the block reading of _sheet and the reference loop agree on real sheets: metropolitan only
+    # (1975), with the DROM block and its own headers (1990), the ditto mark (2021)
+    import python_calamine
+
+    book = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(_read(pop.FILE)))
+    for sheet in ("1975", "1990", "2021"):
+        rows = book.get_sheet_by_name(sheet).to_python()
+        deps, totals, provisional, findings = pop._sheet(rows, int(sheet), pop.FILE, sheet)
+        ref_deps, ref_totals, ref_provisional, ref_findings = pop._sheet_cell_by_cell(rows, int(sheet), pop.FILE, sheet)
+        pd.testing.assert_frame_equal(deps, pop._rows_frame(ref_deps, pop.COLUMNS), check_exact=True)
+        pd.testing.assert_frame_equal(totals, pop._rows_frame(ref_totals, pop.TOTALS_COLUMNS), check_exact=True)
+        assert (provisional, findings) == (ref_provisional, ref_findings)
+        assert len(deps) == {"1975": 96 * 63, "1990": 96 * 63 + 4 * 60, "2021": 101 * 63}[sheet]
+
+
 # --- NEET ------------------------------------------------------------------------------------
 
 
