@@ -56,9 +56,13 @@ def text_lines(raw: bytes, file: str, encoding: str = "utf-8", *, final_newline:
     text = decode(raw, file, encoding)
     lines = text.splitlines()
     if final_newline and not text.endswith(("\n", "\r")):
-        raise SourceFormatError(file, None, f"the file does not end with a newline, as its publisher's files do "
-                                            f"(truncated file?): last line {len(lines)}", [lines[-1][-60:]])
+        raise _no_final_newline(file, lines)
     return lines
+
+
+def _no_final_newline(file: str, lines: list[str]) -> SourceFormatError:
+    return SourceFormatError(file, None, f"the file does not end with a newline, as its publisher's files do "
+                                         f"(truncated file?): last line {len(lines)}", [lines[-1][-60:]])
 
 
 def read_delimited(
@@ -81,7 +85,8 @@ def read_delimited(
     BOM, ``final_newline``). A header line repeated in the body (files concatenated) and a
     separator ending every line are refused as such.
     """
-    lines = text_lines(raw, file, encoding, final_newline=False)
+    text = decode(raw, file, encoding)
+    lines = text.splitlines()  # text_lines(raw, file, encoding, final_newline=False), the text kept
     if len(lines) <= skiprows:
         raise SourceFormatError(file, None, f"file has no header line (expected after {skiprows} line(s))")
     rows = list(csv.reader(io.StringIO("\n".join(lines[skiprows:])), delimiter=sep))
@@ -107,12 +112,14 @@ def read_delimited(
         if not detail:
             detail.append(f"order differs: {header}")
         raise SourceFormatError(file, (missing or extra or [None])[0], "header does not match: " + "; ".join(detail))
-    repeated = [skiprows + 2 + n for n, r in enumerate(body) if r[: len(header)] == header]
+    # (a row is sliced only when its first field is the header's)
+    repeated = [skiprows + 2 + n for n, r in enumerate(body) if r[0] == header[0] and r[: len(header)] == header]
     if repeated:
         raise SourceFormatError(file, None, f"the header line is repeated at line {repeated[0]} ({len(repeated)} "
                                             "times: files concatenated?)", [f"line {repeated[0]}: {lines[skiprows]}"])
     width = usecols or len(columns)
-    short = [(skiprows + 2 + n, r) for n, r in enumerate(body) if len(r) < width]
+    lengths = list(map(len, body))
+    short = [(skiprows + 2 + n, body[n]) for n, k in enumerate(lengths) if k < width] if min(lengths, default=width) < width else []
     if short:
         line_no, row = short[0]
         raise SourceFormatError(
@@ -120,18 +127,19 @@ def read_delimited(
             f"row has {len(row)} fields, expected {width} (truncated file?)", [f"line {line_no}: {sep.join(row)}"],
         )
     if usecols is None:
-        wide = [(skiprows + 2 + n, r) for n, r in enumerate(body) if len(r) > width]
+        wide = [(skiprows + 2 + n, body[n]) for n, k in enumerate(lengths) if k > width] if max(lengths, default=width) > width else []
         if wide:
             line_no, row = wide[0]
             raise SourceFormatError(file, None, f"row has {len(row)} fields, expected {width}", [f"line {line_no}: {sep.join(row)}"])
     if final_newline:  # every row is complete, but the file may still be cut short in its last value
-        try:
-            text_lines(raw, file, encoding)
-        except SourceFormatError as exc:
+        if not text.endswith(("\n", "\r")):
+            exc = _no_final_newline(file, lines)
             last = body[-1] if body else []
             raise SourceFormatError(file, columns[min(len(last), width) - 1] if last else None, exc.rule,
                                     exc.examples) from None
-    frame = pd.DataFrame([r[:width] for r in body], columns=columns[:width], dtype="object")
+    # every row has at least ``width`` fields: only the longer ones are cut
+    frame = pd.DataFrame([r if k == width else r[:width] for r, k in zip(body, lengths)], columns=columns[:width],
+                         dtype="object")
     if frame.empty:
         raise SourceFormatError(file, None, "file has a header but no data row")
     return frame
