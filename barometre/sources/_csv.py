@@ -16,6 +16,7 @@ import csv
 import io
 
 import pandas as pd
+from pandas.api.types import infer_dtype
 
 from barometre.geography import invalid_codes
 
@@ -152,15 +153,29 @@ def to_number(frame: pd.DataFrame, column: str, file: str, *, decimal: str = "."
     A decimal comma in a file declared with a decimal point (or the reverse) is an error that
     shows the offending rows.
     """
-    raw = frame[column].astype("string").str.strip()
-    empty = raw.isna() | (raw == "")
-    text = raw.where(~empty)
-    if decimal == ",":
-        bad_sep = text.str.contains(r"\.", regex=True, na=False)
-        text = text.str.replace(",", ".", regex=False)
+    cells = frame[column]
+    if infer_dtype(cells, skipna=False) == "string":
+        # every cell a Python str (the text readers' cells): the same steps by list comprehension,
+        # the text handed to pd.to_numeric as the same "string" Series
+        stripped = [c.strip() for c in cells.tolist()]
+        empty = pd.Series([c == "" for c in stripped], index=cells.index, dtype=bool)
+        sep = "." if decimal == "," else ","
+        bad_sep = pd.Series([sep in c for c in stripped], index=cells.index, dtype=bool)
+        if decimal == ",":
+            stripped = [c.replace(",", ".") for c in stripped]
+        text = pd.Series([None if e or b else c for c, e, b in zip(stripped, empty.tolist(), bad_sep.tolist())],
+                         index=cells.index, dtype="string")
+        values = pd.to_numeric(text, errors="coerce")
     else:
-        bad_sep = text.str.contains(",", regex=False, na=False)
-    values = pd.to_numeric(text.where(~bad_sep), errors="coerce")
+        raw = cells.astype("string").str.strip()
+        empty = raw.isna() | (raw == "")
+        text = raw.where(~empty)
+        if decimal == ",":
+            bad_sep = text.str.contains(r"\.", regex=True, na=False)
+            text = text.str.replace(",", ".", regex=False)
+        else:
+            bad_sep = text.str.contains(",", regex=False, na=False)
+        values = pd.to_numeric(text.where(~bad_sep), errors="coerce")
     bad = (~empty & values.isna()) | bad_sep
     if bad.any():
         rule = (f"decimal separator must be {decimal!r}" if bad_sep.any() else "not a number")
