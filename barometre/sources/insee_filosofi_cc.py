@@ -126,13 +126,21 @@ def _code_text(v) -> str:
 
 def _stripped(values) -> list[str]:
     """``str(v).strip()`` of each cell (a text cell directly)."""
-    return [v.strip() if type(v) is str else str(v).strip() for v in values]
+    try:
+        return list(map(str.strip, values))  # every cell a text (most columns)
+    except TypeError:
+        return [v.strip() if type(v) is str else str(v).strip() for v in values]
 
 
 def _codes(values: pd.Series, level: str, where: str, names: pd.Series) -> pd.Series:
     """Codes as text: a number stored for a code (``971.0``) is read back without decimals, and
     every code must have its level's format."""
-    codes = pd.Series([_code_text(v) for v in values.tolist()], index=values.index, dtype="object")
+    cells = values.tolist()
+    try:
+        texts = list(map(str.strip, cells))  # every code a text
+    except TypeError:
+        texts = [_code_text(v) for v in cells]
+    codes = pd.Series(texts, index=values.index, dtype="object")
     if level == "france":
         bad = codes[codes != "1"]
         if len(bad):
@@ -285,7 +293,14 @@ def read_sheets(book: bytes, sheets: list[str], file: str) -> dict[str, pd.DataF
     missing = [s for s in sheets if s not in wb.sheet_names]
     if missing:
         raise SourceFormatError(file, None, f"missing sheet(s) {missing}", wb.sheet_names)
-    return {s: pd.DataFrame(wb.get_sheet_by_name(s).to_python(), dtype=object) for s in sheets}
+    return {s: _cells(wb.get_sheet_by_name(s).to_python()) for s in sheets}
+
+
+def _cells(rows: list[list]) -> pd.DataFrame:
+    """A sheet's rows as a frame of objects (built from one 2-D array when the rows have one width)."""
+    if rows and len(set(map(len, rows))) == 1:
+        return pd.DataFrame(np.array(rows, dtype=object))
+    return pd.DataFrame(rows, dtype=object)
 
 
 def parse_year(raw: bytes, file: str, year: int, levels: tuple[str, ...] = LEVELS) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
