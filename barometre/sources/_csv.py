@@ -164,7 +164,7 @@ def to_number(frame: pd.DataFrame, column: str, file: str, *, decimal: str = "."
         if decimal == ",":
             stripped = [c.replace(",", ".") for c in stripped]
         text = pd.Series([None if e or b else c for c, e, b in zip(stripped, empty.tolist(), bad_sep.tolist())],
-                         index=cells.index, dtype="string")
+                         index=cells.index, dtype="string", name=cells.name)
         values = pd.to_numeric(text, errors="coerce")
     else:
         raw = cells.astype("string").str.strip()

@@ -140,7 +140,7 @@ def _codes(values: pd.Series, level: str, where: str, names: pd.Series) -> pd.Se
         texts = list(map(str.strip, cells))  # every code a text
     except TypeError:
         texts = [_code_text(v) for v in cells]
-    codes = pd.Series(texts, index=values.index, dtype="object")
+    codes = pd.Series(texts, index=values.index, dtype="object", name=values.name)
     if level == "france":
         bad = codes[codes != "1"]
         if len(bad):
