@@ -61,8 +61,11 @@ class _Release:
         self.current = set(communes["code_commune"])
         self.former: dict[str, str] = {}
         self.absorbed: dict[str, list[str]] = {}
-        for code, old in zip(communes["code_commune"], communes["anciens_codes"]):
-            olds = [o for o in (old or "").split() if o != code]
+        for code, old in zip(communes["code_commune"].tolist(), communes["anciens_codes"].tolist()):
+            if not old:  # most communes: no former code
+                self.absorbed[code] = []
+                continue
+            olds = [o for o in old.split() if o != code]
             self.absorbed[code] = olds
             for o in olds:
                 if o in self.former and self.former[o] != code:
@@ -138,9 +141,11 @@ def passage(communes: pd.DataFrame, source_codes: Iterable[str], source_vintage:
     broken: dict[str, str] = {}
     first_rel = by_release[first]
     for u, olds in first_rel.absorbed.items():
+        if not olds:
+            continue
         parts = [u, *olds]
         hidden = [c for c in parts if c not in source_set]
-        if not olds or not hidden:
+        if not hidden:
             continue
         places = {c: locate(c, target_vintage, by_release, first - 1)[0] for c in parts}
         spread = {p for p in places.values() if p is not None}

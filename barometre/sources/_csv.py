@@ -16,6 +16,7 @@ import csv
 import io
 
 import pandas as pd
+from pandas.api.types import infer_dtype
 
 from barometre.geography import invalid_codes
 
@@ -56,9 +57,13 @@ def text_lines(raw: bytes, file: str, encoding: str = "utf-8", *, final_newline:
     text = decode(raw, file, encoding)
     lines = text.splitlines()
     if final_newline and not text.endswith(("\n", "\r")):
-        raise SourceFormatError(file, None, f"the file does not end with a newline, as its publisher's files do "
-                                            f"(truncated file?): last line {len(lines)}", [lines[-1][-60:]])
+        raise _no_final_newline(file, lines)
     return lines
+
+
+def _no_final_newline(file: str, lines: list[str]) -> SourceFormatError:
+    return SourceFormatError(file, None, f"the file does not end with a newline, as its publisher's files do "
+                                         f"(truncated file?): last line {len(lines)}", [lines[-1][-60:]])
 
 
 def read_delimited(
@@ -81,7 +86,8 @@ def read_delimited(
     BOM, ``final_newline``). A header line repeated in the body (files concatenated) and a
     separator ending every line are refused as such.
     """
-    lines = text_lines(raw, file, encoding, final_newline=False)
+    text = decode(raw, file, encoding)
+    lines = text.splitlines()  # text_lines(raw, file, encoding, final_newline=False), the text kept
     if len(lines) <= skiprows:
         raise SourceFormatError(file, None, f"file has no header line (expected after {skiprows} line(s))")
     rows = list(csv.reader(io.StringIO("\n".join(lines[skiprows:])), delimiter=sep))
@@ -107,12 +113,14 @@ def read_delimited(
         if not detail:
             detail.append(f"order differs: {header}")
         raise SourceFormatError(file, (missing or extra or [None])[0], "header does not match: " + "; ".join(detail))
-    repeated = [skiprows + 2 + n for n, r in enumerate(body) if r[: len(header)] == header]
+    # (a row is sliced only when its first field is the header's)
+    repeated = [skiprows + 2 + n for n, r in enumerate(body) if r[0] == header[0] and r[: len(header)] == header]
     if repeated:
         raise SourceFormatError(file, None, f"the header line is repeated at line {repeated[0]} ({len(repeated)} "
                                             "times: files concatenated?)", [f"line {repeated[0]}: {lines[skiprows]}"])
     width = usecols or len(columns)
-    short = [(skiprows + 2 + n, r) for n, r in enumerate(body) if len(r) < width]
+    lengths = list(map(len, body))
+    short = [(skiprows + 2 + n, body[n]) for n, k in enumerate(lengths) if k < width] if min(lengths, default=width) < width else []
     if short:
         line_no, row = short[0]
         raise SourceFormatError(
@@ -120,18 +128,19 @@ def read_delimited(
             f"row has {len(row)} fields, expected {width} (truncated file?)", [f"line {line_no}: {sep.join(row)}"],
         )
     if usecols is None:
-        wide = [(skiprows + 2 + n, r) for n, r in enumerate(body) if len(r) > width]
+        wide = [(skiprows + 2 + n, body[n]) for n, k in enumerate(lengths) if k > width] if max(lengths, default=width) > width else []
         if wide:
             line_no, row = wide[0]
             raise SourceFormatError(file, None, f"row has {len(row)} fields, expected {width}", [f"line {line_no}: {sep.join(row)}"])
     if final_newline:  # every row is complete, but the file may still be cut short in its last value
-        try:
-            text_lines(raw, file, encoding)
-        except SourceFormatError as exc:
+        if not text.endswith(("\n", "\r")):
+            exc = _no_final_newline(file, lines)
             last = body[-1] if body else []
             raise SourceFormatError(file, columns[min(len(last), width) - 1] if last else None, exc.rule,
                                     exc.examples) from None
-    frame = pd.DataFrame([r[:width] for r in body], columns=columns[:width], dtype="object")
+    # every row has at least ``width`` fields: only the longer ones are cut
+    frame = pd.DataFrame([r if k == width else r[:width] for r, k in zip(body, lengths)], columns=columns[:width],
+                         dtype="object")
     if frame.empty:
         raise SourceFormatError(file, None, "file has a header but no data row")
     return frame
@@ -144,15 +153,29 @@ def to_number(frame: pd.DataFrame, column: str, file: str, *, decimal: str = "."
     A decimal comma in a file declared with a decimal point (or the reverse) is an error that
     shows the offending rows.
     """
-    raw = frame[column].astype("string").str.strip()
-    empty = raw.isna() | (raw == "")
-    text = raw.where(~empty)
-    if decimal == ",":
-        bad_sep = text.str.contains(r"\.", regex=True, na=False)
-        text = text.str.replace(",", ".", regex=False)
+    cells = frame[column]
+    if infer_dtype(cells, skipna=False) == "string":
+        # every cell a Python str (the text readers' cells): the same steps by list comprehension,
+        # the text handed to pd.to_numeric as the same "string" Series
+        stripped = [c.strip() for c in cells.tolist()]
+        empty = pd.Series([c == "" for c in stripped], index=cells.index, dtype=bool)
+        sep = "." if decimal == "," else ","
+        bad_sep = pd.Series([sep in c for c in stripped], index=cells.index, dtype=bool)
+        if decimal == ",":
+            stripped = [c.replace(",", ".") for c in stripped]
+        text = pd.Series([None if e or b else c for c, e, b in zip(stripped, empty.tolist(), bad_sep.tolist())],
+                         index=cells.index, dtype="string", name=cells.name)
+        values = pd.to_numeric(text, errors="coerce")
     else:
-        bad_sep = text.str.contains(",", regex=False, na=False)
-    values = pd.to_numeric(text.where(~bad_sep), errors="coerce")
+        raw = cells.astype("string").str.strip()
+        empty = raw.isna() | (raw == "")
+        text = raw.where(~empty)
+        if decimal == ",":
+            bad_sep = text.str.contains(r"\.", regex=True, na=False)
+            text = text.str.replace(",", ".", regex=False)
+        else:
+            bad_sep = text.str.contains(",", regex=False, na=False)
+        values = pd.to_numeric(text.where(~bad_sep), errors="coerce")
     bad = (~empty & values.isna()) | bad_sep
     if bad.any():
         rule = (f"decimal separator must be {decimal!r}" if bad_sep.any() else "not a number")

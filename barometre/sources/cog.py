@@ -14,6 +14,7 @@ from __future__ import annotations
 import gzip
 import io
 import json
+import re
 import tempfile
 from pathlib import Path
 
@@ -151,6 +152,9 @@ def _communes_duckdb(raw: bytes, vintage: int) -> pd.DataFrame | None:
     return out
 
 
+_SIREN = re.compile(r"\d{9}")
+
+
 def parse_epci_members(raw: bytes, vintage: int, file: str | None = None) -> pd.DataFrame:
     """One row per (EPCI, member commune)."""
     file = file or path(vintage, "epci")
@@ -159,6 +163,12 @@ def parse_epci_members(raw: bytes, vintage: int, file: str | None = None) -> pd.
     rows = [(r["code"], r["nom"], r.get("type"), m["code"]) for r in records for m in r["membres"]]
     out = pd.DataFrame(rows, columns=["code_epci", "nom_epci", "type_epci", "code_commune"], dtype="object")
     out.insert(0, "cog_vintage", vintage)
+    try:  # one test per distinct code (an EPCI code is repeated for each member) when all are text
+        distinct = set(out["code_epci"].tolist())
+    except TypeError:  # an unhashable JSON value (list, object)
+        distinct = None
+    if distinct is not None and all(type(c) is str and _SIREN.fullmatch(c) for c in distinct):
+        return out
     bad = out.loc[~out["code_epci"].str.fullmatch(r"\d{9}"), "code_epci"]
     if len(bad):
         raise SourceFormatError(file, "code", "EPCI code is not a 9-digit SIREN", bad.head(5).tolist())

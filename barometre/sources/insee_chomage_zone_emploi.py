@@ -81,7 +81,8 @@ def _table(raw: bytes, file: str, sheet: str, head: list[str], *, prefix: bool =
 
 
 def _codes(values: list, file: str, column: str, pattern: str, label: str) -> list[str]:
-    bad = [v for v in values if not isinstance(v, str) or not re.fullmatch(pattern, v.strip())]
+    match = re.compile(pattern).fullmatch  # compiled once (re.fullmatch looks it up per cell)
+    bad = [v for v in values if not isinstance(v, str) or not match(v.strip())]
     if bad:
         raise SourceFormatError(file, column, f"{label} must be a text code matching {pattern} (a number lost its "
                                               "leading zeros?)", bad[:5])
@@ -183,7 +184,7 @@ def parse_composition(raw: bytes, file: str = FILE_COMPOSITION) -> pd.DataFrame:
         "code_region": [str(r[6]).strip() for r in body],
     })
     part = [str(r[4]).strip() for r in body]
-    parsed = [re.fullmatch(r"(00[0-9]{2})-([0-9]{2})", p) for p in part]
+    parsed = list(map(re.compile(r"(00[0-9]{2})-([0-9]{2})").fullmatch, part))
     bad = [[c, p] for c, p, m in zip(out["code_commune"], part, parsed) if p and not m]
     if bad:
         raise SourceFormatError(where, "ZE2020_PARTIE_REG", "must be empty or 00XX-RR", bad[:5])

@@ -40,8 +40,9 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 import python_calamine
+from pandas.api.types import infer_dtype
 
-from barometre.geography import DEPARTEMENTS, GEOGRAPHY_VINTAGE_CURRENT, REGIONS, invalid_codes
+from barometre.geography import CODE_PATTERNS, DEPARTEMENTS, GEOGRAPHY_VINTAGE_CURRENT, REGIONS, invalid_codes
 from barometre.sources._csv import SourceFormatError
 from barometre.sources._schema import Allowed, Codes, CountRange, RawSchema, Values
 from barometre.sources.registry import RawTable, SourceParse
@@ -110,22 +111,45 @@ def workbook(raw: bytes, file: str) -> tuple[str, bytes]:
     return books[0].filename, archive.read(books[0])
 
 
+_CODE_PATTERN: dict[str, re.Pattern] = {}  # level → its compiled code pattern
+
+
+def _code_text(v) -> str:
+    if type(v) is str:
+        return v.strip()
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    if isinstance(v, int):
+        return str(v)
+    return str(v).strip()
+
+
+def _stripped(values) -> list[str]:
+    """``str(v).strip()`` of each cell (a text cell directly)."""
+    try:
+        return list(map(str.strip, values))  # every cell a text (most columns)
+    except TypeError:
+        return [v.strip() if type(v) is str else str(v).strip() for v in values]
+
+
 def _codes(values: pd.Series, level: str, where: str, names: pd.Series) -> pd.Series:
     """Codes as text: a number stored for a code (``971.0``) is read back without decimals, and
     every code must have its level's format."""
-    def text(v):
-        if isinstance(v, float) and v.is_integer():
-            return str(int(v))
-        if isinstance(v, int):
-            return str(v)
-        return str(v).strip()
-    codes = values.map(text)
+    cells = values.tolist()
+    try:
+        texts = list(map(str.strip, cells))  # every code a text
+    except TypeError:
+        texts = [_code_text(v) for v in cells]
+    codes = pd.Series(texts, index=values.index, dtype="object", name=values.name)
     if level == "france":
         bad = codes[codes != "1"]
         if len(bad):
             raise SourceFormatError(where, "CODGEO", "France métropolitaine is code 1",
                                     list(zip(bad, names[bad.index])))
         return pd.Series("FRM", index=codes.index, dtype="object")
+    pattern = _CODE_PATTERN.get(level) or _CODE_PATTERN.setdefault(level, re.compile(CODE_PATTERNS[level]))
+    if all(map(pattern.match, codes.tolist())):  # every code has the format: invalid_codes would find none
+        return codes.astype("object")
     bad = invalid_codes(codes, level)
     if len(bad):
         raise SourceFormatError(where, "CODGEO", f"invalid {level} code (lost leading zero?)",
@@ -133,17 +157,53 @@ def _codes(values: pd.Series, level: str, where: str, names: pd.Series) -> pd.Se
     return codes.astype("object")
 
 
-def _numbers(cells: pd.Series, column: str, where: str, codes: pd.Series) -> tuple[pd.Series, dict[str, list[str]]]:
-    """Numbers of one column; ``s``/``ns``/empty are missing and returned by marker with their codes."""
-    raw = cells.to_numpy(dtype=object)
-    is_number = np.fromiter((type(v) in (int, float) for v in raw), dtype=bool, count=len(raw))
-    values = pd.Series(np.where(is_number, raw, np.nan).astype("float64"), index=cells.index)
-    text = pd.Series([str(v).strip() for v in raw[~is_number]], index=cells.index[~is_number], dtype=object)
-    unknown = text[~text.isin(list(MARKERS))]
-    if len(unknown):
-        raise SourceFormatError(where, column, "not a number nor a secrecy marker ('s', 'ns', empty)",
-                                list(zip(codes[unknown.index], unknown)))
-    marked = {MARKERS[m]: codes[idx].tolist() for m, idx in text.groupby(text, sort=True).groups.items()} if len(text) else {}
+_NUMBER_KINDS = ("floating", "integer", "mixed-integer-float")
+
+
+def _numbers(raw: np.ndarray, column: str, where: str, codes: np.ndarray) -> tuple[np.ndarray, dict[str, list[str]]]:
+    """Numbers of one column (its cells, an object array); ``s``/``ns``/empty are missing and
+    returned by marker (sorted) with their codes in row order. A number is an ``int`` or ``float``
+    cell (not a bool); any other cell is read as its stripped text, which must be a marker.
+
+    Vectorised (6 million cells): a column of numbers only is told by pandas' type inference; in
+    the others the cells ``""``, ``"s"`` and ``"ns"`` are found by comparisons and the type of
+    the rest read once; only a cell of another text or type (``" s "``, a bool) is stripped in Python.
+    The cells are python-calamine's (Python ``int``, ``float``, ``str``, ``bool``, dates)."""
+    n = len(raw)
+    if infer_dtype(raw, skipna=False) in _NUMBER_KINDS:
+        return raw.astype("float64"), {}
+    exact = {"": raw == ""}  # text of a cell → where the cell is exactly that text
+    rest = np.flatnonzero(~exact[""])
+    for marker in ("s", "ns"):
+        hit = raw[rest] == marker
+        exact[marker] = np.zeros(n, dtype=bool)
+        exact[marker][rest[hit]] = True
+        rest = rest[~hit]
+    cells = raw[rest]
+    is_number = np.zeros(n, dtype=bool)
+    if infer_dtype(cells, skipna=False) in _NUMBER_KINDS:
+        is_number[rest] = True
+        odd, odd_text = rest[:0], np.array([], dtype=object)
+    else:
+        types = np.fromiter(map(type, cells), dtype=object, count=len(cells))
+        numeric = (types == float) | (types == int)
+        is_number[rest[numeric]] = True
+        odd = rest[~numeric]  # another text (" s ", "n.d.") or type (bool, date): its stripped text
+        odd_text = np.array(_stripped(raw[odd]), dtype=object)
+        unknown = ~np.isin(odd_text, list(MARKERS))
+        if unknown.any():
+            raise SourceFormatError(where, column, "not a number nor a secrecy marker ('s', 'ns', empty)",
+                                    list(zip(codes[odd[unknown]].tolist(), odd_text[unknown].tolist())))
+    values = np.full(n, np.nan)
+    values[is_number] = raw[is_number].astype("float64")
+    marked = {}
+    for marker in sorted(MARKERS):
+        hit = exact[marker]
+        if len(odd):
+            hit = hit.copy()
+            hit[odd[odd_text == marker]] = True
+        if hit.any():
+            marked[MARKERS[marker]] = codes[hit].tolist()
     return values, marked
 
 
@@ -152,15 +212,17 @@ def _block(frame: pd.DataFrame, start: int, stop: int, header: list[str], year: 
     where = _where(file, sheet)
     level = SHEETS[sheet]
     body = frame.iloc[start:stop].reset_index(drop=True)
-    names = body.iloc[:, 1].map(lambda v: str(v).strip())
+    names = pd.Series(_stripped(body.iloc[:, 1].tolist()), index=body.index, dtype="object")
     codes = _codes(body.iloc[:, 0], level, where, names)
+    cells = body.to_numpy(dtype=object)
+    code_array = codes.to_numpy(dtype=object)
     out = {"code": codes, "name": names.astype("object"), "year": np.full(len(body), year, dtype="int64"),
            "geography_vintage": vintage, "origin": origin}
     findings = []
     for i, var in enumerate(header[2:], start=2):
         column = RENAME.get(var, var.lower())
-        values, marked = _numbers(body.iloc[:, i], f"{var}{year % 100:02d}", where, codes)
-        out[column] = values
+        values, marked = _numbers(cells[:, i], f"{var}{year % 100:02d}", where, code_array)
+        out[column] = pd.Series(values, index=body.index)
         for marker, marked_codes in marked.items():
             findings.append({"source_id": SOURCE_ID, "table": TABLES[level], "file": file, "sheet": sheet,
                              "year": year, "column": column, "marker": marker, "cells": len(marked_codes),
@@ -196,7 +258,7 @@ def _sheet(frame: pd.DataFrame, year: int, sheet: str, file: str) -> tuple[pd.Da
         raise SourceFormatError(where, (missing or extra or [None])[0], "row 6 (variable names) does not match: " + detail)
     header = ["CODGEO", "LIBGEO", *VARIABLES[year]]
     frame = frame.iloc[:, : len(header)]
-    first = frame.iloc[:, 0].map(lambda v: str(v).strip())
+    first = pd.Series(_stripped(frame.iloc[:, 0].tolist()), index=frame.index, dtype="object")
     empty = first.index[(first == "") & (first.index >= 6)]
     stop = int(empty[0]) if len(empty) else len(frame)
     parts, findings = [], []
@@ -231,7 +293,14 @@ def read_sheets(book: bytes, sheets: list[str], file: str) -> dict[str, pd.DataF
     missing = [s for s in sheets if s not in wb.sheet_names]
     if missing:
         raise SourceFormatError(file, None, f"missing sheet(s) {missing}", wb.sheet_names)
-    return {s: pd.DataFrame(wb.get_sheet_by_name(s).to_python(), dtype=object) for s in sheets}
+    return {s: _cells(wb.get_sheet_by_name(s).to_python()) for s in sheets}
+
+
+def _cells(rows: list[list]) -> pd.DataFrame:
+    """A sheet's rows as a frame of objects (built from one 2-D array when the rows have one width)."""
+    if rows and len(set(map(len, rows))) == 1:
+        return pd.DataFrame(np.array(rows, dtype=object))
+    return pd.DataFrame(rows, dtype=object)
 
 
 def parse_year(raw: bytes, file: str, year: int, levels: tuple[str, ...] = LEVELS) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:

@@ -32,8 +32,9 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 import python_calamine
+from pandas.api.types import infer_dtype
 
-from barometre.geography import DEPARTEMENTS, METRO_DEPARTEMENTS, invalid_codes
+from barometre.geography import CODE_PATTERNS, DEPARTEMENTS, METRO_DEPARTEMENTS, invalid_codes
 from barometre.sources._csv import SourceFormatError
 from barometre.sources._schema import Allowed, Codes, Coverage, CountRange, RawSchema, Values
 from barometre.sources.registry import RawTable, SourceParse
@@ -106,7 +107,119 @@ def _blocks(header_sex: list, header_age: list, file: str, sheet: str, row: int,
     return columns
 
 
-def _sheet(rows: list[list], year: int, file: str, sheet: str) -> tuple[list, list, bool, list[dict]]:
+_DEPARTEMENT_CODE = re.compile(CODE_PATTERNS["departement"])
+_NUMBER_KINDS = ("floating", "integer", "mixed-integer-float")
+
+
+def _is_header(row: list) -> bool:
+    """A row of sex blocks (``Ensemble`` … after its two first cells); only a text cell can be one."""
+    return any(type(c) is str and c.strip() in SEXES for c in row[2:])
+
+
+def _rows_frame(rows: list[tuple], columns: list[str]) -> pd.DataFrame:
+    """``(code, year, sex, age group, population, provisional)`` tuples → a frame of ``columns``."""
+    cols = list(zip(*rows)) if rows else [()] * 6
+    dtypes = (object, "int64", object, object, "int64", bool)
+    return pd.DataFrame({c: np.array(v, dtype=d) for c, v, d in zip(columns, cols, dtypes)})
+
+
+def _sheet(rows: list[list], year: int, file: str, sheet: str) -> tuple[pd.DataFrame, pd.DataFrame, bool, list[dict]]:
+    """One year sheet → ``(département rows, total rows, provisional, header findings)``: frames of
+    :data:`COLUMNS` and :data:`TOTALS_COLUMNS` (a row's ``Total`` columns included, age group
+    ``total``), one row per cell in reading order.
+
+    The rows are told apart one by one (header rows, département codes, total rows), the cells
+    checked and read at once per block of rows under one header; when a cell is not a whole
+    number ≥ 0 (or a row is refused), the sheet is read again by :func:`_sheet_cell_by_cell`,
+    whose error names the first fault in reading order."""
+    try:
+        read = _sheet_blocks(rows, year, file, sheet)
+    except SourceFormatError:
+        read = None
+    if read is None:
+        deps, totals, provisional, findings = _sheet_cell_by_cell(rows, year, file, sheet)
+        return _rows_frame(deps, COLUMNS), _rows_frame(totals, TOTALS_COLUMNS), provisional, findings
+    return read
+
+
+def _sheet_blocks(rows: list[list], year: int, file: str, sheet: str):
+    """:func:`_sheet` read per block of rows; ``None`` when a cell is not a whole number ≥ 0."""
+    where = _where(file, sheet)
+    title = str(rows[1][0]).strip() if len(rows) > 1 else ""
+    found = _YEAR.match(title)
+    if not found or int(found.group(1)) != year:
+        raise SourceFormatError(where, None, f"row 2 must be 'Année {year}'", [title])
+    first = [_code(r[0]) if r else "" for r in rows]
+    source = next((t for t in first if t.startswith("Source")), "")
+    provisional = "provisoire" in source
+    findings: list[dict] = []
+    blocks = []  # (header columns, [is a total row], [key], [cells])
+    columns = None
+    i = 3
+    while i < len(rows):
+        row = rows[i]
+        if _is_header(row) and i + 1 < len(rows):
+            columns = _blocks(row, rows[i + 1], file, sheet, i + 1, findings)
+            blocks.append((columns, [], [], []))
+            i += 2
+            continue
+        code = first[i]
+        name = str(row[1]).strip() if len(row) > 1 else ""
+        if code == "" or code.startswith(("Source", "NB", "(*)")):
+            i += 1
+            continue
+        if columns is None:
+            raise SourceFormatError(where, None, f"row {i + 1}: data before the header rows", [code, name])
+        label = code.rstrip(" (*)").strip()
+        if label in TOTAL_ROWS:
+            is_total, key = True, TOTAL_ROWS[label]
+        else:
+            if not _DEPARTEMENT_CODE.match(code) or code not in DEPARTEMENTS:
+                raise SourceFormatError(where, "code", f"row {i + 1}: not a département code nor a total row "
+                                        "(lost leading zero?)", [row[0], name])
+            is_total, key = False, code
+        width = len(row)
+        _, totals_, keys, cells = blocks[-1]
+        totals_.append(is_total)
+        keys.append(key)
+        cells.append([row[j] if j < width else "" for j, _, _ in columns])
+        i += 1
+    parts: dict[bool, list[tuple]] = {False: [], True: []}
+    for columns, is_total, keys, cells in blocks:
+        if not cells:
+            continue
+        flat = np.array(cells, dtype=object).ravel()
+        if infer_dtype(flat, skipna=False) not in _NUMBER_KINDS:
+            return None
+        as_float = flat.astype("float64")
+        if not (np.isfinite(as_float) & (as_float == np.trunc(as_float)) & (as_float >= 0)).all():
+            return None
+        population = np.fromiter(map(int, flat), dtype="int64", count=len(flat)).reshape(len(cells), len(columns))
+        is_total, keys = np.array(is_total, dtype=bool), np.array(keys, dtype=object)
+        sexes = np.array([sex for _, sex, _ in columns], dtype=object)
+        ages = np.array([age for _, _, age in columns], dtype=object)
+        for total in (False, True):
+            rows_ = np.flatnonzero(is_total == total)
+            parts[total].append((np.repeat(keys[rows_], len(columns)), np.tile(sexes, len(rows_)),
+                                 np.tile(ages, len(rows_)), population[rows_].ravel()))
+    frames = []
+    for total, names in ((False, COLUMNS), (True, TOTALS_COLUMNS)):
+        got = parts[total]
+        keys = np.concatenate([p[0] for p in got]) if got else np.array([], dtype=object)
+        n = len(keys)
+        frames.append(pd.DataFrame({
+            names[0]: keys.astype(object), "year": np.full(n, year, dtype="int64"),
+            "sex": np.concatenate([p[1] for p in got]) if got else np.array([], dtype=object),
+            "age_group": np.concatenate([p[2] for p in got]) if got else np.array([], dtype=object),
+            "population": np.concatenate([p[3] for p in got]) if got else np.array([], dtype="int64"),
+            "provisional": np.full(n, provisional, dtype=bool)}))
+    return frames[0], frames[1], provisional, findings
+
+
+def _sheet_cell_by_cell(rows: list[list], year: int, file: str, sheet: str) -> tuple[list, list, bool, list[dict]]:
+    """The sheet read cell by cell, in reading order (row by row, then the columns of its header): the
+    reference of :func:`_sheet`, which reads it so when a cell is not a whole number ≥ 0 or a row is
+    refused, so that the error names the first fault as this loop meets it."""
     where = _where(file, sheet)
     title = str(rows[1][0]).strip() if len(rows) > 1 else ""
     found = _YEAR.match(title)
@@ -165,13 +278,13 @@ def parse(raw: bytes, file: str = FILE) -> dict[str, pd.DataFrame]:
     deps, totals, findings = [], [], []
     for sheet in sheets:
         d, t, _, f = _sheet(wb.get_sheet_by_name(sheet).to_python(), int(sheet), file, sheet)
-        deps += d
-        totals += t
+        deps.append(d)
+        totals.append(t)
         findings += f
-    all_rows = pd.DataFrame(deps, columns=COLUMNS)
+    all_rows = pd.concat(deps, ignore_index=True)
     tidy = all_rows[all_rows["age_group"] != "total"].reset_index(drop=True)
     dep_totals = all_rows[all_rows["age_group"] == "total"].rename(columns={"code_departement": "code"})
-    totals = pd.concat([dep_totals, pd.DataFrame(totals, columns=TOTALS_COLUMNS)], ignore_index=True)
+    totals = pd.concat([dep_totals, pd.concat(totals, ignore_index=True)], ignore_index=True)
     for frame in (tidy, totals):
         frame["year"] = frame["year"].astype("int64")
         frame["population"] = frame["population"].astype("int64")

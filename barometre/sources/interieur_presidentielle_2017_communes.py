@@ -83,7 +83,9 @@ def _count(frame: pd.DataFrame, column: str, file: str, key: list[str]) -> pd.Se
     """A count column: digits only is the fast path; anything else goes through ``to_number``,
     which raises the standard error naming the rows (or leaves an empty cell missing)."""
     cells = frame[column]
-    if cells.str.fullmatch(r"[0-9]+").all():
+    texts = cells.tolist()
+    joined = "".join(texts)  # every cell one or more ASCII digits, i.e. fullmatch [0-9]+
+    if all(texts) and joined.isascii() and joined.isdigit():
         return cells.astype("int64").astype("Int64")
     return to_number(frame, column, file, integer=True, key=key)
 
@@ -97,13 +99,15 @@ def parse(raw: bytes, file: str = FILE) -> pd.DataFrame:
             raise SourceFormatError(file, None, f"not a valid gzip file: {exc}") from None
     frame = read_delimited(raw, file, sep=";", columns=HEADER)
     for col in ("Departement", "CommuneCode", "Round"):
-        frame[col] = frame[col].str.strip()
-    bad_dep = ~frame["Departement"].str.match(_DEP)
+        frame[col] = pd.Series([v.strip() for v in frame[col].tolist()], index=frame.index, dtype="object")
+    bad_dep = ~pd.Series([_DEP.match(d) is not None for d in frame["Departement"].tolist()], index=frame.index)
     if bad_dep.any():
         raise SourceFormatError(file, "Departement", "not a 3-character Ministry département code "
                                 "('001', '02A', '971'…: lost a leading zero?)",
                                 frame.loc[bad_dep, ["Departement", "CommuneCode"]].head(5).values.tolist())
-    parts = frame["CommuneCode"].str.extract(_COMMUNE)
+    found = [_COMMUNE.match(c) for c in frame["CommuneCode"].tolist()]
+    parts = pd.DataFrame([m.groups() if m else (None, None, None) for m in found], columns=["dep", "com", "ar"],
+                         index=frame.index, dtype="object")
     bad = parts["dep"].isna() | (parts["dep"] != frame["Departement"])
     if bad.any():
         raise SourceFormatError(file, "CommuneCode", "must be the département (3 characters) + the commune (3 digits)"
@@ -122,7 +126,8 @@ def parse(raw: bytes, file: str = FILE) -> pd.DataFrame:
                                 .values.tolist())
     com = frame["Departement"].isin(COM_DEPARTEMENTS)
     kind = pd.Series("commune", index=frame.index).mask(is_ar, "arrondissement").mask(com, "com")
-    dep = frame["Departement"].map(lambda d: d[1:] if d.startswith("0") else d)
+    dep = pd.Series([d[1:] if d.startswith("0") else d for d in frame["Departement"].tolist()], index=frame.index,
+                    dtype="object")
     key = ["CommuneCode", "Round"]
     out = pd.DataFrame({
         "year": YEAR,
@@ -134,8 +139,10 @@ def parse(raw: bytes, file: str = FILE) -> pd.DataFrame:
         "code_commune": code,
         "code_arrondissement": [str(ARRONDISSEMENT_BASE[c] + int(a)) if isinstance(a, str) else None
                                 for c, a in zip(code, parts["ar"])],
-        "libelle": frame["CommuneName"].str.removeprefix("Commune de "),
-        "code_insee_ministere": frame["CommuneCodeINSEE"].where(frame["CommuneCodeINSEE"].str.strip() != "", None),
+        "libelle": pd.Series([v.removeprefix("Commune de ") for v in frame["CommuneName"].tolist()], index=frame.index,
+                             dtype="object"),
+        "code_insee_ministere": frame["CommuneCodeINSEE"].where(
+            pd.Series([v.strip() != "" for v in frame["CommuneCodeINSEE"].tolist()], index=frame.index), None),
         **{name: _count(frame, col, file, key) for col, name in COUNTS.items()},
     })
     out["provisional"] = out["round"] == 2

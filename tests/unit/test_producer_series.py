@@ -218,6 +218,47 @@ def test_filosofi_code_that_lost_its_zero_is_rejected():
         filo._codes(frame[0], "departement", "f [sheet DEP]", frame[1])
 
 
+def _dep_sheet(rows: list[list]) -> pd.DataFrame:
+    """A 2018 DEP sheet of the archive's layout (title rows, row 6 the variable names) with ``rows``."""
+    header = ["CODGEO", "LIBGEO", *[f"{v}18" for v in filo.VARIABLES[2018]]]
+    top = [["Fichier Localisé Social et Fiscal (FiLoSoFi) - Année 2018"], ["Départements"],
+           ["Mise en ligne le 15/04/2021       Géographie au 01/01/2021"], [""], ["Libellés"], header]
+    width = len(header)
+    return pd.DataFrame([[*r, *[""] * (width - len(r))] for r in top + rows], dtype=object)
+
+
+def test_filosofi_secrecy_markers_of_a_sheet_cell_by_cell():
+    # each marker is read after stripping; a number is an int or a float cell; markers are
+    # counted per column (in the sheet's order) then per marker, with the codes in row order
+    n = len(filo.VARIABLES[2018])
+    frame = _dep_sheet([["01", "Ain", 100, 2.5, " s ", *[1.0] * (n - 3)],
+                        ["02", "Aisne", "ns", 3, "", *[1.0] * (n - 3)],
+                        ["03", "Allier", "", "ns", "s", *[1.0] * (n - 3)],
+                        ["04", "Alpes", "  ", 4.0, "s", *[1.0] * (n - 3)]])
+    tidy, findings = filo._sheet(frame, 2018, "DEP", "f.zip")
+    assert tidy["code"].tolist() == ["01", "02", "03", "04"]
+    assert tidy["households"].tolist()[0] == 100.0 and tidy["households"].isna().tolist() == [False, True, True, True]
+    assert tidy["persons"].tolist()[:2] == [2.5, 3.0] and pd.isna(tidy["persons"].iat[2])
+    assert tidy["med"].isna().all() and tidy.dtypes["med"] == "float64"
+    assert [(f["column"], f["marker"], f["codes"]) for f in findings] == [
+        ("households", "(empty)", ["03", "04"]), ("households", "ns", ["02"]),
+        ("persons", "ns", ["03"]),
+        ("med", "(empty)", ["02"]), ("med", "s", ["01", "03", "04"])]
+
+
+def test_filosofi_cell_that_is_neither_a_number_nor_a_marker_is_rejected():
+    # the first column (left to right) with such cells is named, with its cells in row order
+    n = len(filo.VARIABLES[2018])
+    frame = _dep_sheet([["01", "Ain", 1.0, "x", True, *[1.0] * (n - 3)],
+                        ["02", "Aisne", 1.0, 2.0, "n.d.", *[1.0] * (n - 3)],
+                        ["03", "Allier", 1.0, " 12 ", "s", *[1.0] * (n - 3)],
+                        ["04", "Alpes", 1.0, False, "s", *[1.0] * (n - 3)]])
+    with pytest.raises(SourceFormatError) as err:
+        filo._sheet(frame, 2018, "DEP", "f.zip")
+    assert str(err.value) == ("f.zip [sheet DEP]: column 'NBPERSMENFISC18': not a number nor a secrecy marker "
+                              "('s', 'ns', empty); e.g. [('01', 'x'), ('03', '12'), ('04', 'False')]")
+
+
 # --- Population by age -----------------------------------------------------------------------
 
 
@@ -304,6 +345,63 @@ def test_population_bad_code_is_rejected():
     rows[5] = [1.0, "Ain"] + [1.0] * 63
     with pytest.raises(SourceFormatError, match=r"sheet 1975\].*not a département code nor a total row"):
         pop._sheet(rows, 1975, "f.xlsx", "1975")
+
+
+def _population_rows(*data: list) -> list[list]:
+    """A 1975 sheet of the workbook's layout (row 2 the year, rows 4–5 the headers) with ``data``."""
+    rows = [[""] * 65 for _ in range(5)]
+    rows[1][0] = "Année 1975"
+    rows[3][2], rows[3][23], rows[3][44] = "Ensemble", "Hommes", "Femmes"
+    for start in (2, 23, 44):
+        rows[4][start:start + 21] = pop.AGE_LABELS + ["Total"]
+    return rows + [list(r) for r in data]
+
+
+def test_population_sheet_cells_read_in_order():
+    deps, totals, provisional, findings = pop._sheet(
+        _population_rows(["01", "Ain"] + [1.0] * 62 + [7], ["France métropolitaine", ""] + [2] * 63), 1975, "f.xlsx", "1975")
+    deps, totals = pd.DataFrame(deps, columns=pop.COLUMNS), pd.DataFrame(totals, columns=pop.TOTALS_COLUMNS)
+    assert len(deps) == 63 and len(totals) == 63 and not provisional and findings == []
+    assert deps.iloc[0].tolist() == ["01", 1975, "ensemble", "00-04", 1, False]
+    assert deps.iloc[-1].tolist() == ["01", 1975, "femmes", "total", 7, False]
+    assert totals.iloc[22].tolist() == ["FRM", 1975, "hommes", "05-09", 2, False]
+
+
+@pytest.mark.parametrize(("data", "message"), [
+    ([["01", "Ain"] + [1.0] * 30 + ["12"] + [1.0] * 32],
+     "f.xlsx [sheet 1975]: column 'hommes 45-49': row 6: a count must be a number; e.g. ['01', '12']"),
+    ([["01", "Ain"] + [1.0] * 63, ["02", "Aisne"] + [1.0] * 5 + [-3.0] + [1.5] * 57],
+     "f.xlsx [sheet 1975]: column 'ensemble 25-29': row 7: a count is a whole number ≥ 0; e.g. ['02', -3.0]"),
+    ([["01", "Ain"] + [1.0] * 62 + [2.5]],
+     "f.xlsx [sheet 1975]: column 'femmes total': row 6: a count is a whole number ≥ 0; e.g. ['01', 2.5]"),
+    # the first fault in reading order is named: a cell of row 6 before the code of row 7…
+    ([["01", "Ain"] + [""] + [1.0] * 62, [1.0, "Ain"] + [1.0] * 63],
+     "f.xlsx [sheet 1975]: column 'ensemble 00-04': row 6: a count must be a number; e.g. ['01', '']"),
+    # … and the code of row 6 before a cell of row 7
+    ([["1", "Ain"] + [1.0] * 63, ["02", "Aisne"] + ["x"] * 63],
+     "f.xlsx [sheet 1975]: column 'code': row 6: not a département code nor a total row (lost leading zero?); "
+     "e.g. ['1', 'Ain']"),
+])
+def test_population_bad_cell_is_the_first_in_reading_order(data, message):
+    with pytest.raises(SourceFormatError) as err:
+        pop._sheet(_population_rows(*data), 1975, "f.xlsx", "1975")
+    assert str(err.value) == message
+
+
+def test_population_sheets_read_per_block_as_cell_by_cell():
+    # the block reading of _sheet and the reference loop agree on real sheets: metropolitan only
+    # (1975), with the DROM block and its own headers (1990), the ditto mark (2021)
+    import python_calamine
+
+    book = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(_read(pop.FILE)))
+    for sheet in ("1975", "1990", "2021"):
+        rows = book.get_sheet_by_name(sheet).to_python()
+        deps, totals, provisional, findings = pop._sheet(rows, int(sheet), pop.FILE, sheet)
+        ref_deps, ref_totals, ref_provisional, ref_findings = pop._sheet_cell_by_cell(rows, int(sheet), pop.FILE, sheet)
+        pd.testing.assert_frame_equal(deps, pop._rows_frame(ref_deps, pop.COLUMNS), check_exact=True)
+        pd.testing.assert_frame_equal(totals, pop._rows_frame(ref_totals, pop.TOTALS_COLUMNS), check_exact=True)
+        assert (provisional, findings) == (ref_provisional, ref_findings)
+        assert len(deps) == {"1975": 96 * 63, "1990": 96 * 63 + 4 * 60, "2021": 101 * 63}[sheet]
 
 
 # --- NEET ------------------------------------------------------------------------------------

@@ -126,3 +126,25 @@ def test_cog_epci_members_are_siren(store):
     members = cog.parse_epci_members(store.read(cog.path(2025, "epci")), 2025)
     assert members["code_epci"].nunique() == 1255
     assert members["code_epci"].str.fullmatch(r"\d{9}").all()
+
+
+@pytest.mark.parametrize("decimal", [".", ","])
+def test_to_number_text_cells_read_as_any_cells(decimal):
+    # a column of Python str (the text readers') takes to_number's list path; with one None cell the
+    # same column takes the pandas "string" path: same values, same dtype, same error
+    from barometre.sources._csv import SourceFormatError, to_number
+
+    good = [" 12 ", "", "  ", "7", "1e3", "-4" if decimal == "." else "4,25"]
+    text = pd.DataFrame({"k": list("abcdef"), "v": good}, dtype="object")
+    other = pd.DataFrame({"k": list("abcdefg"), "v": good + [None]}, dtype="object")
+    fast, slow = to_number(text, "v", "f.csv", decimal=decimal), to_number(other, "v", "f.csv", decimal=decimal)
+    pd.testing.assert_series_equal(fast, slow.iloc[:6], check_exact=True)
+    assert fast.tolist()[:1] == [12.0] and fast.isna().tolist() == [False, True, True, False, False, False]
+    assert to_number(text.iloc[[0, 3]], "v", "f.csv", decimal=decimal, integer=True).tolist() == [12, 7]
+    wrong = "1,5" if decimal == "." else "1.5"
+    for frame in (text, other):
+        bad = pd.concat([frame, pd.DataFrame({"k": ["x", "y"], "v": ["n/a", wrong]})], ignore_index=True)
+        with pytest.raises(SourceFormatError) as err:
+            to_number(bad, "v", "f.csv", decimal=decimal, key=["k"])
+        assert str(err.value) == (f"f.csv: column 'v': decimal separator must be {decimal!r}; "
+                                  f"e.g. [['x', 'n/a'], ['y', '{wrong}']]")
