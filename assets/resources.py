@@ -8,13 +8,12 @@ pass their own values to :func:`barometre.definitions.build_resources`.
 """
 
 import contextlib
+import os
 
 import dagster as dg
 import duckdb
 import pandas as pd
-from dagster._core.storage.db_io_manager import DbIOManager
-from dagster_duckdb.io_manager import DuckDbClient
-from dagster_duckdb_pandas import DuckDBPandasIOManager, DuckDBPandasTypeHandler
+from dagster_duckdb import DuckDBResource
 from pydantic import PrivateAttr
 
 from barometre.duckdb_config import duckdb_config
@@ -62,72 +61,108 @@ class PublishedWarehouse(dg.ConfigurableResource):
 
     path: str
 
-class _ReplacingPandasTypeHandler(DuckDBPandasTypeHandler):
-    """Writes an unpartitioned asset with ``CREATE OR REPLACE TABLE``.
+class WorkDatabaseConnection(DuckDBResource):
+    """The run's connection to the working database (``data/work/barometre_work.duckdb``): the one
+    owner of it, resource key ``duckdb``. The SQL assets take it as dagster-duckdb's
+    ``DuckDBResource`` (this class is one) and :class:`WorkDatabase`, the I/O manager, stores and
+    loads through it, so that both use one DuckDB connection for the whole run.
 
-    The stock handler deletes the rows and inserts into the existing table, so a table whose
-    columns changed between two versions of the code (e.g. ``raw.fichiers_sources`` gaining
-    its HTTP columns) fails with a DuckDB binder error in an existing working database. An empty
-    frame is written too (the stock handler skips it: no table in a fresh working database, the
-    previous columns in an existing one): its table has its columns and no rows.
+    Within a run, :meth:`get_connection` yields that connection, opened by ``DuckDBResource``'s own
+    code (``custom_user_agent: dagster``, ``read_only: False``, its retries while another process
+    holds the file's lock) the first time a step asks for it, so a run that loads, stores and
+    queries nothing (e.g. ``barometre_report`` alone, outside the ``duckdb`` pool) never opens the
+    file and cannot collide with another run's writer on DuckDB's file lock. It is closed (and the
+    file checkpointed) when the run ends, failed or not. Outside a run (no
+    ``setup_for_execution``) each call opens and closes its own connection, as ``DuckDBResource``.
+
+    Opening a connection costs ~20 ms and closing one after a write checkpoints the file; a run
+    loads ~170 inputs and stores ~50 outputs (docs/benchmarks.md). ``connection_config`` is
+    :func:`barometre.duckdb_config.duckdb_config` (:func:`work_database_resources`): another
+    connection to the file from the same process while the run lasts must use the same
+    configuration (DuckDB refuses two configurations of one file; a read-only one is refused too).
     """
 
-    def handle_output(self, context, table_slice, obj: pd.DataFrame, connection):
-        if context.has_partition_key:
-            return super().handle_output(context, table_slice, obj, connection)
-        connection.execute(f"create or replace table {table_slice.schema}.{table_slice.table} as select * from obj")
+    _in_run: bool = PrivateAttr(default=False)
+    _exit: contextlib.ExitStack | None = PrivateAttr(default=None)
+    _connection: duckdb.DuckDBPyConnection | None = PrivateAttr(default=None)
 
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        self._in_run = True
 
-class _RunConnection(DuckDbClient):
-    """DuckDbClient that hands out one connection for the whole run instead of opening one per
-    call. The connection is opened on first use, so a run that stores and loads nothing through
-    the I/O manager (e.g. ``barometre_report`` alone, outside the ``duckdb`` pool) never opens the
-    working database and cannot collide with another run's writer on DuckDB's file lock."""
-
-    def __init__(self, database: str, config: dict):
-        self._database = database
-        self._config = config
-        self._connection: duckdb.DuckDBPyConnection | None = None
+    def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
+        self.close()
 
     @contextlib.contextmanager
-    def connect(self, context, table_slice):
+    def get_connection(self):
+        if not self._in_run:
+            with super().get_connection() as connection:
+                yield connection
+            return
         if self._connection is None:
-            self._connection = duckdb.connect(self._database, config=self._config)
+            exit_stack = contextlib.ExitStack()
+            self._connection = exit_stack.enter_context(super().get_connection())
+            self._exit = exit_stack
         yield self._connection
 
     def close(self) -> None:
-        if self._connection is not None:
-            self._connection.close()
-            self._connection = None
+        """Close the run's connection if it was opened (``DuckDBResource`` closes it)."""
+        exit_stack, self._exit, self._connection = self._exit, None, None
+        if exit_stack is not None:
+            exit_stack.close()
 
 
-class WorkDatabase(DuckDBPandasIOManager):
-    """The working database (``data/work/barometre_work.duckdb``): one table per asset
-    (``schema.table`` from the asset key), replaced at each materialisation, written through one
-    DuckDB connection for the whole run instead of one per input and output.
+class WorkDatabase(dg.ConfigurableIOManager):
+    """The I/O manager of the working database: one table per asset, ``schema.table`` from the
+    asset key (the table is its last part, the schema the one before), on the run's connection
+    (:class:`WorkDatabaseConnection`, the nested resource ``connection``).
 
-    Opening a DuckDB connection costs ~20 ms and closing one after a write checkpoints the file;
-    a run loads ~110 inputs and stores ~50 outputs (docs/benchmarks.md). The connection is opened
-    when the run first loads or stores a table (a run that does neither never opens the file) and
-    closed (and checkpointed) when the run ends, failed or not. Tables, schemas and SQL are those
-    of ``DuckDBPandasIOManager``; the in-process executor keeps a single writer. While a run lasts,
-    another connection to the file from the same process must use the same configuration
-    (``dagster_duckdb.DuckDBResource`` does; a read-only one is refused).
+    - store: ``CREATE SCHEMA IF NOT EXISTS``, then ``CREATE OR REPLACE TABLE schema.table AS
+      SELECT * FROM frame``: a table whose columns changed between two versions of the code (e.g.
+      ``raw.fichiers_sources`` gaining its HTTP columns) is replaced, not appended to; an empty
+      frame gives a table with its columns and no rows (in a fresh working database as in an
+      existing one). The output's metadata records ``dagster/table_name`` and the ``Query`` that
+      loads it back; row count and column schema are the asset's (``assets/_metadata.py``).
+    - load: ``SELECT * FROM schema.table`` into a pandas frame (DuckDB's ``fetchdf``), or only the
+      columns the input names in its metadata (``AssetIn(metadata={"columns": [...]})``).
+
+    Unpartitioned assets only (none is partitioned) and pandas frames only.
     """
 
-    @staticmethod
-    def type_handlers():
-        return [_ReplacingPandasTypeHandler()]
+    connection: dg.ResourceDependency[WorkDatabaseConnection]
 
-    @contextlib.contextmanager
-    def yield_for_execution(self, context: dg.InitResourceContext):
-        # barometre.duckdb_config unless the resource's connection_config says otherwise (the same
-        # values for every connection of the process: DuckDB refuses two configurations of one file).
-        client = _RunConnection(self.database, {"custom_user_agent": "dagster", **duckdb_config(),
-                                                **self.connection_config})
-        try:
-            yield DbIOManager(db_client=client, database=self.database, schema=self.schema_,
-                              type_handlers=self.type_handlers(), default_load_type=self.default_load_type(),
-                              io_manager_name="WorkDatabase")
-        finally:
-            client.close()
+    @staticmethod
+    def _table(key: dg.AssetKey) -> str:
+        path = key.path
+        return f"{path[-2] if len(path) > 1 else 'public'}.{path[-1]}"
+
+    def handle_output(self, context: dg.OutputContext, obj: pd.DataFrame) -> None:
+        if not isinstance(obj, pd.DataFrame):
+            raise TypeError(f"WorkDatabase stores pandas DataFrames: {context.asset_key.to_user_string()} "
+                            f"returned {type(obj).__name__}")
+        if context.has_asset_partitions:
+            raise NotImplementedError(f"WorkDatabase does not store partitions ({context.asset_key.to_user_string()})")
+        table = self._table(context.asset_key)
+        with self.connection.get_connection() as con:
+            con.execute(f"CREATE SCHEMA IF NOT EXISTS {table.split('.')[0]}").fetchall()
+            con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM obj").fetchall()
+        context.add_output_metadata({"Query": f"SELECT * FROM {table}", "dagster/table_name": table})
+
+    def load_input(self, context: dg.InputContext) -> pd.DataFrame:
+        columns = (context.definition_metadata or {}).get("columns")
+        select = ", ".join(columns) if columns else "*"
+        with self.connection.get_connection() as con:
+            return con.execute(f"SELECT {select} FROM {self._table(context.asset_key)}").fetchdf()
+
+
+def work_database_resources(database: str | os.PathLike, connection_config: dict | None = None) -> dict:
+    """The resources ``duckdb`` (:class:`WorkDatabaseConnection`) and ``io_manager``
+    (:class:`WorkDatabase`) on the working database ``database``, sharing one connection per run.
+    ``connection_config`` defaults to :func:`barometre.duckdb_config.duckdb_config`.
+
+    The connection resource is given with all its values but as ``configure_at_launch``: Dagster
+    then resolves the I/O manager's nested ``connection`` to the top-level ``duckdb`` resource
+    (the same instance for the run), where a fully configured nested resource would be
+    initialised a second time for the I/O manager (a second connection)."""
+    connection = WorkDatabaseConnection.configure_at_launch(
+        database=str(database), connection_config=duckdb_config() if connection_config is None else connection_config)
+    return {"duckdb": connection, "io_manager": WorkDatabase(connection=connection)}

@@ -8,7 +8,7 @@ import duckdb
 import pandas as pd
 import pytest
 
-from assets.resources import WorkDatabase
+from assets.resources import work_database_resources
 from barometre.duckdb_config import duckdb_config
 
 pytestmark = pytest.mark.integration
@@ -31,7 +31,7 @@ def broken(counts: pd.DataFrame) -> pd.DataFrame:
 
 def test_inputs_and_outputs_go_through_the_work_database(tmp_path):
     db = tmp_path / "work.duckdb"
-    result = dg.materialize([counts, total], resources={"io_manager": WorkDatabase(database=str(db))})
+    result = dg.materialize([counts, total], resources=work_database_resources(db))
     assert result.success
     # The run's connection is closed: another one, read-only, can open the file.
     con = duckdb.connect(str(db), read_only=True, config=duckdb_config())
@@ -39,7 +39,7 @@ def test_inputs_and_outputs_go_through_the_work_database(tmp_path):
     assert con.execute("SELECT n FROM core.total").fetchall() == [(6,)]
     con.close()
     # A second run replaces the rows instead of appending them.
-    assert dg.materialize([counts, total], resources={"io_manager": WorkDatabase(database=str(db))}).success
+    assert dg.materialize([counts, total], resources=work_database_resources(db)).success
     con = duckdb.connect(str(db), read_only=True, config=duckdb_config())
     assert con.execute("SELECT count(*) FROM raw.counts").fetchall() == [(3,)]
     con.close()
@@ -47,7 +47,7 @@ def test_inputs_and_outputs_go_through_the_work_database(tmp_path):
 
 def test_connection_is_closed_when_a_step_fails(tmp_path):
     db = tmp_path / "work.duckdb"
-    result = dg.materialize([counts, broken], resources={"io_manager": WorkDatabase(database=str(db))},
+    result = dg.materialize([counts, broken], resources=work_database_resources(db),
                             raise_on_error=False)
     assert not result.success
     con = duckdb.connect(str(db), read_only=True, config=duckdb_config())
@@ -64,7 +64,7 @@ def report_like() -> dg.MaterializeResult:
 
 def test_a_run_that_stores_nothing_does_not_open_the_work_database(tmp_path):
     db = tmp_path / "work.duckdb"
-    result = dg.materialize([report_like], resources={"io_manager": WorkDatabase(database=str(db))})
+    result = dg.materialize([report_like], resources=work_database_resources(db))
     assert result.success
     assert not db.exists()
 
@@ -82,7 +82,7 @@ def test_a_run_that_stores_nothing_runs_while_another_process_writes(tmp_path):
         # The lock is real: a second read-write connection from this process is refused.
         with pytest.raises(duckdb.IOException, match="Could not set lock on file"):
             duckdb.connect(str(db))
-        result = dg.materialize([report_like], resources={"io_manager": WorkDatabase(database=str(db))},
+        result = dg.materialize([report_like], resources=work_database_resources(db),
                                 raise_on_error=False)
         assert result.success
         assert result.asset_materializations_for_node("report_like")[0].metadata["pages"].value == 3
@@ -105,7 +105,7 @@ def test_an_empty_frame_replaces_the_table(tmp_path):
     empty = pd.DataFrame({"code": pd.Series([], dtype="string"), "n": pd.Series([], dtype="int64"),
                           "source": pd.Series([], dtype="string")})
     fresh = tmp_path / "fresh.duckdb"
-    result = dg.materialize([_counts_with(empty), total], resources={"io_manager": WorkDatabase(database=str(fresh))})
+    result = dg.materialize([_counts_with(empty), total], resources=work_database_resources(fresh))
     assert result.success
     con = duckdb.connect(str(fresh), read_only=True, config=duckdb_config())
     assert con.execute("SELECT count(*) FROM raw.counts").fetchall() == [(0,)]
@@ -113,8 +113,8 @@ def test_an_empty_frame_replaces_the_table(tmp_path):
     con.close()
 
     db = tmp_path / "work.duckdb"
-    assert dg.materialize([counts], resources={"io_manager": WorkDatabase(database=str(db))}).success
-    assert dg.materialize([_counts_with(empty)], resources={"io_manager": WorkDatabase(database=str(db))}).success
+    assert dg.materialize([counts], resources=work_database_resources(db)).success
+    assert dg.materialize([_counts_with(empty)], resources=work_database_resources(db)).success
     con = duckdb.connect(str(db), read_only=True, config=duckdb_config())
     assert con.execute("SELECT count(*) FROM raw.counts").fetchall() == [(0,)]
     assert con.execute("SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = 'raw' "
