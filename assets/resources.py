@@ -7,8 +7,10 @@ variables ``BAROMETRE_SNAPSHOT_DIR``, ``BAROMETRE_WORK_DB``, ``BAROMETRE_DB`` an
 pass their own values to :func:`barometre.definitions.build_resources`.
 """
 
+import collections
 import contextlib
 import os
+import re
 
 import dagster as dg
 import duckdb
@@ -111,6 +113,13 @@ class WorkDatabaseConnection(DuckDBResource):
             exit_stack.close()
 
 
+# The frames the I/O manager keeps within a run, in cells (rows × columns): about 250 MB of string
+# columns; core.hierarchie_territoires on the snapshot is 3.3 M cells.
+CACHE_CELLS = 4_000_000
+# DuckDB types whose cells pandas holds as mutable objects (numpy arrays, dicts): never kept.
+_NESTED = re.compile(r"\[|^(STRUCT|MAP|UNION)\b")
+
+
 class WorkDatabase(dg.ConfigurableIOManager):
     """The I/O manager of the working database: one table per asset, ``schema.table`` from the
     asset key (the table is its last part, the schema the one before), on the run's connection
@@ -124,11 +133,26 @@ class WorkDatabase(dg.ConfigurableIOManager):
       loads it back; row count and column schema are the asset's (``assets/_metadata.py``).
     - load: ``SELECT * FROM schema.table`` into a pandas frame (DuckDB's ``fetchdf``), or only the
       columns the input names in its metadata (``AssetIn(metadata={"columns": [...]})``).
+    - within a run, a table loaded by several steps is read from DuckDB once: the I/O manager
+      keeps the frames it loaded (up to :data:`CACHE_CELLS` cells, the least recently used
+      dropped first) and hands each step its own copy (``DataFrame.copy()``: the same values and
+      dtypes, arrays of its own; the cells of the object columns are ``str`` or ``None``,
+      immutable, so sharing them is safe; a table with a LIST, STRUCT or MAP column, whose cells
+      are mutable, is not kept); an input naming columns is taken from a kept frame of
+      the whole table. Converting DuckDB's strings to Python objects is most of a load
+      (``core.hierarchie_territoires``, 666,430 rows, is loaded by 8 steps). A table is stored at
+      most once per run, before any step of the run loads it (its consumers run after it); a
+      store drops the frames kept of its table all the same. Nothing is kept across runs.
 
     Unpartitioned assets only (none is partitioned) and pandas frames only.
     """
 
     connection: dg.ResourceDependency[WorkDatabaseConnection]
+
+    _kept: "collections.OrderedDict[tuple, pd.DataFrame]" = PrivateAttr(default_factory=collections.OrderedDict)
+
+    def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
+        self._kept.clear()
 
     @staticmethod
     def _table(key: dg.AssetKey) -> str:
@@ -142,6 +166,8 @@ class WorkDatabase(dg.ConfigurableIOManager):
         if context.has_asset_partitions:
             raise NotImplementedError(f"WorkDatabase does not store partitions ({context.asset_key.to_user_string()})")
         table = self._table(context.asset_key)
+        for kept in [k for k in self._kept if k[0] == table]:
+            del self._kept[kept]
         with self.connection.get_connection() as con:
             con.execute(f"CREATE SCHEMA IF NOT EXISTS {table.split('.')[0]}").fetchall()
             con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM obj").fetchall()
@@ -149,9 +175,29 @@ class WorkDatabase(dg.ConfigurableIOManager):
 
     def load_input(self, context: dg.InputContext) -> pd.DataFrame:
         columns = (context.definition_metadata or {}).get("columns")
-        select = ", ".join(columns) if columns else "*"
-        with self.connection.get_connection() as con:
-            return con.execute(f"SELECT {select} FROM {self._table(context.asset_key)}").fetchdf()
+        table = self._table(context.asset_key)
+        key = (table, tuple(columns) if columns else None)
+        frame = self._kept.get(key)
+        if frame is None and columns and set(columns) <= set(self._kept.get((table, None), pd.DataFrame()).columns):
+            frame = self._kept[(table, None)][list(columns)]
+        if frame is None:
+            with self.connection.get_connection() as con:
+                result = con.execute(f"SELECT {', '.join(columns) if columns else '*'} FROM {table}")
+                nested = any(_NESTED.search(str(column[1])) for column in result.description)
+                frame = result.fetchdf()
+            if nested:  # lists, structs, maps: mutable cells (arrays, dicts), not shared between steps
+                return frame
+        self._keep(key, frame)
+        return frame.copy()
+
+    def _keep(self, key: tuple, frame: pd.DataFrame) -> None:
+        self._kept.pop(key, None)
+        cells = frame.size
+        if cells > CACHE_CELLS:
+            return
+        while self._kept and sum(f.size for f in self._kept.values()) + cells > CACHE_CELLS:
+            self._kept.popitem(last=False)
+        self._kept[key] = frame
 
 
 def work_database_resources(database: str | os.PathLike, connection_config: dict | None = None) -> dict:

@@ -254,3 +254,83 @@ def test_a_real_table_loads_with_its_dtypes(baseline, tmp_path):
     kerguelen = frame[(frame["cog_vintage"] == 2021) & (frame["code_commune"] == "98412")].iloc[0]
     assert kerguelen["code_departement"] is None and kerguelen["population"] is pd.NA
     assert int(frame["population"].isna().sum()) == 36
+
+
+@dg.asset(key_prefix="core", ins={"counts": dg.AssetIn(key=["raw", "counts"])})
+def first_reader(counts: pd.DataFrame) -> pd.DataFrame:
+    _SEEN["first"] = counts.copy()
+    counts["n"] *= 10  # in place: the next reader must not see it
+    counts.loc[0, "code"] = "XX"
+    return counts
+
+
+@dg.asset(key_prefix="core", deps=[first_reader])
+def update_between(duckdb: DuckDBResource) -> dg.MaterializeResult:
+    """Changes raw.counts in place, which no asset of the pipeline does (each table is stored once
+    per run, before it is loaded): shows that the second load does not read the table again."""
+    with duckdb.get_connection() as con:
+        con.execute("UPDATE raw.counts SET n = 0").fetchall()
+    return dg.MaterializeResult()
+
+
+@dg.asset(key_prefix="core", deps=[update_between],
+          ins={"counts": dg.AssetIn(key=["raw", "counts"])})
+def second_reader(counts: pd.DataFrame) -> pd.DataFrame:
+    _SEEN["second"] = counts
+    return counts
+
+
+@dg.asset(key_prefix="core", deps=[second_reader],
+          ins={"codes": dg.AssetIn(key=["raw", "counts"], metadata={"columns": ["code"]})})
+def third_reader(codes: pd.DataFrame) -> pd.DataFrame:
+    _SEEN["codes"] = codes
+    return codes
+
+
+def test_a_table_loaded_by_several_steps_is_read_once_and_each_gets_its_own_copy(tmp_path):
+    db = tmp_path / "work.duckdb"
+    result = dg.materialize([counts, first_reader, update_between, second_reader, third_reader],
+                            resources=work_database_resources(db))
+    assert result.success
+    expected = {"code": ["01", "2A", "971"], "n": [3, 1, 2]}
+    assert _SEEN["first"].to_dict("list") == expected
+    # The first reader's changes in place are not seen; the UPDATE is not either (no second read).
+    assert _SEEN["second"].to_dict("list") == expected
+    assert list(_SEEN["second"].dtypes.astype(str)) == ["object", "int64"]
+    # An input naming columns is cut from the frame of the whole table.
+    assert _SEEN["codes"].to_dict("list") == {"code": ["01", "2A", "971"]}
+    con = duckdb.connect(str(db), read_only=True, config=duckdb_config())
+    assert con.execute("SELECT * FROM core.first_reader").fetchall() == [("XX", 30), ("2A", 10), ("971", 20)]
+    assert con.execute("SELECT * FROM raw.counts").fetchall() == [("01", 0), ("2A", 0), ("971", 0)]
+    con.close()
+    # A new run reads the table again.
+    assert dg.materialize([counts, second_reader], resources=work_database_resources(db),
+                          selection=[second_reader]).success
+    assert _SEEN["second"]["n"].tolist() == [0, 0, 0]
+
+
+@dg.asset(key_prefix="raw")
+def lists(duckdb: DuckDBResource) -> dg.MaterializeResult:
+    with duckdb.get_connection() as con:
+        con.execute("CREATE SCHEMA IF NOT EXISTS raw").fetchall()
+        con.execute("CREATE OR REPLACE TABLE raw.lists AS SELECT 'a' AS code, [1, 2] AS xs").fetchall()
+    return dg.MaterializeResult()
+
+
+@dg.asset(key_prefix="core", ins={"lists": dg.AssetIn(key=["raw", "lists"])})
+def list_appender(lists: pd.DataFrame) -> pd.DataFrame:
+    lists["xs"].iloc[0][0] = 9  # changes the cell's array in place
+    return lists[["code"]]
+
+
+@dg.asset(key_prefix="core", deps=[list_appender], ins={"lists": dg.AssetIn(key=["raw", "lists"])})
+def list_reader(lists: pd.DataFrame) -> pd.DataFrame:
+    _SEEN["xs"] = list(lists["xs"].iloc[0])
+    return lists[["code"]]
+
+
+def test_a_table_with_a_list_column_is_read_again_by_each_step(tmp_path):
+    """Its cells are numpy arrays, which a step may change in place: not shared."""
+    result = dg.materialize([lists, list_appender, list_reader], resources=work_database_resources(tmp_path / "w.duckdb"))
+    assert result.success
+    assert _SEEN["xs"] == [1, 2]
