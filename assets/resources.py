@@ -11,6 +11,7 @@ import collections
 import contextlib
 import os
 import re
+import time
 
 import dagster as dg
 import duckdb
@@ -69,23 +70,21 @@ class WorkDatabaseConnection(DuckDBResource):
     ``DuckDBResource`` (this class is one) and :class:`WorkDatabase`, the I/O manager, stores and
     loads through it, so that both use one DuckDB connection for the whole run.
 
-    Within a run, :meth:`get_connection` yields that connection, opened by ``DuckDBResource``'s own
-    code (``custom_user_agent: dagster``, ``read_only: False``, its retries while another process
-    holds the file's lock) the first time a step asks for it, so a run that loads, stores and
-    queries nothing (e.g. ``barometre_report`` alone, outside the ``duckdb`` pool) never opens the
+    Within a run, :meth:`get_connection` yields that connection, opened (:meth:`connect`: as
+    ``DuckDBResource`` opens one, with the project's configuration) the first time a step asks
+    for it, so a run that loads, stores and queries nothing (e.g. ``barometre_report`` alone, outside the ``duckdb`` pool) never opens the
     file and cannot collide with another run's writer on DuckDB's file lock. It is closed (and the
     file checkpointed) when the run ends, failed or not. Outside a run (no
     ``setup_for_execution``) each call opens and closes its own connection, as ``DuckDBResource``.
 
     Opening a connection costs ~20 ms and closing one after a write checkpoints the file; a run
-    loads ~170 inputs and stores ~50 outputs (docs/benchmarks.md). ``connection_config`` is
-    :func:`barometre.duckdb_config.duckdb_config` (:func:`work_database_resources`): another
+    loads ~170 inputs and stores ~50 outputs (docs/benchmarks.md). The configuration is
+    :func:`barometre.duckdb_config.duckdb_config`'s (``connection_config`` overrides it): another
     connection to the file from the same process while the run lasts must use the same
     configuration (DuckDB refuses two configurations of one file; a read-only one is refused too).
     """
 
     _in_run: bool = PrivateAttr(default=False)
-    _exit: contextlib.ExitStack | None = PrivateAttr(default=None)
     _connection: duckdb.DuckDBPyConnection | None = PrivateAttr(default=None)
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
@@ -94,23 +93,41 @@ class WorkDatabaseConnection(DuckDBResource):
     def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
         self.close()
 
+    def connect(self) -> duckdb.DuckDBPyConnection:
+        """A new read-write connection, as ``DuckDBResource.get_connection`` opens one
+        (``custom_user_agent: dagster``; on ``RuntimeError`` or ``duckdb.IOException``, e.g.
+        another process's lock, 10 retries 0.1 s, 0.2 s… apart), with
+        :func:`~barometre.duckdb_config.duckdb_config` unless ``connection_config`` says otherwise."""
+        config = {"custom_user_agent": "dagster", **duckdb_config(), **self.connection_config}
+        for delay in [0.1 * 2 ** n for n in range(_RETRIES)]:
+            try:
+                return duckdb.connect(database=self.database, read_only=False, config=config)
+            except (RuntimeError, duckdb.IOException):
+                time.sleep(delay)
+        return duckdb.connect(database=self.database, read_only=False, config=config)
+
     @contextlib.contextmanager
     def get_connection(self):
         if not self._in_run:
-            with super().get_connection() as connection:
+            connection = self.connect()
+            try:
                 yield connection
+            finally:
+                connection.close()
             return
         if self._connection is None:
-            exit_stack = contextlib.ExitStack()
-            self._connection = exit_stack.enter_context(super().get_connection())
-            self._exit = exit_stack
+            self._connection = self.connect()
         yield self._connection
 
     def close(self) -> None:
-        """Close the run's connection if it was opened (``DuckDBResource`` closes it)."""
-        exit_stack, self._exit, self._connection = self._exit, None, None
-        if exit_stack is not None:
-            exit_stack.close()
+        """Close the run's connection if it was opened (checkpointing the file)."""
+        connection, self._connection = self._connection, None
+        if connection is not None:
+            connection.close()
+
+
+# DuckDBResource's retries of a connection (dagster-duckdb 0.29.27: 10, 0.1 s doubling, ~100 s in all).
+_RETRIES = 10
 
 
 # The frames the I/O manager keeps within a run, in cells (rows × columns; 35–65 bytes a cell on the
