@@ -12,10 +12,9 @@ département file.
   working database (``GROUP BY`` in SQL, :func:`barometre.commune_indicators.mesh_sums_sql`)
   through dagster-duckdb's ``DuckDBResource``. It reads the tables the I/O manager wrote
   (declared with ``deps``) and writes its own with ``CREATE OR REPLACE TABLE``; the formula of
-  ``participation_presidentielle_t1`` loads it through the I/O manager. Both connections are
-  opened by the same process with the same configuration, which DuckDB requires of two
-  connections to one file (they share one database instance); the in-process executor and the
-  ``duckdb`` pool keep one writer process.
+  ``participation_presidentielle_t1`` loads it through the I/O manager. Both use the run's one
+  connection, which the resource ``duckdb`` owns (assets/resources.py); the in-process executor
+  and the ``duckdb`` pool keep one writer process.
 """
 
 import time

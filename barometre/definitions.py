@@ -21,11 +21,10 @@ import time
 from pathlib import Path
 
 import dagster as dg
-from dagster_duckdb import DuckDBResource
 
 from assets import checks, cohesion, communes, core, indicators, ingest, marts, report
 from assets.report import ReportSite
-from assets.resources import PublishedWarehouse, SourceFiles, WorkDatabase
+from assets.resources import PublishedWarehouse, SourceFiles, work_database_resources
 from barometre import warehouse
 from barometre.catalogue import load_catalogue
 from barometre.duckdb_config import duckdb_config
@@ -58,9 +57,9 @@ def build_resources(*, snapshot_dir: str | os.PathLike | None = None, work_db: s
     live_source_ids(sources, live_registry(load_catalogue()))  # refuse a wrong value before any run
     work_db.parent.mkdir(parents=True, exist_ok=True)
     return {
-        "io_manager": WorkDatabase(database=str(work_db), connection_config=duckdb_config()),
-        # SQL on the working database (assets/communes.py): same file, same configuration as the I/O manager.
-        "duckdb": DuckDBResource(database=str(work_db), connection_config=duckdb_config()),
+        # "duckdb": the run's connection to the working database (a DuckDBResource, taken by the SQL
+        # assets); "io_manager": the I/O manager storing and loading frames through that connection.
+        **work_database_resources(work_db, duckdb_config()),
         "source_files": SourceFiles(snapshot_dir=str(snapshot_dir), sources=sources,
                                     mirror=mirror or os.environ.get("BAROMETRE_MIRROR", ""),
                                     landing_dir=str(landing_dir or os.environ.get("BAROMETRE_LANDING_DIR")

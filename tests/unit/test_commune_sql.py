@@ -91,11 +91,12 @@ def test_sql_left_out_territories_name_their_missing_communes(sql_sums):
 
 def test_two_connections_to_the_working_database_in_one_process(tmp_path):
     """DuckDB lets one process open one file through several connections only with the same
-    configuration (they share one database instance): the run's I/O manager connection
-    (``WorkDatabase``, ``custom_user_agent: dagster``) and ``DuckDBResource`` see each other's
-    writes; a connection with another configuration is refused while the first is open."""
+    configuration (they share one database instance): the run's connection (the resource
+    ``duckdb``, ``custom_user_agent: dagster``) and another ``DuckDBResource`` connection of the
+    same process see each other's writes; a connection with another configuration is refused while
+    the first is open."""
     path = str(tmp_path / "work.duckdb")
-    io_manager = duckdb.connect(path, config={"custom_user_agent": "dagster"})  # as assets/resources.py opens it
+    io_manager = duckdb.connect(path, config={"custom_user_agent": "dagster"})  # as DuckDBResource opens it
     io_manager.execute("create schema core; create table core.t as select 1 as a").fetchall()
     with DuckDBResource(database=path).get_connection() as sql:
         assert sql.execute("select a from core.t").fetchall() == [(1,)]

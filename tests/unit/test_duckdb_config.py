@@ -6,7 +6,7 @@ import dagster as dg
 import pandas as pd
 import pytest
 
-from assets.resources import WorkDatabase
+from assets.resources import WorkDatabaseConnection
 from barometre import duckdb_config, warehouse
 from barometre.definitions import build_resources
 
@@ -42,16 +42,16 @@ def test_threads_must_be_a_whole_number(monkeypatch):
 
 def test_the_pipelines_work_database_connection_has_the_configuration(configured):
     resources = build_resources(work_db=configured / "work.duckdb", published_db=configured / "barometre.duckdb")
-    assert resources["io_manager"].connection_config == {"memory_limit": "1GiB", "threads": 1,
-                                                         "temp_directory": str(configured / "spill")}
-    # The run's connection, as the I/O manager opens it.
-    with dg.build_resources({"io_manager": resources["io_manager"]}) as built:
-        with built.io_manager._db_client.connect(None, None) as con:
+    assert resources["duckdb"].data["connection_config"] == {"memory_limit": "1GiB", "threads": 1,
+                                                              "temp_directory": str(configured / "spill")}
+    # The run's connection, which the I/O manager uses too.
+    with dg.build_resources({"duckdb": resources["duckdb"], "io_manager": resources["io_manager"]}) as built:
+        assert built.io_manager.connection is built.duckdb
+        with built.duckdb.get_connection() as con:
             assert con.execute(SETTINGS).fetchall() == [("1.0 GiB", 1, str(configured / "spill"))]
-    # A WorkDatabase built without it (as tests do) gets the same values.
-    with dg.build_resources({"io_manager": WorkDatabase(database=str(configured / "other.duckdb"))}) as built:
-        with built.io_manager._db_client.connect(None, None) as con:
-            assert con.execute(SETTINGS).fetchall() == [("1.0 GiB", 1, str(configured / "spill"))]
+    # A connection resource built without it (as tests do) gets the same values.
+    with WorkDatabaseConnection(database=str(configured / "other.duckdb")).get_connection() as con:
+        assert con.execute(SETTINGS).fetchall() == [("1.0 GiB", 1, str(configured / "spill"))]
 
 
 def test_the_published_file_is_written_and_read_with_it(configured):
