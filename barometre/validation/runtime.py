@@ -206,6 +206,52 @@ def _condition(where: Mapping[str, object]):
     return out
 
 
+# A frame of at least this many rows is validated, in the first pass, one set of columns at a
+# time (see _first_pass).
+NARROW_ROWS = 20_000
+
+
+def _condition_columns(condition: Any) -> set[str] | None:
+    """The columns a GX row condition reads (None: not known, the whole frame is kept)."""
+    if condition is None:
+        return set()
+    if hasattr(condition, "conditions"):  # and / or
+        parts = [_condition_columns(c) for c in condition.conditions]
+        return None if any(p is None for p in parts) else set().union(*parts)
+    column = getattr(condition, "column", None)
+    return {column.name} if getattr(column, "name", None) is not None else None
+
+
+def _expectation_columns(expectation: Any) -> set[str] | None:
+    """The columns an expectation reads: its domain and its row condition's (None: the whole
+    table, e.g. ``ExpectTableColumnsToMatchOrderedList``)."""
+    if type(expectation).__name__.startswith("ExpectTable"):
+        return None
+    columns = {getattr(expectation, k, None) for k in ("column", "column_A", "column_B")} - {None}
+    columns |= set(getattr(expectation, "column_list", None) or ())
+    where = _condition_columns(getattr(expectation, "row_condition", None))
+    return None if where is None or not columns else columns | where
+
+
+def _first_pass(frame: pd.DataFrame, expectations: list) -> list[tuple[pd.DataFrame, list]]:
+    """The (frame, expectations) validations of a batch's first pass (``BOOLEAN_ONLY``).
+
+    GX's pandas engine copies the whole frame, every column, to filter the rows of each metric
+    (the non-null values of a column, a row condition). A large frame's expectations are
+    therefore grouped by the columns they read and validated on those columns only: a map or
+    column expectation's success depends on nothing else, so the outcome is the same. The
+    table-level expectations keep the whole frame. The second pass (the failed expectations, with
+    their example rows) always reads the whole frame."""
+    if len(frame) < NARROW_ROWS:
+        return [(frame, expectations)]
+    groups: dict[tuple | None, list] = {}
+    for expectation in expectations:
+        columns = _expectation_columns(expectation)
+        key = None if columns is None else tuple(c for c in frame.columns if c in columns)
+        groups.setdefault(key or None, []).append(expectation)
+    return [(frame if key is None else frame[list(key)], group) for key, group in groups.items()]
+
+
 def _run(table: str, rules: list[_Rule], frames: dict[str, pd.DataFrame]) -> dict[int, tuple[bool, Any]]:
     """Validate every batch with its rules; returns rule index → (success, result of the second,
     detailed pass for the failed ones)."""
@@ -215,13 +261,13 @@ def _run(table: str, rules: list[_Rule], frames: dict[str, pd.DataFrame]) -> dic
     for batch in dict.fromkeys(r.batch for r in rules):
         indexed = [(i, r) for i, r in enumerate(rules) if r.batch == batch]
         name = f"{table}.{batch}"
-        first = runtime.validate(name, frames[batch], [_built(E, i, r) for i, r in indexed], "BOOLEAN_ONLY")
         failed = set()
-        for res in first.results:
-            i = res.expectation_config.meta["rule"]
-            outcome[i] = (bool(res.success), None)
-            if not res.success:
-                failed.add(i)
+        for frame, expectations in _first_pass(frames[batch], [_built(E, i, r) for i, r in indexed]):
+            for res in runtime.validate(name, frame, expectations, "BOOLEAN_ONLY").results:
+                i = res.expectation_config.meta["rule"]
+                outcome[i] = (bool(res.success), None)
+                if not res.success:
+                    failed.add(i)
         if not failed:
             continue
         index = [c for c in dict.fromkeys(c for i, r in indexed if i in failed for c in r.index)

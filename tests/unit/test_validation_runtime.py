@@ -96,3 +96,37 @@ def test_the_configuration_memo_gives_gx_own_results():
         2, [{"code": "2A", "value": 250.0}, {"code": "976", "value": -1.0}])
     # no fingerprint of the frame is computed (HASH_THRESHOLD 0): nothing reads it
     assert "pandas_data_fingerprint" not in memoised.meta["batch_markers"]
+
+
+def test_a_large_frame_is_validated_column_set_by_column_set_with_the_same_outcome(store, catalogue, monkeypatch):
+    from barometre.sources import registry
+
+    [parse] = [p for p in registry.parses() if any(t.name == "insee_chomage_zone_emploi" for t in p.tables)]
+    frame = parse.run(store, catalogue)["insee_chomage_zone_emploi"]
+    schema = registry.raw_tables()["insee_chomage_zone_emploi"].schema
+    assert len(frame) == 25066 >= runtime.NARROW_ROWS
+    bad = frame.copy()
+    bad.loc[5, "code_zone_emploi"] = "051"  # Alençon, 2004-T2, lost its leading zero
+    bad.loc[[7, 9000], "value"] = 150.0
+    gx_runtime = validation.gx_runtime()
+    before = gx_runtime.validations
+    narrowed = validation.validate_raw(schema, bad, catalogue)
+    narrowed_validations = gx_runtime.validations - before
+    monkeypatch.setattr(runtime, "NARROW_ROWS", 10**12)  # every frame whole, as before
+    before = gx_runtime.validations
+    whole = validation.validate_raw(schema, bad, catalogue)
+    # 4 frames (the table, its column types, the coverage grid, the jump factors), then the two with
+    # a failure again, whole, with their example rows; the table's 10 expectations in 7 validations
+    # when narrowed (the column order on the whole frame, then one per set of columns read)
+    assert (narrowed_validations, gx_runtime.validations - before) == (12, 6)
+    assert [(o.passed, o.description, [f.as_dict() for f in o.failures]) for o in narrowed] == [
+        (o.passed, o.description, [f.as_dict() for f in o.failures]) for o in whole]
+    [outcome] = narrowed
+    assert [f.message() for f in outcome.failures][:2] == [
+        "zones_emploi_2020/chomage-zone-t1-2003-t3-2023.xlsx: column 'code_zone_emploi': a zone d'emploi code has 4 "
+        "digits (leading zeros kept) [expect_column_values_to_match_regex]: 1 row; e.g. {'code_zone_emploi': '051', "
+        "'period': '2004-T2'}",
+        "zones_emploi_2020/chomage-zone-t1-2003-t3-2023.xlsx: column 'value': a percentage lies within 0–100 "
+        "[expect_column_values_to_be_between]: 2 rows; e.g. {'code_zone_emploi': '0051', 'period': '2004-T4', "
+        "'value': 150.0}"]
+    assert len(outcome.failures) == 4
