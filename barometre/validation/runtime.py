@@ -1,9 +1,11 @@
 """The Great Expectations runtime and the results of a check (no Dagster).
 
-One import of Great Expectations and one ephemeral context per process (:func:`gx_runtime`); the
-rules of a check (:class:`_Rule`) are validated in two passes (:func:`_run`: ``BOOLEAN_ONLY``,
-then ``SUMMARY`` with example rows for the failed ones) and turned into :class:`CheckOutcome`
-objects (:func:`_outcomes`).
+One import of Great Expectations per process and, built once with it (:func:`gx_runtime`), one
+ephemeral context, data source, dataframe asset and whole-dataframe batch definition through which
+every frame is validated (a batch parameter). The rules of a check (:class:`_Rule`) are validated
+in two passes (:func:`_run`: ``BOOLEAN_ONLY``, a large frame one set of columns at a time, then
+``SUMMARY`` with example rows for the failed ones, on the whole frame) and turned into
+:class:`CheckOutcome` objects (:func:`_outcomes`). docs/validation.md (Cost) gives the figures.
 """
 
 from __future__ import annotations
