@@ -14,9 +14,11 @@ keys and periods, value domains), named in each failure. A quarantine rule
 ``mart.rejected_rows`` by the pipeline, and the check reports them.
 
 Great Expectations is imported lazily, once per process (:func:`gx_runtime`): the import costs
-about 3 s, so every check of a run shares one import and one ephemeral context. A suite runs
-first with ``BOOLEAN_ONLY`` results; only failed expectations are run again with ``SUMMARY``
-results and the example columns (territory code, period), which keeps passing runs cheap.
+about 3 s, so every check of a run shares one import, one ephemeral context and one batch
+definition (each frame is a batch parameter). A suite runs first with ``BOOLEAN_ONLY`` results
+(a frame of 20 000 rows or more one set of columns at a time); only failed expectations are run
+again with ``SUMMARY`` results and the example columns (territory code, period), on the whole
+frame, which keeps passing runs cheap.
 This module does not import Dagster.
 
 The package is split by concern: :mod:`.runtime` (the GX runtime and results), :mod:`.raw` (the

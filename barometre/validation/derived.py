@@ -99,20 +99,23 @@ def france_frame(values: pd.DataFrame, hierarchy: pd.DataFrame) -> tuple[pd.Data
     it has no children in the hierarchy, as it also counts what lies in no région (collectivités
     d'outre-mer, voters abroad)."""
     keys = ["indicator_id", "source_id", "period"]
+    columns = ["indicator_id", "source_id", "code", "period", "value", "regions_with_value", "region_min", "region_max"]
     regions_of_france = geography.children_of(hierarchy, "region", "france")
     france = values[(values["level"] == "france") & values["code"].isin(list(regions_of_france))]
-    regions = values[values["level"] == "region"]
-    rows = []
-    for (ind, src, period, code), group in france.groupby([*keys, "code"]):
-        members = regions[(regions["indicator_id"] == ind) & (regions["source_id"] == src)
-                          & (regions["period"] == period) & regions["code"].isin(regions_of_france[code])]
-        for value in group["value"]:
-            rows.append({"indicator_id": ind, "source_id": src, "code": code, "period": period, "value": value,
-                         "regions_with_value": len(members),
-                         "region_min": members["value"].min() if len(members) else np.nan,
-                         "region_max": members["value"].max() if len(members) else np.nan})
-    frame = pd.DataFrame(rows, columns=["indicator_id", "source_id", "code", "period", "value", "regions_with_value",
-                                        "region_min", "region_max"])
+    # one row per France value, in the order of its (indicator, source, period, code) group, rows
+    # with a missing key left out (as a groupby leaves them)
+    france = france[[*keys, "code", "value"]].dropna(subset=[*keys, "code"])
+    france = france.sort_values([*keys, "code"], kind="stable")
+    # the régions' values of each France code: a région row per France code that contains it
+    member = pd.DataFrame([(code, region) for code, members in regions_of_france.items() for region in members],
+                          columns=["code", "region"])
+    regions = values.loc[values["level"] == "region", [*keys, "code", "value"]].dropna(subset=keys)
+    regions = regions.rename(columns={"code": "region"}).merge(member, on="region")
+    stats = regions.groupby([*keys, "code"], sort=False, dropna=True)["value"].agg(
+        regions_with_value="size", region_min="min", region_max="max").reset_index()
+    frame = france.merge(stats, on=[*keys, "code"], how="left")
+    frame["regions_with_value"] = frame["regions_with_value"].fillna(0).astype("int64")
+    frame = frame[columns].reset_index(drop=True) if len(frame) else pd.DataFrame(columns=columns)
     checked = frame[frame["regions_with_value"] > 0].reset_index(drop=True)
     return checked, frame[frame["regions_with_value"] == 0].reset_index(drop=True)
 
@@ -129,6 +132,9 @@ def validate_indicator_values(values: pd.DataFrame, hierarchy: pd.DataFrame,
     """The checks of the derived values of ``mart.indicator_values`` (:data:`DERIVED_CHECKS`)."""
     start = time.perf_counter()
     table = "mart.indicator_values"
+    # the two relations read (département → région, région → France): the hierarchy's other
+    # rows (the communes', EPCI's, ZE's: most of its rows) filtered out once
+    hierarchy = hierarchy[hierarchy["child_level"].isin(["departement", "region"])]
     derived = derived_region_frame(values, hierarchy)
     checked, unchecked = france_frame(values, hierarchy)
     frames = {"derived_regions": _for_gx(derived), "france": _for_gx(checked),

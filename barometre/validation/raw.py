@@ -8,6 +8,7 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping
 
+import numpy as np
 import pandas as pd
 
 from barometre.catalogue import Catalogue
@@ -357,13 +358,12 @@ def jump_frame(frame: pd.DataFrame, column: str, territory: list[str], period: s
     order = order or period
     cols = list(dict.fromkeys([*territory, period, order, column]))
     sub = frame[cols].sort_values([*territory, order], kind="stable")
-    sub = sub.assign(previous_period=sub.groupby(territory, dropna=False)[period].shift(),
-                     previous=sub.groupby(territory, dropna=False)[column].shift())
+    shifted = sub.groupby(territory, dropna=False, sort=False)[[period, column]].shift()  # one grouping for both
+    sub = sub.assign(previous_period=shifted[period], previous=shifted[column])
     value = sub[column].astype("float64")
     prev = sub["previous"].astype("float64")
     ok = (value > 0) & (prev > 0)
-    sub = sub[ok].assign(factor=(pd.concat([value[ok], prev[ok]], axis=1).max(axis=1)
-                                 / pd.concat([value[ok], prev[ok]], axis=1).min(axis=1)))
+    sub = sub[ok].assign(factor=np.maximum(value[ok], prev[ok]) / np.minimum(value[ok], prev[ok]))
     return sub[[*territory, "previous_period", period, "previous", column, "factor"]].reset_index(drop=True)
 
 

@@ -1,9 +1,11 @@
 """The Great Expectations runtime and the results of a check (no Dagster).
 
-One import of Great Expectations and one ephemeral context per process (:func:`gx_runtime`); the
-rules of a check (:class:`_Rule`) are validated in two passes (:func:`_run`: ``BOOLEAN_ONLY``,
-then ``SUMMARY`` with example rows for the failed ones) and turned into :class:`CheckOutcome`
-objects (:func:`_outcomes`).
+One import of Great Expectations per process and, built once with it (:func:`gx_runtime`), one
+ephemeral context, data source, dataframe asset and whole-dataframe batch definition through which
+every frame is validated (a batch parameter). The rules of a check (:class:`_Rule`) are validated
+in two passes (:func:`_run`: ``BOOLEAN_ONLY``, a large frame one set of columns at a time, then
+``SUMMARY`` with example rows for the failed ones, on the whole frame) and turned into
+:class:`CheckOutcome` objects (:func:`_outcomes`). docs/validation.md (Cost) gives the figures.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import functools
 import math
 import re
+import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -93,34 +96,92 @@ class CheckOutcome:
 
 @dataclass
 class _Runtime:
+    """What every check of a process shares: the GX module, one ephemeral context, one pandas
+    data source, one dataframe asset and one whole-dataframe batch definition. A frame is passed
+    as a batch parameter at validation time, so nothing is added to the context per table: adding
+    an asset or a batch definition makes GX serialise the whole project config, and that config
+    grows with every asset added (quadratic over a run)."""
+
     gx: Any
     context: Any
     source: Any
+    definition: Any  # the whole-dataframe batch definition every frame is validated through
     import_seconds: float
-    batch_definitions: dict = field(default_factory=dict)
+    validator: Any  # great_expectations.validator.v1_validator.Validator
+    created: dict = field(default_factory=dict)  # what was built: context, data source, asset, batch definition
+    validations: int = 0  # suites validated (one per batch and pass)
 
     def validate(self, name: str, frame: pd.DataFrame, expectations: list, result_format) -> Any:
-        definition = self.batch_definitions.get(name)
-        if definition is None:
-            asset = self.source.add_dataframe_asset(name)
-            definition = self.batch_definitions[name] = asset.add_batch_definition_whole_dataframe(name)
-        batch = definition.get_batch(batch_parameters={"dataframe": frame})
+        """Validate ``frame`` with ``expectations`` (one suite named ``name``). The V1 validator
+        is the one ``Batch.validate`` builds; calling it directly reads the batch once (its
+        fingerprint, an MD5 of the frame, is computed once)."""
         suite = self.gx.ExpectationSuite(name=name, expectations=expectations)
-        return batch.validate(suite, result_format=result_format)
+        validator = self.validator(batch_definition=self.definition, batch_parameters={"dataframe": frame},
+                                   result_format=result_format)
+        self.validations += 1
+        _MEMO.configurations = {}
+        try:
+            return validator.validate_expectation_suite(suite)
+        finally:
+            _MEMO.configurations = None
+
+
+# Within one validation (``_Runtime.validate``, this thread), the configuration of each
+# Expectation object, computed once (see _memoise_configurations).
+_MEMO = threading.local()
+
+
+def _memoise_configurations(expectation_class: Any) -> None:
+    """Compute ``Expectation.configuration`` once per Expectation object during a validation.
+
+    In GX 1.x the property rebuilds an ``ExpectationConfiguration`` from the pydantic model
+    (``self.dict()``, then the snake-case type name) at every access, and a validation reads it
+    about 80 times per expectation (``_get_domain_kwargs`` and ``_get_success_kwargs`` read it once
+    per key, for every metric of the expectation, on the objects GX rebuilds from configurations):
+    about 40 % of the validation's time on the project's suites. GX never changes an expectation's
+    fields while validating it, so within ``_Runtime.validate`` each object's first configuration
+    is returned again (the same object: GX reads it, and copies it before any change); outside a
+    validation, or on another thread, the property is GX's. The memo holds its objects until the
+    validation ends (an ``id`` cannot be reused meanwhile) and is dropped then."""
+    original = expectation_class.__dict__["configuration"]
+    if getattr(original.fget, "barometre_memo", False):
+        return
+
+    def configuration(self):
+        memo = getattr(_MEMO, "configurations", None)
+        if memo is None:
+            return original.fget(self)
+        hit = memo.get(id(self))
+        if hit is None or hit[0] is not self:
+            hit = memo[id(self)] = (self, original.fget(self))
+        return hit[1]
+
+    memoised = property(configuration, doc=original.__doc__)
+    memoised.fget.barometre_memo = True
+    expectation_class.configuration = memoised
 
 
 @functools.cache
 def gx_runtime() -> _Runtime:
-    """Import Great Expectations and build an ephemeral context (once per process), progress
-    bars off."""
+    """Import Great Expectations and build an ephemeral context, its data source and batch
+    definition (once per process), progress bars off."""
     start = time.perf_counter()
     import great_expectations as gx
     from great_expectations.data_context.types.base import ProgressBarsConfig
+    from great_expectations.execution_engine import pandas_execution_engine
+    from great_expectations.expectations.expectation import Expectation
+    from great_expectations.validator.v1_validator import Validator
 
+    _memoise_configurations(Expectation)
+    # GX fingerprints every pandas batch below this size (an MD5 of the whole frame, about 1 s a
+    # run for the large tables) into the result's batch markers, which nothing here reads.
+    pandas_execution_engine.HASH_THRESHOLD = 0
     context = gx.get_context(mode="ephemeral")
     context.variables.progress_bars = ProgressBarsConfig(globally=False)
     source = context.data_sources.add_pandas("barometre")
-    return _Runtime(gx, context, source, time.perf_counter() - start)
+    definition = source.add_dataframe_asset("frame").add_batch_definition_whole_dataframe("frame")
+    created = {"context": 1, "data_source": 1, "asset": 1, "batch_definition": 1}
+    return _Runtime(gx, context, source, definition, time.perf_counter() - start, Validator, created)
 
 
 @dataclass(frozen=True)
@@ -147,6 +208,52 @@ def _condition(where: Mapping[str, object]):
     return out
 
 
+# A frame of at least this many rows is validated, in the first pass, one set of columns at a
+# time (see _first_pass).
+NARROW_ROWS = 20_000
+
+
+def _condition_columns(condition: Any) -> set[str] | None:
+    """The columns a GX row condition reads (None: not known, the whole frame is kept)."""
+    if condition is None:
+        return set()
+    if hasattr(condition, "conditions"):  # and / or
+        parts = [_condition_columns(c) for c in condition.conditions]
+        return None if any(p is None for p in parts) else set().union(*parts)
+    column = getattr(condition, "column", None)
+    return {column.name} if getattr(column, "name", None) is not None else None
+
+
+def _expectation_columns(expectation: Any) -> set[str] | None:
+    """The columns an expectation reads: its domain and its row condition's (None: the whole
+    table, e.g. ``ExpectTableColumnsToMatchOrderedList``)."""
+    if type(expectation).__name__.startswith("ExpectTable"):
+        return None
+    columns = {getattr(expectation, k, None) for k in ("column", "column_A", "column_B")} - {None}
+    columns |= set(getattr(expectation, "column_list", None) or ())
+    where = _condition_columns(getattr(expectation, "row_condition", None))
+    return None if where is None or not columns else columns | where
+
+
+def _first_pass(frame: pd.DataFrame, expectations: list) -> list[tuple[pd.DataFrame, list]]:
+    """The (frame, expectations) validations of a batch's first pass (``BOOLEAN_ONLY``).
+
+    GX's pandas engine copies the whole frame, every column, to filter the rows of each metric
+    (the non-null values of a column, a row condition). A large frame's expectations are
+    therefore grouped by the columns they read and validated on those columns only: a map or
+    column expectation's success depends on nothing else, so the outcome is the same. The
+    table-level expectations keep the whole frame. The second pass (the failed expectations, with
+    their example rows) always reads the whole frame."""
+    if len(frame) < NARROW_ROWS:
+        return [(frame, expectations)]
+    groups: dict[tuple | None, list] = {}
+    for expectation in expectations:
+        columns = _expectation_columns(expectation)
+        key = None if columns is None else tuple(c for c in frame.columns if c in columns)
+        groups.setdefault(key or None, []).append(expectation)
+    return [(frame if key is None else frame[list(key)], group) for key, group in groups.items()]
+
+
 def _run(table: str, rules: list[_Rule], frames: dict[str, pd.DataFrame]) -> dict[int, tuple[bool, Any]]:
     """Validate every batch with its rules; returns rule index → (success, result of the second,
     detailed pass for the failed ones)."""
@@ -156,13 +263,13 @@ def _run(table: str, rules: list[_Rule], frames: dict[str, pd.DataFrame]) -> dic
     for batch in dict.fromkeys(r.batch for r in rules):
         indexed = [(i, r) for i, r in enumerate(rules) if r.batch == batch]
         name = f"{table}.{batch}"
-        first = runtime.validate(name, frames[batch], [_built(E, i, r) for i, r in indexed], "BOOLEAN_ONLY")
         failed = set()
-        for res in first.results:
-            i = res.expectation_config.meta["rule"]
-            outcome[i] = (bool(res.success), None)
-            if not res.success:
-                failed.add(i)
+        for frame, expectations in _first_pass(frames[batch], [_built(E, i, r) for i, r in indexed]):
+            for res in runtime.validate(name, frame, expectations, "BOOLEAN_ONLY").results:
+                i = res.expectation_config.meta["rule"]
+                outcome[i] = (bool(res.success), None)
+                if not res.success:
+                    failed.add(i)
         if not failed:
             continue
         index = [c for c in dict.fromkeys(c for i, r in indexed if i in failed for c in r.index)

@@ -6,7 +6,7 @@ import duckdb
 import pandas as pd
 import pytest
 
-from barometre import validation
+from barometre import geography, validation
 from barometre.duckdb_config import duckdb_config
 
 pytestmark = pytest.mark.integration
@@ -153,3 +153,42 @@ def test_a_value_outside_its_plausible_bounds(mart, catalogue):
     [failure] = outcome.failures
     assert failure.rule == "a value is ≤ its indicator's plausible maximum (catalogue)"
     assert failure.examples[0]["code"] == "2B" and failure.examples[0]["plausible_max"] == 40.0
+
+
+def _france_reference(values, hierarchy):
+    """france_frame restated row by row: each France value and its régions' values of the same
+    indicator, source and period (the executable specification of its merge and groupby)."""
+    regions_of_france = geography.children_of(hierarchy, "region", "france")
+    france = values[(values["level"] == "france") & values["code"].isin(list(regions_of_france))]
+    regions = values[values["level"] == "region"]
+    rows = []
+    for (ind, src, period, code), group in france.groupby(["indicator_id", "source_id", "period", "code"]):
+        members = regions[(regions["indicator_id"] == ind) & (regions["source_id"] == src)
+                          & (regions["period"] == period) & regions["code"].isin(regions_of_france[code])]
+        for value in group["value"]:
+            rows.append({"indicator_id": ind, "source_id": src, "code": code, "period": period, "value": value,
+                         "regions_with_value": len(members),
+                         "region_min": members["value"].min() if len(members) else float("nan"),
+                         "region_max": members["value"].max() if len(members) else float("nan")})
+    return pd.DataFrame(rows)
+
+
+def test_the_france_frame_is_its_row_by_row_specification(mart):
+    values, hierarchy = mart
+    tampered = values.copy()
+    regions = tampered.index[tampered["level"] == "region"]
+    tampered.loc[regions[::10], "value"] = float("nan")  # missing région values
+    tampered = tampered.drop(regions[1::3])  # absent régions
+    tampered.loc[tampered.index[(tampered["level"] == "region") & (tampered["source_id"] == "drees_medecins")],
+                 "source_id"] = "another_source"  # France values with no région of their source
+    for frame in (values, tampered):
+        checked, unchecked = validation.france_frame(frame, hierarchy)
+        expected = _france_reference(frame, hierarchy)
+        got = pd.concat([checked, unchecked]).sort_values(["indicator_id", "source_id", "period", "code"],
+                                                          kind="stable").reset_index(drop=True)
+        pd.testing.assert_frame_equal(got, expected)
+    checked, unchecked = validation.france_frame(values, hierarchy)
+    assert (len(checked), len(unchecked)) == (138, 0)  # FRM and FRMD values, each with régions of its source
+    row = checked[(checked["indicator_id"] == "medecins_pour_100k") & (checked["code"] == "FRM")
+                  & (checked["period"] == "2015")].iloc[0]
+    assert (row["regions_with_value"], round(row["region_min"], 3), round(row["region_max"], 3)) == (13, 267.394, 400.821)
