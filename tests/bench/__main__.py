@@ -488,6 +488,12 @@ def scaling_figures(s: dict) -> dict:
         if "ours" in row and "script" in row:
             row["ratio"] = row["ours"]["seconds"].median / row["script"]["seconds"].median
         if periods == large and periods not in sizes:
+            script = [r for k, r in results.items() if k.startswith("script:") and "runs" in r]
+            if "script" not in row and "script" not in row["notes"] and script:
+                base = max(script, key=lambda r: r["periods"])
+                row["notes"]["script"] = (
+                    f"not run: the larger size is measured for ours only (the script at {base['periods']} periods "
+                    f"× {periods / base['periods']:.0f} ≈ {predicted_peak_mib(base, periods) / 1024:.0f} GiB)")
             out["large"] = row
         else:
             out["sizes"].append(row)
