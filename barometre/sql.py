@@ -39,6 +39,8 @@ _KEY = ["indicator_id", "level", "code", "geography_vintage", "period"]
 _SERIES = ["indicator_id", "level", "geography_vintage", "source_id"]
 # The set of territories compared together (ranked, summarised) in the marts.
 _RANK_KEY = ("indicator_id", "level", "geography_vintage", "period")
+# Rows of mart.indicator_values beyond which disparities are computed one indicator at a time.
+DISPARITY_BATCH_ROWS = 2_000_000
 
 
 def _lit(v) -> str:
@@ -244,13 +246,30 @@ def disparities_query(catalogue: Catalogue, values: str, scope: str, population:
 
 
 def disparities(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, values: str, scope: str,
-                population: str | None, out: str) -> int:
+                population: str | None, out: str, *, batch_rows: int = DISPARITY_BATCH_ROWS) -> int:
     """``mart.disparities`` from ``values`` (``mart.indicator_values``), ``scope``
     (``core.territory_scope``) and ``population`` (``core.territory_population``; ``None`` or an
-    empty table: no weighted mean) into ``out``; returns its row count."""
+    empty table: no weighted mean) into ``out``; returns its row count. Beyond ``batch_rows`` rows
+    of ``values``, one indicator at a time (the same rows, in the same order)."""
     if population is not None and con.execute(f"SELECT count(*) FROM {population}").fetchall()[0][0] == 0:
         population = None
-    return _create(con, out, disparities_query(catalogue, values, scope, population))
+    n = con.execute(f"SELECT count(*) FROM {values}").fetchall()[0][0]
+    if n <= batch_rows:
+        return _create(con, out, disparities_query(catalogue, values, scope, population))
+    # One indicator at a time (its rows are independent of the others'), appended in the order of
+    # the final sort (indicator_id first): the same rows in the same order as one query, whose
+    # window and quantiles over every row (two scopes) exceed DuckDB's memory limit at 30 periods of
+    # the communes (Out of Memory with 1 GB).
+    ids = [r[0] for r in con.execute(f"SELECT DISTINCT indicator_id FROM {values} ORDER BY indicator_id").fetchall()]
+    for k, ind in enumerate(ids):
+        part = (f"(SELECT * FROM {values} WHERE indicator_id IS NULL)" if ind is None
+                else f"(SELECT * FROM {values} WHERE indicator_id = {_lit(ind)})")
+        query = disparities_query(catalogue, part, scope, population)
+        if k == 0:
+            con.execute(f"CREATE OR REPLACE TABLE {out} AS {query}").fetchall()
+        else:
+            con.execute(f"INSERT INTO {out} {query}").fetchall()
+    return con.execute(f"SELECT count(*) FROM {out}").fetchall()[0][0]
 
 
 # ---------------------------------------------------------------------------------------------
