@@ -36,8 +36,11 @@ from barometre.catalogue import Catalogue
 from barometre.units import change_kind, is_rate_of_change
 
 _KEY = ["indicator_id", "level", "code", "geography_vintage", "period"]
-_DISP_KEY = ["indicator_id", "level", "scope", "geography_vintage", "period"]
 _SERIES = ["indicator_id", "level", "geography_vintage", "source_id"]
+# The set of territories compared together (ranked, summarised) in the marts.
+_RANK_KEY = ("indicator_id", "level", "geography_vintage", "period")
+# Rows of mart.indicator_values beyond which disparities are computed one indicator at a time.
+DISPARITY_BATCH_ROWS = 2_000_000
 
 
 def _lit(v) -> str:
@@ -76,6 +79,25 @@ def _create(con: duckdb.DuckDBPyConnection, out: str, query: str) -> int:
     return con.execute(f"SELECT count(*) FROM {out}").fetchall()[0][0]
 
 
+def _groups(values: str, by: tuple[str, ...] = _RANK_KEY) -> str:
+    """``(SELECT …, _g)``: the distinct ``by`` of the reference rows of the analysed levels of
+    ``values``, numbered in their sort order (``_g``). The windows, groupings and sorts of the marts
+    run on this integer rather than on four text columns (whose long, often equal prefixes, such as
+    ``geography_vintage``, make every comparison fall back to the whole strings); the text columns
+    are joined back at the end, and ``ORDER BY _g`` sorts as ``ORDER BY`` the ``by`` columns would."""
+    levels = ", ".join(_lit(lvl) for lvl in cohesion.ANALYSED_LEVELS)
+    cols = ", ".join(by)
+    return f"""(SELECT {cols}, row_number() OVER (ORDER BY {cols}) AS _g FROM (
+        SELECT DISTINCT {cols} FROM {values}
+        WHERE is_reference AND level IN ({levels}) AND value IS NOT NULL AND NOT isnan(value)))"""
+
+
+def _same(a: str, b: str, cols) -> str:
+    """``a.c IS NOT DISTINCT FROM b.c AND …``: a join on ``cols`` where NULL meets NULL, as a
+    ``PARTITION BY`` or ``GROUP BY`` on them groups NULLs together."""
+    return " AND ".join(f"{a}.{c} IS NOT DISTINCT FROM {b}.{c}" for c in cols)
+
+
 # ---------------------------------------------------------------------------------------------
 # mart.indicator_values
 
@@ -90,24 +112,32 @@ def indicator_values_query(catalogue: Catalogue, tables: list[str]) -> str:
                     [(i.id, s, n) for i in catalogue.indicators for n, s in enumerate(i.sources)])
     cols = contract.columns("indicator_values")
     types = contract.TYPES["indicator_values"]
-    select = ", ".join(f"CAST(v.{c} AS {types[c]}) AS {c}" for c in cols if c != "is_reference")
+    select = ", ".join(f"CAST({'g' if c in _RANK_KEY else 'm'}.{c} AS {types[c]}) AS {c}"
+                       for c in cols if c != "is_reference")
+    key = ", ".join(_RANK_KEY)
     return f"""
-    WITH v AS (
-        SELECT u.*, coalesce(r.source_rank, 99) AS _source_rank, c.position AS _pos
+    WITH g AS MATERIALIZED (
+        SELECT d.*, row_number() OVER (ORDER BY {key}) AS _g,
+               dense_rank() OVER (ORDER BY _pos NULLS LAST, level, geography_vintage) AS _a,
+               dense_rank() OVER (ORDER BY indicator_id, period) AS _b
+        FROM (SELECT DISTINCT {key}, c.position AS _pos
+              FROM ({union}) u LEFT JOIN {_catalogue(catalogue)} c USING (indicator_id)
+              WHERE u.value IS NOT NULL AND NOT isnan(u.value)) d
+    ), v AS (
+        SELECT g._g, g._a, g._b, u.* EXCLUDE ({key}), coalesce(r.source_rank, 99) AS _source_rank
         FROM ({union}) u
-        LEFT JOIN {ranks} r ON r.indicator_id = u.indicator_id AND r.source_id = u.source_id
-        LEFT JOIN {_catalogue(catalogue)} c ON c.indicator_id = u.indicator_id
+        JOIN g ON {_same("g", "u", _RANK_KEY)}
+        LEFT JOIN {ranks} r ON r.indicator_id = g.indicator_id AND r.source_id = u.source_id
         WHERE u.value IS NOT NULL AND NOT isnan(u.value)
     ), marked AS (
         SELECT *, row_number() OVER (
-            PARTITION BY indicator_id, level, code, geography_vintage, period
-            ORDER BY derived, _source_rank, _frame, _row) = 1 AS is_reference
+            PARTITION BY _g, code ORDER BY derived, _source_rank, _frame, _row) = 1 AS is_reference
         FROM v
     )
     SELECT {select}, is_reference
-    FROM marked v
-    ORDER BY _pos NULLS LAST, level, geography_vintage, code, period_start, period_end, is_reference DESC,
-             indicator_id, period, derived, _source_rank, _frame, _row"""
+    FROM marked m JOIN g USING (_g)
+    ORDER BY m._a, m.code, m.period_start, m.period_end, m.is_reference DESC, m._b, m.derived, m._source_rank,
+             m._frame, m._row"""
 
 
 def indicator_values(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, tables: list[str], out: str) -> int:
@@ -141,8 +171,6 @@ def _reference(values: str, scope: str) -> str:
 
 
 def disparities_query(catalogue: Catalogue, values: str, scope: str, population: str | None) -> str:
-    part = "PARTITION BY indicator_id, level, scope, geography_vintage, period"
-    key = ", ".join(_DISP_KEY)
     if population is None:
         pop_join, pop_aggs = "", "0 AS n_w, NULL::DOUBLE AS sw, NULL::DOUBLE AS swx, NULL::VARCHAR AS sources"
         pop_levels = "SELECT NULL::VARCHAR AS level WHERE false"
@@ -163,14 +191,15 @@ def disparities_query(catalogue: Catalogue, values: str, scope: str, population:
     select = contract.select_list("disparities")
     return f"""
     WITH {_reference(values, scope)},
+    g AS MATERIALIZED {_groups(values, _RANK_KEY)},
     x AS (
-        SELECT *, row_number() OVER ({part} ORDER BY value) AS _rank,
-               value / avg(value) OVER ({part}) AS _share
-        FROM scoped
+        SELECT g._g, v.scope, v.level, v.code, v.period_start, v.period_end, v.value,
+               row_number() OVER (PARTITION BY g._g, v.scope ORDER BY v.value) AS _rank,
+               v.value / avg(v.value) OVER (PARTITION BY g._g, v.scope) AS _share
+        FROM scoped v JOIN g ON {_same("g", "v", _RANK_KEY)}
     ), pop_levels AS ({pop_levels}),
-    agg AS (
-        SELECT x.indicator_id, x.level, x.scope, x.geography_vintage, x.period,
-               first(x.period_start) AS period_start, first(x.period_end) AS period_end,
+    agg0 AS (
+        SELECT x._g, x.scope, first(x.period_start) AS period_start, first(x.period_end) AS period_end,
                count(*) AS n, min(x.value) AS min, max(x.value) AS max, avg(x.value) AS mean,
                stddev_pop(x.value) AS _std,
                quantile_cont(x.value, [0.1, 0.25, 0.5, 0.75, 0.9]) AS _q,
@@ -179,7 +208,10 @@ def disparities_query(catalogue: Catalogue, values: str, scope: str, population:
                count(*) FILTER (WHERE x.value <= 0) AS _nonpos,
                {pop_aggs}
         FROM x {pop_join}
-        GROUP BY x.indicator_id, x.level, x.scope, x.geography_vintage, x.period
+        GROUP BY x._g, x.scope
+    ), agg AS (
+        SELECT g.indicator_id, g.level, agg0.scope, g.geography_vintage, g.period, agg0.* EXCLUDE (_g, scope)
+        FROM agg0 JOIN g USING (_g)
     ), s AS (
         SELECT agg.*, coalesce(c.is_rate, false) AS _rate,
                _q[1] AS d1, _q[2] AS q1, _q[3] AS median, _q[4] AS q3, _q[5] AS d9,
@@ -214,13 +246,30 @@ def disparities_query(catalogue: Catalogue, values: str, scope: str, population:
 
 
 def disparities(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, values: str, scope: str,
-                population: str | None, out: str) -> int:
+                population: str | None, out: str, *, batch_rows: int = DISPARITY_BATCH_ROWS) -> int:
     """``mart.disparities`` from ``values`` (``mart.indicator_values``), ``scope``
     (``core.territory_scope``) and ``population`` (``core.territory_population``; ``None`` or an
-    empty table: no weighted mean) into ``out``; returns its row count."""
+    empty table: no weighted mean) into ``out``; returns its row count. Beyond ``batch_rows`` rows
+    of ``values``, one indicator at a time (the same rows, in the same order)."""
     if population is not None and con.execute(f"SELECT count(*) FROM {population}").fetchall()[0][0] == 0:
         population = None
-    return _create(con, out, disparities_query(catalogue, values, scope, population))
+    n = con.execute(f"SELECT count(*) FROM {values}").fetchall()[0][0]
+    if n <= batch_rows:
+        return _create(con, out, disparities_query(catalogue, values, scope, population))
+    # One indicator at a time (its rows are independent of the others'), appended in the order of
+    # the final sort (indicator_id first): the same rows in the same order as one query, whose
+    # window and quantiles over every row (two scopes) exceed DuckDB's memory limit at 30 periods of
+    # the communes (Out of Memory with 1 GB).
+    ids = [r[0] for r in con.execute(f"SELECT DISTINCT indicator_id FROM {values} ORDER BY indicator_id").fetchall()]
+    for k, ind in enumerate(ids):
+        part = (f"(SELECT * FROM {values} WHERE indicator_id IS NULL)" if ind is None
+                else f"(SELECT * FROM {values} WHERE indicator_id = {_lit(ind)})")
+        query = disparities_query(catalogue, part, scope, population)
+        if k == 0:
+            con.execute(f"CREATE OR REPLACE TABLE {out} AS {query}").fetchall()
+        else:
+            con.execute(f"INSERT INTO {out} {query}").fetchall()
+    return con.execute(f"SELECT count(*) FROM {out}").fetchall()[0][0]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -248,48 +297,60 @@ def _previous_periods(con: duckdb.DuckDBPyConnection, values: str, scope: str) -
 
 
 def rankings_query(catalogue: Catalogue, values: str, scope: str, previous: list[tuple]) -> str:
+    """The query of :func:`rankings`. The windows run on a small integer key per set of
+    territories ranked together (:func:`_groups`: indicator, level, geography vintage, period),
+    over narrow rows (key, code, value, sort key, metropolitan); the previous period's value is
+    found through the key of the previous period, and the text columns, the France benchmark and
+    the previous period are joined back per key, at the end."""
     bench = ", ".join(_lit(c) for c in cohesion.FRANCE_BENCHMARK)
     pref = " ".join(f"WHEN {_lit(c)} THEN {n}" for n, c in enumerate(cohesion.FRANCE_BENCHMARK))
     prev = _values({"indicator_id": "VARCHAR", "level": "VARCHAR", "geography_vintage": "VARCHAR",
                     "period": "VARCHAR", "previous_period": "VARCHAR"}, previous)
-    part = "PARTITION BY indicator_id, level, geography_vintage, period"
     select = contract.select_list("rankings")
     return f"""
     WITH {_reference(values, scope)},
-    k AS (
-        SELECT ref.*, c.polarity, CASE WHEN c.polarity = '-' THEN value ELSE -value END AS _key,
-               coalesce(is_metropolitan, false) AS _metro
-        FROM ref LEFT JOIN {_catalogue(catalogue)} c USING (indicator_id)
-    ), r AS (
-        SELECT *, rank() OVER ({part} ORDER BY _key) AS rank,
-               count(*) OVER ({part}) AS rank_of,
-               count(*) OVER ({part} ORDER BY _key RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS _rank_max,
-               CASE WHEN _metro THEN rank() OVER ({part}, _metro ORDER BY _key) END AS rank_metro,
-               CASE WHEN _metro THEN count(*) OVER ({part}, _metro) END AS rank_of_metro
-        FROM k
-    ), fr AS (
+    fr AS (
         SELECT indicator_id, period, code AS france_code, CAST(value AS DOUBLE) AS france_value
         FROM {values}
         WHERE is_reference AND level = 'france' AND value IS NOT NULL AND NOT isnan(value) AND code IN ({bench})
         QUALIFY row_number() OVER (PARTITION BY indicator_id, period ORDER BY CASE code {pref} END) = 1
-    ), prev AS {prev}
+    ), prev AS {prev},
+    g0 AS MATERIALIZED {_groups(values, _RANK_KEY)},
+    g AS MATERIALIZED (
+        SELECT g0.*, c.polarity, fr.france_code, fr.france_value, p.previous_period, gp._g AS _gp
+        FROM g0
+        LEFT JOIN {_catalogue(catalogue)} c ON c.indicator_id = g0.indicator_id
+        LEFT JOIN fr ON fr.indicator_id = g0.indicator_id AND fr.period = g0.period
+        LEFT JOIN prev p ON p.indicator_id = g0.indicator_id AND p.level = g0.level
+             AND p.geography_vintage IS NOT DISTINCT FROM g0.geography_vintage AND p.period = g0.period
+        LEFT JOIN g0 gp ON gp.indicator_id = g0.indicator_id AND gp.level = g0.level
+             AND gp.geography_vintage IS NOT DISTINCT FROM g0.geography_vintage AND gp.period = p.previous_period
+    ), k AS MATERIALIZED (
+        SELECT g._g, ref.code, ref.value, CASE WHEN g.polarity = '-' THEN ref.value ELSE -ref.value END AS _key,
+               coalesce(ref.is_metropolitan, false) AS _metro
+        FROM ref JOIN g ON {_same("g", "ref", _RANK_KEY)}
+    ), r AS (
+        SELECT _g, code, value, rank() OVER (PARTITION BY _g ORDER BY _key) AS rank,
+               count(*) OVER (PARTITION BY _g) AS rank_of,
+               count(*) OVER (PARTITION BY _g ORDER BY _key RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
+                   AS _rank_max,
+               CASE WHEN _metro THEN rank() OVER (PARTITION BY _g, _metro ORDER BY _key) END AS rank_metro,
+               CASE WHEN _metro THEN count(*) OVER (PARTITION BY _g, _metro) END AS rank_of_metro
+        FROM k
+    )
     SELECT {select} FROM (
-        SELECT r.*,
+        SELECT g.indicator_id, g.level, g.geography_vintage, g.period, r.code, r.value, r.rank, r.rank_of,
                CASE WHEN r.rank_of > 1 THEN 100 * CAST(r.rank_of - r._rank_max AS DOUBLE) / (r.rank_of - 1) END
                    AS percentile,
-               CASE r.polarity WHEN '+' THEN 'higher is better' WHEN '-' THEN 'lower is better'
+               r.rank_metro, r.rank_of_metro,
+               CASE g.polarity WHEN '+' THEN 'higher is better' WHEN '-' THEN 'lower is better'
                     WHEN '0' THEN 'value descending (polarity 0: no better direction)' END AS rank_order,
-               fr.france_code, fr.france_value, r.value - fr.france_value AS gap_to_france,
-               CASE WHEN b.value IS NOT NULL THEN p.previous_period END AS previous_period,
-               r.value - b.value AS change_since_previous_period
-        FROM r
-        LEFT JOIN fr ON fr.indicator_id = r.indicator_id AND fr.period = r.period
-        LEFT JOIN prev p ON p.indicator_id = r.indicator_id AND p.level = r.level
-             AND p.geography_vintage IS NOT DISTINCT FROM r.geography_vintage AND p.period = r.period
-        LEFT JOIN ref b ON b.indicator_id = r.indicator_id AND b.level = r.level
-             AND b.geography_vintage IS NOT DISTINCT FROM r.geography_vintage AND b.period = p.previous_period
-             AND b.code = r.code)
-    ORDER BY indicator_id, level, geography_vintage, period, rank, code"""
+               g.france_code, g.france_value, r.value - g.france_value AS gap_to_france,
+               CASE WHEN b.value IS NOT NULL THEN g.previous_period END AS previous_period,
+               r.value - b.value AS change_since_previous_period, r._g
+        FROM r JOIN g USING (_g)
+        LEFT JOIN k b ON b._g = g._gp AND b.code = r.code)
+    ORDER BY _g, rank, code"""
 
 
 def rankings(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, values: str, scope: str, out: str) -> int:

@@ -53,6 +53,7 @@ FIRST_SIZE_SHARE = 0.15  # of the scaling's time: repetitions of the first size 
 PIPELINE_HARD_SHARE = 0.75  # of the budget: a pipeline run still going then is stopped (room for the scaling)
 REPORT_RESERVE_S = 10.0  # kept at the end of the budget to write the page
 MEMORY_SHARE = 0.5  # of the memory available when the scaling starts, for one child (the machine is shared)
+PLAN_EXPONENT = 1.15  # time ∝ rows^k of the plan, before two sizes are measured (the last measured k, rounded up)
 FACTORS = (1.0, 0.75, 0.6, 0.5, 0.4, 0.3, 0.2, 0.1)  # size factors tried by plan_sizes, largest first
 PHASES = ("body", "load", "store", "events", "dagster")
 PHASE_NAMES = {"body": "asset and check bodies (our code)", "load": "IO manager: load inputs from DuckDB",
@@ -179,7 +180,7 @@ def scaled_sizes(nominal: tuple[int, ...], large: int | None, factor: float) -> 
     return tuple(sizes), (big if big and big > sizes[-1] else None)
 
 
-def predicted_seconds(base: dict, periods: int, k: float = 1.15, reps: int = 1) -> float:
+def predicted_seconds(base: dict, periods: int, k: float = PLAN_EXPONENT, reps: int = 1) -> float:
     """A scaling child's wall time at ``periods``, from a measured child ``base``: its median
     run × (periods / base periods)^k per repetition, 15 % margin, + the generation of the inputs
     (proportional to the size) + imports (3 s)."""
@@ -188,8 +189,13 @@ def predicted_seconds(base: dict, periods: int, k: float = 1.15, reps: int = 1) 
 
 
 def predicted_peak_mib(base: dict, periods: int, k_mem: float = 1.0) -> float:
-    """A scaling child's peak resident memory at ``periods``, from a measured child ``base``."""
+    """A scaling child's peak resident memory at ``periods``, from a measured child ``base``.
+    Ours (DuckDB's share capped by its memory limit): its peak + the synthetic inputs (in pandas,
+    measured when the child generated them: ``inputs_mib``) grown in proportion to the size, + 25 %
+    of that growth; the script (pandas, whole frames): its peak × (size ratio)^max(k_mem, 0.9)."""
     peak = statistics.median(r["peak_rss_mb"] for r in base["runs"])
+    if base.get("impl") == "ours" and base.get("inputs_mib") is not None and periods >= base["periods"]:
+        return peak + 1.25 * max(base["inputs_mib"], 0.0) * (periods / base["periods"] - 1)
     return peak * (periods / base["periods"]) ** max(k_mem, 0.9)
 
 
@@ -248,7 +254,7 @@ def measure_scaling(reps: int, end: float, loads: dict, errors: list, nominal: t
     def exponents(impl: str) -> tuple[float, float]:
         pts = done(impl)
         if len(pts) < 2:
-            return 1.15, 1.0
+            return PLAN_EXPONENT, 1.0
         x = [r["n_rows"] for _, r in pts]
         return (fit_exponent(x, [_median_seconds(r) for _, r in pts]),
                 fit_exponent(x, [statistics.median(s["peak_rss_mb"] for s in r["runs"]) for _, r in pts]))
@@ -482,6 +488,12 @@ def scaling_figures(s: dict) -> dict:
         if "ours" in row and "script" in row:
             row["ratio"] = row["ours"]["seconds"].median / row["script"]["seconds"].median
         if periods == large and periods not in sizes:
+            script = [r for k, r in results.items() if k.startswith("script:") and "runs" in r]
+            if "script" not in row and "script" not in row["notes"] and script:
+                base = max(script, key=lambda r: r["periods"])
+                row["notes"]["script"] = (
+                    f"not run: the larger size is measured for ours only (the script at {base['periods']} periods "
+                    f"× {periods / base['periods']:.0f} ≈ {predicted_peak_mib(base, periods) / 1024:.0f} GiB)")
             out["large"] = row
         else:
             out["sizes"].append(row)
@@ -748,7 +760,8 @@ def _scaling_section(sc: dict, info: dict) -> list[str]:
     elif plan.get("factor") is not None:
         memory = f"{sc['memory_mib'] / 1024:.1f} GiB" if sc.get("memory_mib") else "no limit known"
         why.append(f"After the first size was measured, the plan was predicted from it (its time × "
-                   f"(size ratio)^1.15 + 15 %, its peak memory × the size ratio): factor "
+                   f"(size ratio)^{PLAN_EXPONENT:g} + 15 %; its peak memory + its synthetic inputs grown with the size, "
+                   f"+ 25 %, for ours, × the size ratio for the script): factor "
                    f"**{plan['factor']:g}** — the largest of {', '.join(f'{f:g}' for f in FACTORS)} whose runs "
                    f"fit the budget left and {MEMORY_SHARE:.0%} of the memory available at the start ({memory}) — "
                    f"giving sizes {', '.join(map(str, plan['sizes']))}"

@@ -412,9 +412,13 @@ def run(periods: int, impl: str, reps: int, deadline: float | None = None) -> di
     if impl == "ours":
         os.environ.setdefault(duckdb_config.ENV_MEMORY_LIMIT, BENCH_DUCKDB_MEMORY)
     catalogue = load_catalogue()
+    gc.collect()
+    rss_start = rss_mb()
     start = time.perf_counter()
     inputs = synthetic_inputs(periods, catalogue)
     generation = time.perf_counter() - start
+    gc.collect()
+    inputs_mib = rss_mb() - rss_start
     fn = {"ours": ours, "ours_pandas": ours_pandas, "script": script}[impl]
     runs = []
     for _ in range(reps):
@@ -431,6 +435,7 @@ def run(periods: int, impl: str, reps: int, deadline: float | None = None) -> di
         del out
     return {"periods": periods, "impl": impl, "n_communes": inputs["n_communes"], "n_rows": n_rows(inputs),
             "n_indicators": len(inputs["counts"]), "generation_seconds": generation, "runs": runs,
+            "rss_start_mb": rss_start, "inputs_mib": inputs_mib,
             "reps_asked": reps, "duckdb_memory_limit": duckdb_config.duckdb_config()["memory_limit"]}
 
 

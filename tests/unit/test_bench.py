@@ -246,6 +246,21 @@ def test_sizes_scale_down_to_the_budget_and_the_memory():
         "factor": 0.1, "sizes": (1,), "large": 2, "predicted_seconds": pytest.approx(15.0 * 2 ** 1.15 * 1.15 + 2 + 3)}
 
 
+def test_ours_peak_memory_is_predicted_from_its_inputs():
+    # Ours: DuckDB's share is capped by its memory limit, what grows is the synthetic inputs (30 MiB
+    # per period here): 30 periods predicted at 2.1 GiB, not 30 × 1000 MiB; the script in proportion.
+    ours1 = {**_scaling_child(1, 5.0, 1000.0), "inputs_mib": 30.0}
+    script1 = {**_scaling_child(1, 3.0, 900.0, "script"), "inputs_mib": 30.0}
+    assert bench.predicted_peak_mib(ours1, 30) == pytest.approx(1000.0 + 1.25 * 30.0 * 29)
+    assert bench.predicted_peak_mib(script1, 10) == pytest.approx(9000.0)
+    plan = bench.plan_sizes((1, 5, 10), 30, ours1, script1, 2000.0, 11_500.0)
+    assert (plan["factor"], plan["sizes"], plan["large"]) == (1.0, (1, 5, 10), 30)
+    # without the inputs' measure (older children), in proportion: 30 periods predicted at 30 GiB,
+    # shrunk below the goal size, hence dropped
+    old = bench.plan_sizes((1, 5, 10), 30, _scaling_child(1, 5.0, 1000.0), script1, 2000.0, 11_500.0)
+    assert (old["sizes"], old["large"]) == ((1, 5, 10), None)
+
+
 def test_scaled_down_sizes_fit_the_exponent_over_the_larger_size_too():
     # The plan of a loaded machine: factor 0.2, sizes 1 and 2 periods, the larger size 6.
     s = {"nominal": [1, 5, 10], "nominal_large": 30, "sizes": [1, 2], "large": 6, "memory_mib": 10_000.0,

@@ -198,3 +198,15 @@ def test_sums_from_counts_sql_equal_sum_to_parents(synthetic):
     finally:
         con.unregister("_c")
         con.unregister("_h")
+
+
+def test_disparities_one_indicator_at_a_time_are_the_same_rows(synthetic, catalogue):
+    """Beyond ``batch_rows`` rows (2 million by default: the commune level over many periods),
+    one indicator at a time: the same rows, in the same order, as one query."""
+    con, _, _ = synthetic
+    sql.indicator_values(con, catalogue, [f"indicators.{i.id}" for i in catalogue.indicators], "iv")
+    with scaling._commune_level():
+        n_one = sql.disparities(con, catalogue, "iv", "scope", "population", "disp_one")
+        n_batched = sql.disparities(con, catalogue, "iv", "scope", "population", "disp_batched", batch_rows=100)
+    assert n_one == n_batched == 16 * 3 * 2 * 3  # indicators × periods × scopes × levels (commune, département, région)
+    assert_same(_table(con, "disp_batched"), _table(con, "disp_one"), "disparities one indicator at a time")
