@@ -24,6 +24,7 @@ Column names and DuckDB types of the outputs: :mod:`barometre.contract`.
 
 from __future__ import annotations
 
+import contextlib
 import math
 
 import duckdb
@@ -72,6 +73,23 @@ def _catalogue(catalogue: Catalogue) -> str:
                     "is_rate": "BOOLEAN", "change_kind": "VARCHAR", "sigma_measure": "VARCHAR"},
                    [(i.id, n, i.unit, i.polarity, bool(is_rate_of_change(i.unit)), change_kind(i.unit),
                      cohesion.sigma_measure(i.unit)) for n, i in enumerate(catalogue.indicators)])
+
+
+@contextlib.contextmanager
+def _one_thread(con: duckdb.DuckDBPyConnection):
+    """Run the enclosed queries in one DuckDB thread. In parallel, DuckDB adds partial sums of
+    doubles in an order that changes from run to run: a mean, a standard deviation or a slope
+    then differs in its last bits (about 1e-15 relative) between two runs on the same rows, and so
+    do the published rows and their digests (``mart.publication.indicator_digests``). In one
+    thread the rows are added in their stored order: the same bits at every run. (Sums ordered by
+    code, ``avg(x ORDER BY code)``, give the same guarantee but sort every group once per
+    aggregate: 3× the time of ``mart.disparities`` at the commune level.)"""
+    (threads,) = con.execute("SELECT current_setting('threads')").fetchall()[0]
+    con.execute("SET threads = 1").fetchall()
+    try:
+        yield
+    finally:
+        con.execute(f"SET threads = {int(threads)}").fetchall()
 
 
 def _create(con: duckdb.DuckDBPyConnection, out: str, query: str) -> int:
@@ -251,6 +269,12 @@ def disparities(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, values: st
     (``core.territory_scope``) and ``population`` (``core.territory_population``; ``None`` or an
     empty table: no weighted mean) into ``out``; returns its row count. Beyond ``batch_rows`` rows
     of ``values``, one indicator at a time (the same rows, in the same order)."""
+    with _one_thread(con):  # the same bits at every run
+        return _disparities(con, catalogue, values, scope, population, out, batch_rows)
+
+
+def _disparities(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, values: str, scope: str,
+                 population: str | None, out: str, batch_rows: int) -> int:
     if population is not None and con.execute(f"SELECT count(*) FROM {population}").fetchall()[0][0] == 0:
         population = None
     n = con.execute(f"SELECT count(*) FROM {values}").fetchall()[0][0]
@@ -480,7 +504,8 @@ def convergence_frame(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, valu
     """``mart.convergence`` as a frame: the per-pair statistics in SQL, then the p-value, the
     verdict and the headline in Python on the aggregated rows (one per pair)."""
     pairs = _pairs(con, values, scope)
-    stats_ = con.execute(convergence_stats_query(catalogue, values, scope, pairs)).df()
+    with _one_thread(con):  # the same bits at every run
+        stats_ = con.execute(convergence_stats_query(catalogue, values, scope, pairs)).df()
     for c in ["beta", "_r2", "mean_from", "mean_to", "std_from", "std_to", "cv_from", "cv_to", "mean_annual_change",
               "bottom_decile_growth", "top_decile_growth", "years"]:
         stats_[c] = stats_[c].astype(float)
