@@ -34,7 +34,7 @@ import pandas as pd
 import python_calamine
 from pandas.api.types import infer_dtype
 
-from barometre.geography import CODE_PATTERNS, DEPARTEMENTS, METRO_DEPARTEMENTS, invalid_codes
+from barometre.geography import CODE_PATTERNS, DEPARTEMENTS, METRO_DEPARTEMENTS
 from barometre.sources._csv import SourceFormatError
 from barometre.sources._schema import Allowed, Codes, Coverage, CountRange, RawSchema, Values
 from barometre.sources.registry import RawTable, SourceParse
@@ -123,6 +123,56 @@ def _rows_frame(rows: list[tuple], columns: list[str]) -> pd.DataFrame:
     return pd.DataFrame({c: np.array(v, dtype=d) for c, v, d in zip(columns, cols, dtypes)})
 
 
+def _preamble(rows: list[list], year: int, file: str, sheet: str) -> tuple[str, list[str], bool]:
+    """The sheet's place for messages, the first cell of every row, and whether its source line says
+    the year is provisional; the title row must name ``year``."""
+    where = _where(file, sheet)
+    title = str(rows[1][0]).strip() if len(rows) > 1 else ""
+    found = _YEAR.match(title)
+    if not found or int(found.group(1)) != year:
+        raise SourceFormatError(where, None, f"row 2 must be 'Année {year}'", [title])
+    first = [_code(r[0]) if r else "" for r in rows]
+    source = next((t for t in first if t.startswith("Source")), "")
+    return where, first, "provisoire" in source
+
+
+def _data_rows(rows: list[list], first: list[str], where: str, file: str, sheet: str, findings: list[dict]):
+    """The sheet's rows from row 4 in reading order: ``(columns, None, None, None)`` at each header
+    (its sex × age columns, :func:`_blocks`), then ``(columns, i, is_total, key)`` for each data row
+    under it (:func:`_row_key`); the other rows are skipped."""
+    columns = None
+    i = 3
+    while i < len(rows):
+        row = rows[i]
+        if _is_header(row) and i + 1 < len(rows):
+            columns = _blocks(row, rows[i + 1], file, sheet, i + 1, findings)
+            yield columns, None, None, None
+            i += 2
+            continue
+        kind = _row_key(row, i, first[i], columns, where)
+        if kind is not None:
+            yield columns, i, *kind
+        i += 1
+
+
+def _row_key(row: list, i: int, code: str, columns: list | None, where: str) -> tuple[bool, str] | None:
+    """What data row ``i`` (0-based, ``code`` its first cell) is: ``(True, key)`` for a total row
+    (:data:`TOTAL_ROWS`), ``(False, code)`` for a département; None for a row to skip (empty, the
+    source, the notes). A row before the header rows, or whose code is neither, is refused."""
+    name = str(row[1]).strip() if len(row) > 1 else ""
+    if code == "" or code.startswith(("Source", "NB", "(*)")):
+        return None
+    if columns is None:
+        raise SourceFormatError(where, None, f"row {i + 1}: data before the header rows", [code, name])
+    label = code.rstrip(" (*)").strip()
+    if label in TOTAL_ROWS:
+        return True, TOTAL_ROWS[label]
+    if not _DEPARTEMENT_CODE.match(code) or code not in DEPARTEMENTS:
+        raise SourceFormatError(where, "code", f"row {i + 1}: not a département code nor a total row "
+                                "(lost leading zero?)", [row[0], name])
+    return False, code
+
+
 def _sheet(rows: list[list], year: int, file: str, sheet: str) -> tuple[pd.DataFrame, pd.DataFrame, bool, list[dict]]:
     """One year sheet → ``(département rows, total rows, provisional, header findings)``: frames of
     :data:`COLUMNS` and :data:`TOTALS_COLUMNS` (a row's ``Total`` columns included, age group
@@ -144,46 +194,19 @@ def _sheet(rows: list[list], year: int, file: str, sheet: str) -> tuple[pd.DataF
 
 def _sheet_blocks(rows: list[list], year: int, file: str, sheet: str):
     """:func:`_sheet` read per block of rows; ``None`` when a cell is not a whole number ≥ 0."""
-    where = _where(file, sheet)
-    title = str(rows[1][0]).strip() if len(rows) > 1 else ""
-    found = _YEAR.match(title)
-    if not found or int(found.group(1)) != year:
-        raise SourceFormatError(where, None, f"row 2 must be 'Année {year}'", [title])
-    first = [_code(r[0]) if r else "" for r in rows]
-    source = next((t for t in first if t.startswith("Source")), "")
-    provisional = "provisoire" in source
+    where, first, provisional = _preamble(rows, year, file, sheet)
     findings: list[dict] = []
     blocks = []  # (header columns, [is a total row], [key], [cells])
-    columns = None
-    i = 3
-    while i < len(rows):
-        row = rows[i]
-        if _is_header(row) and i + 1 < len(rows):
-            columns = _blocks(row, rows[i + 1], file, sheet, i + 1, findings)
+    for columns, i, is_total, key in _data_rows(rows, first, where, file, sheet, findings):
+        if i is None:  # a header: a new block
             blocks.append((columns, [], [], []))
-            i += 2
             continue
-        code = first[i]
-        name = str(row[1]).strip() if len(row) > 1 else ""
-        if code == "" or code.startswith(("Source", "NB", "(*)")):
-            i += 1
-            continue
-        if columns is None:
-            raise SourceFormatError(where, None, f"row {i + 1}: data before the header rows", [code, name])
-        label = code.rstrip(" (*)").strip()
-        if label in TOTAL_ROWS:
-            is_total, key = True, TOTAL_ROWS[label]
-        else:
-            if not _DEPARTEMENT_CODE.match(code) or code not in DEPARTEMENTS:
-                raise SourceFormatError(where, "code", f"row {i + 1}: not a département code nor a total row "
-                                        "(lost leading zero?)", [row[0], name])
-            is_total, key = False, code
+        row = rows[i]
         width = len(row)
         _, totals_, keys, cells = blocks[-1]
         totals_.append(is_total)
         keys.append(key)
         cells.append([row[j] if j < width else "" for j, _, _ in columns])
-        i += 1
     parts: dict[bool, list[tuple]] = {False: [], True: []}
     for columns, is_total, keys, cells in blocks:
         if not cells:
@@ -220,48 +243,20 @@ def _sheet_cell_by_cell(rows: list[list], year: int, file: str, sheet: str) -> t
     """The sheet read cell by cell, in reading order (row by row, then the columns of its header): the
     reference of :func:`_sheet`, which reads it so when a cell is not a whole number ≥ 0 or a row is
     refused, so that the error names the first fault as this loop meets it."""
-    where = _where(file, sheet)
-    title = str(rows[1][0]).strip() if len(rows) > 1 else ""
-    found = _YEAR.match(title)
-    if not found or int(found.group(1)) != year:
-        raise SourceFormatError(where, None, f"row 2 must be 'Année {year}'", [title])
-    first = [_code(r[0]) if r else "" for r in rows]
-    source = next((t for t in first if t.startswith("Source")), "")
-    provisional = "provisoire" in source
+    where, first, provisional = _preamble(rows, year, file, sheet)
     findings: list[dict] = []
     deps, totals = [], []
-    columns = None
-    i = 3
-    while i < len(rows):
-        row = rows[i]
-        cells = [str(c).strip() for c in row]
-        if any(c in SEXES for c in cells[2:]) and i + 1 < len(rows):
-            columns = _blocks(row, rows[i + 1], file, sheet, i + 1, findings)
-            i += 2
+    for columns, i, is_total, key in _data_rows(rows, first, where, file, sheet, findings):
+        if i is None:
             continue
-        code = first[i]
-        name = str(row[1]).strip() if len(row) > 1 else ""
-        if code == "" or code.startswith(("Source", "NB", "(*)")):
-            i += 1
-            continue
-        if columns is None:
-            raise SourceFormatError(where, None, f"row {i + 1}: data before the header rows", [code, name])
-        label = code.rstrip(" (*)").strip()
-        if label in TOTAL_ROWS:
-            target, key = totals, TOTAL_ROWS[label]
-        else:
-            if len(invalid_codes(pd.Series([code]), "departement")) or code not in DEPARTEMENTS:
-                raise SourceFormatError(where, "code", f"row {i + 1}: not a département code nor a total row "
-                                        "(lost leading zero?)", [row[0], name])
-            target, key = deps, code
+        row, target = rows[i], (totals if is_total else deps)
         for j, sex, age in columns:
             value = row[j] if j < len(row) else ""
             if isinstance(value, str):
-                raise SourceFormatError(where, f"{sex} {age}", f"row {i + 1}: a count must be a number", [code, value])
+                raise SourceFormatError(where, f"{sex} {age}", f"row {i + 1}: a count must be a number", [first[i], value])
             if not float(value).is_integer() or value < 0:
-                raise SourceFormatError(where, f"{sex} {age}", f"row {i + 1}: a count is a whole number ≥ 0", [code, value])
+                raise SourceFormatError(where, f"{sex} {age}", f"row {i + 1}: a count is a whole number ≥ 0", [first[i], value])
             target.append((key, year, sex, age, int(value), provisional))
-        i += 1
     return deps, totals, provisional, findings
 
 
