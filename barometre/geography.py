@@ -317,6 +317,10 @@ def metropolitan(level: str, codes: pd.Series, drom_epci: set[str] | None = None
 def invalid_codes(codes: pd.Series, level: str) -> pd.Series:
     """Return the codes that do not have the format of ``level`` (e.g. ``1`` for ``01``, ``20``)."""
     pattern = CODE_PATTERNS[level]
+    cells = codes.tolist()
+    if all(type(c) is str for c in cells):  # text codes (most calls): the same match, without a "string" Series
+        match = re.compile(pattern).match
+        return codes[[match(c) is None for c in cells]]
     text = codes.astype("string")
     return codes[~text.fillna("").str.match(pattern)]
 
@@ -452,7 +456,8 @@ class HierarchyTable:
     of its 666,000 rows: :func:`links` and :func:`sum_to_parents` accept it wherever they accept
     the frame, and then run in DuckDB SQL on ``con`` (:func:`barometre.sql.sum_to_parents_query`:
     the counts are scanned from pandas, only the rows of one relation are read). The frame
-    versions are the executable specification; the results are equal (tests/unit/test_sql.py)."""
+    versions are the executable specification; the results are equal
+    (tests/unit/test_hierarchy_table.py)."""
 
     def __init__(self, con, table: str = "core.hierarchie_territoires"):
         self.con, self.table = con, table
@@ -477,6 +482,16 @@ class HierarchyTable:
             self.con.unregister("_geography_counts")
         dtypes = {"code": object, **{c: counts[c].dtype for c in [*keys, *columns]}}
         return out.astype(dtypes)[["code", *keys, *columns]]
+
+
+def per_vintage(hierarchy: pd.DataFrame | HierarchyTable) -> Callable[[str], pd.DataFrame | HierarchyTable]:
+    """vintage → the hierarchy to read for that geography vintage, for many sums in a few vintages:
+    a frame is split by vintage once (each sum then filters one release's rows, not all of them);
+    a :class:`HierarchyTable` is itself (each query reads its relation)."""
+    if isinstance(hierarchy, HierarchyTable):
+        return lambda vintage: hierarchy
+    by_vintage = {str(v): rows for v, rows in hierarchy.groupby("geography_vintage", sort=False)}
+    return lambda vintage: by_vintage.get(str(vintage), hierarchy.iloc[:0])
 
 
 def links(hierarchy: pd.DataFrame | HierarchyTable, child_level: str, parent_level: str,

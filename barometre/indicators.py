@@ -437,11 +437,7 @@ def cog_growth(indicator_id: str, communes: pd.DataFrame, hierarchy: pd.DataFram
     them are left out; France perimeters keep them, as INSEE's totals do.
     """
     parts = []
-    if isinstance(hierarchy, geography.HierarchyTable):  # in the working database: each sum reads its relation
-        of_vintage = lambda vintage: hierarchy  # noqa: E731
-    else:  # a frame: the hierarchy of each release, split once (each sum below reads one release's rows)
-        by_vintage = {str(v): rows for v, rows in hierarchy.groupby("geography_vintage", sort=False)}
-        of_vintage = lambda vintage: by_vintage.get(vintage, hierarchy.iloc[:0])  # noqa: E731
+    of_vintage = geography.per_vintage(hierarchy)  # each sum below reads one release's hierarchy
     sum_up = lambda frame, child, parent, vintage, **kw: geography.sum_to_parents(  # noqa: E731
         frame, of_vintage(vintage), child, parent, vintage, keys=(), columns=("population",),
         **kw).set_index("code")["population"]

@@ -42,7 +42,7 @@ import pandas as pd
 import python_calamine
 from pandas.api.types import infer_dtype
 
-from barometre.geography import CODE_PATTERNS, DEPARTEMENTS, GEOGRAPHY_VINTAGE_CURRENT, REGIONS, invalid_codes
+from barometre.geography import DEPARTEMENTS, GEOGRAPHY_VINTAGE_CURRENT, REGIONS, invalid_codes
 from barometre.sources._csv import SourceFormatError
 from barometre.sources._schema import Allowed, Codes, CountRange, RawSchema, Values
 from barometre.sources.registry import RawTable, SourceParse
@@ -111,9 +111,6 @@ def workbook(raw: bytes, file: str) -> tuple[str, bytes]:
     return books[0].filename, archive.read(books[0])
 
 
-_CODE_PATTERN: dict[str, re.Pattern] = {}  # level → its compiled code pattern
-
-
 def _code_text(v) -> str:
     if type(v) is str:
         return v.strip()
@@ -147,9 +144,6 @@ def _codes(values: pd.Series, level: str, where: str, names: pd.Series) -> pd.Se
             raise SourceFormatError(where, "CODGEO", "France métropolitaine is code 1",
                                     list(zip(bad, names[bad.index])))
         return pd.Series("FRM", index=codes.index, dtype="object")
-    pattern = _CODE_PATTERN.get(level) or _CODE_PATTERN.setdefault(level, re.compile(CODE_PATTERNS[level]))
-    if all(map(pattern.match, codes.tolist())):  # every code has the format: invalid_codes would find none
-        return codes.astype("object")
     bad = invalid_codes(codes, level)
     if len(bad):
         raise SourceFormatError(where, "CODGEO", f"invalid {level} code (lost leading zero?)",
