@@ -53,12 +53,9 @@ def _indicator_asset(ind: Indicator) -> dg.AssetsDefinition:
 
     @dg.multi_asset(name=f"indicators__{ind.id}", outs=outs, ins=ins, deps=deps, pool=DUCKDB_POOL, can_subset=False)
     def _asset(context: dg.AssetExecutionContext, duckdb: DuckDBResource, **inputs: pd.DataFrame):
-        if not in_database:
-            frame, findings = indicators.evaluate(load_catalogue(), ind.id, inputs)
-        else:
-            with duckdb.get_connection() as con:
-                tables = {name: geography.HierarchyTable(con) for name in in_database}
-                frame, findings = indicators.evaluate(load_catalogue(), ind.id, {**inputs, **tables})
+        with duckdb.get_connection() as con:  # the run's one connection, the I/O manager's
+            tables = {name: geography.HierarchyTable(con) for name in in_database}
+            frame, findings = indicators.evaluate(load_catalogue(), ind.id, {**inputs, **tables})
         per_level = frame[frame["value"].notna()].groupby("level")["period"].unique()
         yield dg.Output(frame, output_name="values", metadata=frame_metadata(
             frame, n_missing_values=int(frame["value"].isna().sum()),
