@@ -108,7 +108,6 @@ class _Runtime:
     definition: Any  # the whole-dataframe batch definition every frame is validated through
     import_seconds: float
     validator: Any  # great_expectations.validator.v1_validator.Validator
-    created: dict = field(default_factory=dict)  # what was built: context, data source, asset, batch definition
     validations: int = 0  # suites validated (one per batch and pass)
 
     def validate(self, name: str, frame: pd.DataFrame, expectations: list, result_format) -> Any:
@@ -180,8 +179,7 @@ def gx_runtime() -> _Runtime:
     context.variables.progress_bars = ProgressBarsConfig(globally=False)
     source = context.data_sources.add_pandas("barometre")
     definition = source.add_dataframe_asset("frame").add_batch_definition_whole_dataframe("frame")
-    created = {"context": 1, "data_source": 1, "asset": 1, "batch_definition": 1}
-    return _Runtime(gx, context, source, definition, time.perf_counter() - start, Validator, created)
+    return _Runtime(gx, context, source, definition, time.perf_counter() - start, Validator)
 
 
 @dataclass(frozen=True)
